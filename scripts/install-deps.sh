@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages the project needs when they are missing (Debian / Ubuntu, as root
+# or with sudo). Safe to run again: it does nothing when everything is there.
+set -euo pipefail
+
+need=()
+command -v dotnet >/dev/null || { echo "install the .NET 10 SDK first: https://dotnet.microsoft.com/download" >&2; exit 1; }
+command -v python3 >/dev/null || need+=(python3)
+
+if ((${#need[@]})); then
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  echo "installing: ${need[*]}" >&2
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,48 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Model;
+
+/// <summary>Run-time choice of device and dtype, with clear errors for unknown values.</summary>
+public static class TorchRuntime
+{
+    /// <summary>Parses "cpu", "cuda" or "cuda:N"; fails clearly when CUDA is asked for but absent.</summary>
+    public static Device ParseDevice(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var normalized = name.Trim().ToLowerInvariant();
+        if (normalized == "cpu")
+        {
+            return CPU;
+        }
+
+        if (normalized == "cuda" || normalized.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!cuda.is_available())
+            {
+                throw new ArgumentException(
+                    $"device '{name}' asked for, but CUDA is not available to this libtorch "
+                    + "(build with -p:TorchBackend=external and a CUDA libtorch on LD_LIBRARY_PATH, or TorchBackend=cuda)");
+            }
+
+            var index = 0;
+            if (normalized.Length > 4 && (!int.TryParse(normalized[5..], out index) || index < 0 || index >= cuda.device_count()))
+            {
+                throw new ArgumentException($"device '{name}': valid CUDA indices are 0..{cuda.device_count() - 1}");
+            }
+
+            return new Device(DeviceType.CUDA, index);
+        }
+
+        throw new ArgumentException($"unknown device '{name}'; valid: cpu, cuda, cuda:N");
+    }
+
+    /// <summary>Parses "float32" / "fp32" / "bfloat16" / "bf16" / "float16" / "fp16".</summary>
+    public static ScalarType ParseDtype(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "float32" or "fp32" or "float" => ScalarType.Float32,
+        "bfloat16" or "bf16" => ScalarType.BFloat16,
+        "float16" or "fp16" or "half" => ScalarType.Float16,
+        _ => throw new ArgumentException($"unknown dtype '{name}'; valid: float32, bfloat16, float16"),
+    };
+}
