@@ -1,0 +1,77 @@
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Model.Qwen2;
+
+/// <summary>
+/// Preallocated key/value cache, one [B, KVH, capacity, D] pair per layer. All rows share one write position
+/// (prompts are left-padded), so appending is a narrow + copy with no reallocation.
+/// </summary>
+public sealed class KvCache : IDisposable
+{
+    private readonly Tensor[] _keys;
+    private readonly Tensor[] _values;
+
+    public KvCache(Qwen2Config config, long batchSize, int capacity, Device device, ScalarType dtype)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        Capacity = capacity;
+        BatchSize = batchSize;
+        _keys = new Tensor[config.NumHiddenLayers];
+        _values = new Tensor[config.NumHiddenLayers];
+        for (var layer = 0; layer < config.NumHiddenLayers; layer++)
+        {
+            long[] shape = [batchSize, config.NumKeyValueHeads, capacity, config.HeadDim];
+            _keys[layer] = zeros(shape, dtype: dtype, device: device).DetachFromDisposeScope();
+            _values[layer] = zeros(shape, dtype: dtype, device: device).DetachFromDisposeScope();
+        }
+    }
+
+    public int Capacity { get; }
+
+    public long BatchSize { get; private set; }
+
+    /// <summary>Positions already written (the same for every layer once a forward is done).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Writes k, v [B, KVH, T, D] at <see cref="Length"/>; returns views of everything so far.</summary>
+    public (Tensor Keys, Tensor Values) Update(int layer, Tensor keys, Tensor values)
+    {
+        var length = (int)keys.shape[2];
+        if (Length + length > Capacity)
+        {
+            throw new InvalidOperationException(
+                $"KV cache full: {Length} + {length} positions exceed its capacity {Capacity}");
+        }
+
+        _keys[layer].narrow(2, Length, length).copy_(keys);
+        _values[layer].narrow(2, Length, length).copy_(values);
+        return (_keys[layer].narrow(2, 0, Length + length), _values[layer].narrow(2, 0, Length + length));
+    }
+
+    /// <summary>Called once after all layers wrote <paramref name="length"/> new positions.</summary>
+    public void Advance(int length) => Length += length;
+
+    /// <summary>Keeps only the given batch rows (finished rows stop costing compute).</summary>
+    public void KeepRows(Tensor rowIndices)
+    {
+        for (var layer = 0; layer < _keys.Length; layer++)
+        {
+            var keys = _keys[layer].index_select(0, rowIndices).DetachFromDisposeScope();
+            var values = _values[layer].index_select(0, rowIndices).DetachFromDisposeScope();
+            _keys[layer].Dispose();
+            _values[layer].Dispose();
+            _keys[layer] = keys;
+            _values[layer] = values;
+        }
+
+        BatchSize = rowIndices.shape[0];
+    }
+
+    public void Dispose()
+    {
+        foreach (var tensor in _keys.Concat(_values))
+        {
+            tensor.Dispose();
+        }
+    }
+}

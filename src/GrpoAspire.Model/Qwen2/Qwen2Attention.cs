@@ -1,0 +1,61 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Model.Qwen2;
+
+/// <summary>Grouped-query self-attention with q/k/v bias, rotary embeddings and an optional KV cache.</summary>
+public sealed class Qwen2Attention : nn.Module
+{
+    private readonly int _heads;
+    private readonly int _kvHeads;
+    private readonly int _headDim;
+    private readonly int _layerIndex;
+
+    public QLinear q_proj;
+    public QLinear k_proj;
+    public QLinear v_proj;
+    public QLinear o_proj;
+
+    public Qwen2Attention(Qwen2Config config, int layerIndex, Device device, ScalarType dtype)
+        : base(nameof(Qwen2Attention))
+    {
+        _heads = config.NumAttentionHeads;
+        _kvHeads = config.NumKeyValueHeads;
+        _headDim = config.HeadDim;
+        _layerIndex = layerIndex;
+        q_proj = new QLinear(config.HiddenSize, _heads * _headDim, hasBias: true, device, dtype);
+        k_proj = new QLinear(config.HiddenSize, _kvHeads * _headDim, hasBias: true, device, dtype);
+        v_proj = new QLinear(config.HiddenSize, _kvHeads * _headDim, hasBias: true, device, dtype);
+        o_proj = new QLinear(_heads * _headDim, config.HiddenSize, hasBias: false, device, dtype);
+        RegisterComponents();
+    }
+
+    /// <param name="hidden">[B, T, hidden]</param>
+    /// <param name="mask">additive [B, 1, T, S], or null for plain causal attention without a cache</param>
+    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        var (batch, length) = (hidden.shape[0], hidden.shape[1]);
+        var q = q_proj.forward(hidden).view(batch, length, _heads, _headDim).transpose(1, 2); // [B, H, T, D]
+        var k = k_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
+        var v = v_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
+        q = RotaryEmbedding.Apply(q, cos, sin);
+        k = RotaryEmbedding.Apply(k, cos, sin);
+        if (cache is not null)
+        {
+            (k, v) = cache.Update(_layerIndex, k, v); // [B, KVH, S, D]
+        }
+
+        if (_kvHeads != _heads)
+        {
+            // Query head h reads key/value head h / (H / KVH), as transformers' repeat_kv.
+            k = k.repeat_interleave(_heads / _kvHeads, dim: 1); // [B, H, S, D]
+            v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
+        }
+
+        var attended = nn.functional.scaled_dot_product_attention(
+            q, k, v, mask, 0.0, mask is null && length > 1); // [B, H, T, D]
+        var merged = attended.transpose(1, 2).contiguous().view(batch, length, _heads * _headDim); // [B, T, H*D]
+        return o_proj.forward(merged).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,65 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Model.Qwen2;
+
+/// <summary>The decoder stack: embeddings, layers, final norm (Hugging Face's <c>model.*</c>).</summary>
+public sealed class Qwen2Model : nn.Module
+{
+    private readonly RotaryEmbedding _rotary;
+
+    public QEmbedding embed_tokens;
+    public ModuleList<Qwen2DecoderLayer> layers;
+    public Qwen2RMSNorm norm;
+
+    public Qwen2Model(Qwen2Config config, Device device, ScalarType dtype)
+        : base(nameof(Qwen2Model))
+    {
+        Config = config;
+        _rotary = new RotaryEmbedding(config.RopeTheta, config.HeadDim);
+        embed_tokens = new QEmbedding(config.VocabSize, config.HiddenSize, device, dtype);
+        layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers)
+            .Select(i => new Qwen2DecoderLayer(config, i, device, dtype)).ToArray());
+        norm = new Qwen2RMSNorm(config.HiddenSize, config.RmsNormEps, device, dtype);
+        RegisterComponents();
+    }
+
+    public Qwen2Config Config { get; }
+
+    /// <summary>Final hidden states [B, T, hidden] for <paramref name="inputIds"/> [B, T].</summary>
+    /// <param name="positionIds">[B, T] positions (cumsum of the mask - 1 for left padding).</param>
+    /// <param name="keyPadding">[B, past + T] 1 for real tokens, 0 for padding; null when there is none.</param>
+    public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor? keyPadding = null, KvCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        var length = (int)inputIds.shape[1];
+        var past = cache?.Length ?? 0;
+        var hidden = embed_tokens.forward(inputIds); // [B, T, hidden]
+        var (cos, sin) = _rotary.Compute(positionIds, hidden.dtype);
+        Tensor? mask = null;
+        if (keyPadding is not null || (past > 0 && length > 1))
+        {
+            var padding = keyPadding ?? ones([inputIds.shape[0], past + length], dtype: ScalarType.Int64, device: inputIds.device);
+            mask = AttentionMask.Build(padding, past, length, hidden.dtype);
+        }
+
+        foreach (var layer in layers)
+        {
+            hidden = layer.Forward(hidden, cos, sin, mask, cache);
+        }
+
+        cache?.Advance(length);
+        return norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _rotary.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
