@@ -1,0 +1,94 @@
+namespace GrpoAspire.Model.Sampling;
+
+/// <summary>Host-side bookkeeping of a batched decode: which original row each active row is, and the outputs.</summary>
+internal sealed class DecodeState
+{
+    private readonly List<int>[] _tokens;
+    private readonly List<float>[] _logProbs;
+    private readonly FinishReason?[] _finish;
+    private readonly HashSet<int> _eos;
+    private readonly SamplingParams _parameters;
+    private List<int> _active;
+
+    public DecodeState(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters)
+    {
+        _parameters = parameters;
+        _tokens = prompts.Select(_ => new List<int>()).ToArray();
+        _logProbs = prompts.Select(_ => new List<float>()).ToArray();
+        _finish = new FinishReason?[prompts.Count];
+        _eos = parameters.EosTokenIds.ToHashSet();
+        _active = Enumerable.Range(0, prompts.Count).ToList();
+        PromptLength = prompts.Max(p => p.Count);
+    }
+
+    public int PromptLength { get; }
+
+    public int ActiveCount => _active.Count;
+
+    /// <summary>
+    /// Appends one token per active row. Returns the indices (into the current batch) of the rows still
+    /// running when some row just finished, or null when none did.
+    /// </summary>
+    public long[]? Append(long[] tokens, float[] logProbs, Func<IReadOnlyList<int>, string>? decode, int produced)
+    {
+        var finished = new bool[_active.Count];
+        for (var i = 0; i < _active.Count; i++)
+        {
+            var row = _active[i];
+            var token = (int)tokens[i];
+            _tokens[row].Add(token);
+            _logProbs[row].Add(logProbs[i]);
+            FinishReason? reason = _eos.Contains(token) ? FinishReason.Eos
+                : HitsStopString(_tokens[row], decode) ? FinishReason.Stop
+                : produced >= _parameters.MaxNewTokens ? FinishReason.Length
+                : null;
+            if (reason is not null)
+            {
+                _finish[row] = reason;
+                finished[i] = true;
+            }
+        }
+
+        return KeepIndices(finished);
+    }
+
+    private long[]? KeepIndices(bool[] finished)
+    {
+        if (!finished.Contains(true))
+        {
+            return null;
+        }
+
+        var keep = new List<long>();
+        var active = new List<int>();
+        for (var i = 0; i < finished.Length; i++)
+        {
+            if (!finished[i])
+            {
+                keep.Add(i);
+                active.Add(_active[i]);
+            }
+        }
+
+        _active = active;
+        return keep.ToArray();
+    }
+
+    public IReadOnlyList<GeneratedSequence> Results() =>
+        _tokens.Select((tokens, row) => new GeneratedSequence(
+            tokens.ToArray(), _logProbs[row].ToArray(), _finish[row] ?? FinishReason.Length)).ToArray();
+
+    private bool HitsStopString(List<int> tokens, Func<IReadOnlyList<int>, string>? decode)
+    {
+        if (_parameters.StopStrings.Count == 0 || decode is null)
+        {
+            return false;
+        }
+
+        var window = tokens.Count <= StopWindow ? tokens : tokens.GetRange(tokens.Count - StopWindow, StopWindow);
+        var text = decode(window);
+        return _parameters.StopStrings.Any(stop => text.Contains(stop, StringComparison.Ordinal));
+    }
+
+    private const int StopWindow = 32;
+}

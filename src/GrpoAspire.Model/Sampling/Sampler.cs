@@ -1,0 +1,116 @@
+using GrpoAspire.Model.Qwen2;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Model.Sampling;
+
+/// <summary>
+/// Batched sampling with a preallocated KV cache: prompts of different lengths are left-padded (position ids
+/// from the mask), one forward per new token, and rows that finish are dropped from the batch and the cache.
+/// Seeded: the same prompts, parameters and seed give the same completions.
+/// </summary>
+public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, string>? decode = null)
+{
+    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        parameters.Validate();
+        if (parameters.StopStrings.Count > 0 && decode is null)
+        {
+            throw new ArgumentException("stop strings need a decoder: construct the sampler with one");
+        }
+
+        if (prompts.Count == 0)
+        {
+            return [];
+        }
+
+        if (prompts.Any(p => p.Count == 0))
+        {
+            throw new ArgumentException("every prompt needs at least one token", nameof(prompts));
+        }
+
+        var device = model.OutputWeight.device;
+        var dtype = model.OutputWeight.dtype;
+        using var noGrad = no_grad();
+        using var outer = NewDisposeScope();
+        using var generator = new Generator((ulong)parameters.Seed, device);
+        var state = new DecodeState(prompts, parameters);
+        using var cache = new KvCache(model.Config, prompts.Count, state.PromptLength + parameters.MaxNewTokens, device, dtype);
+        var (inputIds, keyPadding) = LeftPad(prompts, state.PromptLength, device);
+        var positions = AttentionMask.PositionIds(keyPadding);
+        var nextPositions = positions.select(1, -1).unsqueeze(1); // [B, 1]
+        var logits = model.Forward(inputIds, positions, keyPadding, cache).select(1, -1); // [B, V]
+
+        for (var step = 0; step < parameters.MaxNewTokens && state.ActiveCount > 0; step++)
+        {
+            using var scope = NewDisposeScope();
+            var (tokens, logProbs) = Pick(logits, parameters, generator);
+            logits.Dispose();
+            var keep = state.Append(tokens.data<long>().ToArray(), logProbs.data<float>().ToArray(), decode, step + 1);
+            if (state.ActiveCount == 0)
+            {
+                break;
+            }
+
+            if (keep is not null)
+            {
+                // Finished rows stop costing compute: drop them from the cache, the mask and the inputs.
+                var rows = tensor(keep, dtype: ScalarType.Int64, device: device);
+                cache.KeepRows(rows);
+                tokens = tokens.index_select(0, rows);
+                ReplaceWith(ref keyPadding, keyPadding.index_select(0, rows));
+                ReplaceWith(ref nextPositions, nextPositions.index_select(0, rows));
+            }
+
+            ReplaceWith(ref nextPositions, nextPositions + 1);
+            ReplaceWith(ref keyPadding, cat([keyPadding, ones_like(nextPositions)], 1));
+            logits = model.Forward(tokens.unsqueeze(1), nextPositions, keyPadding, cache).select(1, -1).MoveToOuterDisposeScope();
+        }
+
+        return state.Results();
+    }
+
+    /// <summary>Moves a tensor made in the step's scope out to the call's scope and frees the one it replaces.</summary>
+    private static void ReplaceWith(ref Tensor current, Tensor next)
+    {
+        next = next.MoveToOuterDisposeScope();
+        current.Dispose();
+        current = next;
+    }
+
+    /// <summary>Chooses one token per row; log-prob under the temperature-scaled, unfiltered distribution.</summary>
+    private static (Tensor Tokens, Tensor LogProbs) Pick(Tensor logits, SamplingParams parameters, Generator generator)
+    {
+        var z = logits.to(ScalarType.Float32);
+        if (parameters.Temperature == 0)
+        {
+            var greedy = z.argmax(-1);
+            return (greedy, z.log_softmax(-1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1));
+        }
+
+        z = z / parameters.Temperature;
+        var logProbs = z.log_softmax(-1);
+        var filtered = LogitFilters.TopP(LogitFilters.TopK(z, parameters.TopK), parameters.TopP);
+        var sampled = filtered.softmax(-1).multinomial(1, generator: generator).squeeze(-1);
+        return (sampled, logProbs.gather(-1, sampled.unsqueeze(-1)).squeeze(-1));
+    }
+
+    private static (Tensor InputIds, Tensor Mask) LeftPad(IReadOnlyList<IReadOnlyList<int>> prompts, int length, Device device)
+    {
+        var ids = new long[prompts.Count * length];
+        var mask = new long[prompts.Count * length];
+        for (var row = 0; row < prompts.Count; row++)
+        {
+            var offset = (row * length) + (length - prompts[row].Count);
+            for (var i = 0; i < prompts[row].Count; i++)
+            {
+                ids[offset + i] = prompts[row][i];
+                mask[offset + i] = 1;
+            }
+        }
+
+        return (
+            tensor(ids, [prompts.Count, length], dtype: ScalarType.Int64, device: device),
+            tensor(mask, [prompts.Count, length], dtype: ScalarType.Int64, device: device));
+    }
+}

@@ -1,0 +1,104 @@
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Model.Sampling;
+
+/// <summary>
+/// Per-token log-probabilities log softmax(z / T)[target] of given tokens. <see cref="FromHidden"/> never holds a
+/// float32 [tokens, vocab] tensor beyond one chunk, in the forward or the backward pass.
+/// </summary>
+public static class TokenLogProbs
+{
+    public const int DefaultChunkTokens = 1024;
+
+    /// <summary>Plain version over full logits [B, T, V] (reference, small vocabularies).</summary>
+    public static Tensor FromLogits(Tensor logits, Tensor targets, double temperature = 1.0)
+    {
+        using var scope = NewDisposeScope();
+        var scaled = logits.to(ScalarType.Float32) / temperature;
+        var logProbs = scaled.log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);
+        return logProbs.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// log-probs [B, T] (float32) of <paramref name="targets"/> [B, T] from hidden states [B, T, H] and the output
+    /// projection <paramref name="weight"/> [V, H], differentiable in both, computed chunk by chunk.
+    /// </summary>
+    public static Tensor FromHidden(
+        Tensor hidden, Tensor weight, Tensor targets, double temperature = 1.0, int chunkTokens = DefaultChunkTokens)
+    {
+        if (temperature <= 0 || double.IsNaN(temperature))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "temperature must be > 0");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkTokens);
+        return ChunkedLogProbFunction.apply(hidden, weight, targets, temperature, chunkTokens);
+    }
+}
+
+/// <summary>
+/// Custom autograd function: the forward keeps no graph; the backward recomputes each chunk's logits and uses
+/// d logp / d z = onehot(target) - softmax(z), so memory stays at one chunk of logits.
+/// </summary>
+internal sealed class ChunkedLogProbFunction : autograd.SingleTensorFunction<ChunkedLogProbFunction>
+{
+    public override string Name => nameof(ChunkedLogProbFunction);
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var (hidden, weight, targets, temperature, chunk) = Unpack(vars);
+        ctx.save_for_backward([hidden, weight, targets]);
+        ctx.save_data("temperature", temperature);
+        ctx.save_data("chunk", chunk);
+        using var noGrad = no_grad();
+        var rows = hidden.reshape(-1, hidden.shape[^1]); // [N, H]
+        var flatTargets = targets.reshape(-1); // [N]
+        var pieces = new List<Tensor>();
+        for (long start = 0; start < rows.shape[0]; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(chunk, rows.shape[0] - start);
+            var z = nn.functional.linear(rows.narrow(0, start, length), weight).to(ScalarType.Float32) / temperature; // [c, V]
+            var picked = z.gather(1, flatTargets.narrow(0, start, length).unsqueeze(1)).squeeze(1); // [c]
+            pieces.Add((picked - z.logsumexp(1)).MoveToOuterDisposeScope());
+        }
+
+        var result = cat(pieces, 0).view(targets.shape);
+        foreach (var piece in pieces)
+        {
+            piece.Dispose();
+        }
+
+        return result;
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+    {
+        var saved = ctx.get_saved_variables();
+        var (hidden, weight, targets) = (saved[0], saved[1], saved[2]);
+        var temperature = (double)ctx.get_data("temperature");
+        var chunk = (int)ctx.get_data("chunk");
+        var rows = hidden.reshape(-1, hidden.shape[^1]); // [N, H]
+        var flatTargets = targets.reshape(-1);
+        var grad = gradOutput.reshape(-1).to(ScalarType.Float32); // [N]
+        var gradRows = zeros_like(rows);
+        var gradWeight = zeros(weight.shape, dtype: ScalarType.Float32, device: weight.device);
+        for (long start = 0; start < rows.shape[0]; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(chunk, rows.shape[0] - start);
+            var h = rows.narrow(0, start, length);
+            var z = nn.functional.linear(h, weight).to(ScalarType.Float32) / temperature; // [c, V]
+            var g = grad.narrow(0, start, length).unsqueeze(1); // [c, 1]
+            // d logp / d z = onehot - softmax; chain through the 1/T scaling.
+            var dz = (z.softmax(1) * -g).scatter_add_(1, flatTargets.narrow(0, start, length).unsqueeze(1), g) / temperature;
+            gradRows.narrow(0, start, length).copy_(dz.to(h.dtype).mm(weight));
+            gradWeight.add_(dz.t().mm(h.to(ScalarType.Float32)));
+        }
+
+        return [gradRows.view(hidden.shape), gradWeight.to(weight.dtype), null!, null!, null!];
+    }
+
+    private static (Tensor Hidden, Tensor Weight, Tensor Targets, double Temperature, int Chunk) Unpack(object[] vars) =>
+        ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (double)vars[3], (int)vars[4]);
+}
