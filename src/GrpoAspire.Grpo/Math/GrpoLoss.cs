@@ -1,0 +1,99 @@
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Grpo.Math;
+
+/// <summary>The knobs of the GRPO objective (TRL names in C# casing).</summary>
+public sealed record GrpoLossOptions
+{
+    /// <summary>KL coefficient; 0 means no reference model is needed.</summary>
+    public double Beta { get; init; } = 0.0;
+
+    public double EpsilonLow { get; init; } = 0.2;
+
+    /// <summary>Upper clip (DAPO's clip-higher uses 0.28).</summary>
+    public double EpsilonHigh { get; init; } = 0.2;
+
+    public LossType LossType { get; init; } = LossType.Grpo;
+
+    /// <summary>Denominator of dr_grpo.</summary>
+    public int MaxCompletionLength { get; init; } = 256;
+
+    /// <summary>Active completion tokens of the whole accumulated batch (dapo); null = this batch's own count.</summary>
+    public double? GlobalActiveTokens { get; init; }
+}
+
+/// <summary>What the loss saw, for logs (all masked means over completion tokens).</summary>
+public sealed record LossMetrics(double MeanKl, double ClipRatioLow, double ClipRatioHigh, double ClipRatioRegion);
+
+/// <summary>
+/// Clipped surrogate with an optional k3 KL penalty (Schulman 2020: exp(ref - logp) - (ref - logp) - 1),
+/// reduced as TRL's GRPOTrainer reduces it.
+/// </summary>
+public static class GrpoLoss
+{
+    /// <param name="perTokenLogps">[B, T] log-probs of the completion tokens under the policy (with gradients).</param>
+    /// <param name="oldPerTokenLogps">[B, T] under the policy that sampled them; null = on-policy (detached policy).</param>
+    /// <param name="refPerTokenLogps">[B, T] under the frozen reference; needed when Beta != 0.</param>
+    /// <param name="advantages">[B]</param>
+    /// <param name="completionMask">[B, T] 1 for real completion tokens.</param>
+    public static (Tensor Loss, LossMetrics Metrics) Compute(
+        Tensor perTokenLogps, Tensor? oldPerTokenLogps, Tensor? refPerTokenLogps, Tensor advantages,
+        Tensor completionMask, GrpoLossOptions options)
+    {
+        if (options.Beta != 0 && refPerTokenLogps is null)
+        {
+            throw new ArgumentException($"beta {options.Beta} needs reference log-probs (a reference model)");
+        }
+
+        using var scope = NewDisposeScope();
+        var mask = completionMask.to(perTokenLogps.dtype);
+        var old = oldPerTokenLogps ?? perTokenLogps.detach();
+        var ratio = (perTokenLogps - old).exp(); // [B, T]
+        var a = advantages.to(perTokenLogps.dtype).unsqueeze(1); // [B, 1]
+        var clipped = ratio.clamp(1 - options.EpsilonLow, 1 + options.EpsilonHigh);
+        var perTokenLoss = -minimum(ratio * a, clipped * a);
+        Tensor? perTokenKl = null;
+        if (refPerTokenLogps is not null)
+        {
+            var delta = refPerTokenLogps - perTokenLogps;
+            perTokenKl = delta.exp() - delta - 1; // k3
+            if (options.Beta != 0)
+            {
+                perTokenLoss = perTokenLoss + (options.Beta * perTokenKl);
+            }
+        }
+
+        var loss = Reduce(perTokenLoss, mask, options);
+        var metrics = Metrics(ratio.detach(), a, perTokenKl?.detach(), mask, options);
+        return (loss.MoveToOuterDisposeScope(), metrics);
+    }
+
+    private static Tensor Reduce(Tensor perTokenLoss, Tensor mask, GrpoLossOptions options)
+    {
+        var masked = perTokenLoss * mask;
+        return options.LossType switch
+        {
+            LossType.Grpo => (masked.sum(1) / mask.sum(1).clamp_min(1.0)).mean(),
+            LossType.Bnpo => masked.sum() / mask.sum().clamp_min(1.0),
+            LossType.DrGrpo => masked.sum() / (perTokenLoss.shape[0] * (double)options.MaxCompletionLength),
+            LossType.Dapo => options.GlobalActiveTokens is { } total
+                ? masked.sum() / System.Math.Max(total, 1.0)
+                : masked.sum() / mask.sum().clamp_min(1.0),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.LossType, "valid: grpo, bnpo, dr_grpo, dapo"),
+        };
+    }
+
+    private static LossMetrics Metrics(Tensor ratio, Tensor a, Tensor? perTokenKl, Tensor mask, GrpoLossOptions options)
+    {
+        var active = mask.sum().clamp_min(1.0);
+        Tensor MaskedMean(Tensor x) => (x.to(mask.dtype) * mask).sum() / active;
+        var low = ratio.lt(1 - options.EpsilonLow).logical_and(a.lt(0));
+        var high = ratio.gt(1 + options.EpsilonHigh).logical_and(a.gt(0));
+        // One host read for all four numbers.
+        var packed = stack([
+            perTokenKl is null ? zeros([], dtype: mask.dtype) : MaskedMean(perTokenKl),
+            MaskedMean(low), MaskedMean(high), MaskedMean(low.logical_or(high)),
+        ]).to(ScalarType.Float64).cpu().data<double>().ToArray();
+        return new LossMetrics(packed[0], packed[1], packed[2], packed[3]);
+    }
+}
