@@ -1,0 +1,78 @@
+using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Grpo.Math;
+
+namespace GrpoAspire.Grpo.Recipes;
+
+/// <summary>Learning-rate schedule after warm-up.</summary>
+public enum LrSchedulerType
+{
+    Constant,
+    Linear,
+    Cosine,
+}
+
+/// <summary>
+/// A resolved training recipe: the seed's TRL keys (snake_case in YAML) plus our own. Defaults follow TRL
+/// where TRL has one. Batch semantics are TRL 0.14's, which the seed used: each device takes
+/// <see cref="PerDeviceTrainBatchSize"/> prompts per micro-batch, each sampled <see cref="NumGenerations"/> times.
+/// </summary>
+public sealed record GrpoRecipe
+{
+    // Model
+    public string ModelNameOrPath { get; init; } = "countdown-tiny";
+    public string TorchDtype { get; init; } = "float32";
+    public bool Bf16 { get; init; }
+    public bool GradientCheckpointing { get; init; }
+    public string Device { get; init; } = "cpu";
+    public int NumProcesses { get; init; } = 1;
+
+    // Data
+    public string DatasetIdOrPath { get; init; } = "generate";
+    public string OutputDir { get; init; } = "runs/grpo";
+    public string PromptTemplate { get; init; } = "seed-r1";
+    public int MaxTasks { get; init; } = 50_000;
+
+    // Optimization
+    public int MaxSteps { get; init; } = 450;
+    public int PerDeviceTrainBatchSize { get; init; } = 1;
+    public int GradientAccumulationSteps { get; init; } = 8;
+    public double LearningRate { get; init; } = 1e-6;
+    public LrSchedulerType LrSchedulerType { get; init; } = LrSchedulerType.Linear;
+    public double WarmupRatio { get; init; }
+    public double WeightDecay { get; init; }
+    public double MaxGradNorm { get; init; } = 1.0;
+    public double AdamBeta1 { get; init; } = 0.9;
+    public double AdamBeta2 { get; init; } = 0.999;
+    public double AdamEpsilon { get; init; } = 1e-8;
+    public long Seed { get; init; } = 42;
+
+    // GRPO
+    public double Beta { get; init; } = 0.04;
+    public double Epsilon { get; init; } = 0.2;
+    public double? EpsilonHigh { get; init; }
+    public LossType LossType { get; init; } = LossType.Grpo;
+    public ScaleRewards ScaleRewards { get; init; } = ScaleRewards.Group;
+    public int NumGenerations { get; init; } = 8;
+    public int NumIterations { get; init; } = 1;
+    public bool MaskTruncatedCompletions { get; init; }
+    public int MaxPromptLength { get; init; } = 256;
+    public int MaxCompletionLength { get; init; } = 256;
+    public double Temperature { get; init; } = 1.0;
+    public double TopP { get; init; } = 1.0;
+    public int TopK { get; init; }
+    public IReadOnlyList<RewardWeight> Rewards { get; init; } = RewardWeight.SeedDefaults;
+
+    // Logging, saving, evaluation
+    public int LoggingSteps { get; init; } = 1;
+    public int SaveSteps { get; init; } = 25;
+    public bool SaveEnabled { get; init; } = true;
+    public int EvalSteps { get; init; }
+    public int EvalTasks { get; init; } = 500;
+
+    public double EffectiveEpsilonHigh => EpsilonHigh ?? Epsilon;
+
+    /// <summary>Prompts per optimizer step: per-device batch x accumulation x devices.</summary>
+    public int PromptsPerStep => PerDeviceTrainBatchSize * GradientAccumulationSteps * NumProcesses;
+
+    public int CompletionsPerStep => PromptsPerStep * NumGenerations;
+}
