@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Grpo.Math;
+using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Grpo.Training;
+
+/// <summary>Everything one GRPO step needs besides the prompts.</summary>
+public sealed record GrpoStepContext(
+    Qwen2ForCausalLM Policy,
+    Qwen2ForCausalLM? Reference,
+    optim.Optimizer Optimizer,
+    GrpoRecipe Recipe,
+    Func<PromptJob, string, int[], RewardBreakdown> Score,
+    IRolloutSource Rollouts,
+    Func<IReadOnlyList<int>, string> Decode,
+    int PadTokenId,
+    IReadOnlyList<int> EosTokenIds);
+
+/// <summary>The result of a step: its metrics and the scored completions (for samples and logs).</summary>
+public sealed record StepResult(StepMetrics Metrics, IReadOnlyList<ScoredCompletion> Completions);
+
+/// <summary>
+/// One GRPO step, in the order of the algorithm: generate -> score -> advantages -> old and reference
+/// log-probs -> policy update(s).
+/// </summary>
+public static class GrpoStepRunner
+{
+    public static StepResult Run(GrpoStepContext context, int step, IReadOnlyList<PromptJob> prompts, double learningRate)
+    {
+        var recipe = context.Recipe;
+        var watch = Stopwatch.StartNew();
+
+        // 1. Generate G completions per prompt with the current policy.
+        context.Policy.eval();
+        var sampling = new SamplingParams
+        {
+            Temperature = recipe.Temperature,
+            TopP = recipe.TopP,
+            TopK = recipe.TopK,
+            MaxNewTokens = recipe.MaxCompletionLength,
+            EosTokenIds = context.EosTokenIds,
+            Seed = recipe.Seed + (1_000_003L * step),
+        };
+        var generated = context.Rollouts.Generate(prompts, recipe.NumGenerations, sampling);
+        var generationSeconds = watch.Elapsed.TotalSeconds;
+
+        // 2. Score.
+        var byIndex = prompts.ToDictionary(p => p.Index);
+        var completions = generated.Select(g =>
+        {
+            var text = context.Decode(g.Sequence.TokenIds);
+            var reward = context.Score(byIndex[g.PromptIndex], text, g.Sequence.TokenIds);
+            return new ScoredCompletion(g.PromptIndex, g.Sequence.TokenIds, g.Sequence.LogProbs, g.Sequence.FinishReason, text, reward, g.PolicyVersion);
+        }).ToArray();
+
+        // 3. Advantages over each group of G.
+        using var rewards = tensor(completions.Select(c => (float)c.Reward.Total).ToArray());
+        using var advantages = Advantages.Compute(rewards, recipe.NumGenerations, recipe.ScaleRewards);
+
+        // 4-5. Old / reference log-probs and the update, micro-batch by micro-batch.
+        var update = PolicyUpdate.Run(context, prompts, completions, advantages, learningRate);
+        watch.Stop();
+
+        var tokens = completions.Sum(c => c.TokenIds.Length) + (prompts.Sum(p => p.PromptIds.Count) * recipe.NumGenerations);
+        var metrics = StepMetricsBuilder.Build(step, completions, recipe, update, learningRate) with
+        {
+            StepSeconds = watch.Elapsed.TotalSeconds,
+            GenerationSeconds = generationSeconds,
+            TokensPerSecond = tokens / System.Math.Max(1e-9, watch.Elapsed.TotalSeconds),
+        };
+        return new StepResult(metrics, completions);
+    }
+}

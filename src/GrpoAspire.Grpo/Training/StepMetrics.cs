@@ -1,0 +1,25 @@
+namespace GrpoAspire.Grpo.Training;
+
+/// <summary>What one GRPO step did, in the names TRL logs (snake_case in metrics.jsonl).</summary>
+public sealed record StepMetrics
+{
+    public int Step { get; init; }
+    public double Loss { get; init; }
+    public double Reward { get; init; }
+    public double RewardStd { get; init; }
+    public IReadOnlyDictionary<string, double> RewardsByFunction { get; init; } = new Dictionary<string, double>();
+    public double SuccessRate { get; init; }
+    public double FormatRate { get; init; }
+    public double Kl { get; init; }
+    public double ClipRatioLow { get; init; }
+    public double ClipRatioHigh { get; init; }
+    public double ClipRatioRegion { get; init; }
+    public double FracRewardZeroStd { get; init; }
+    public double CompletionLengthMean { get; init; }
+    public double TruncatedRatio { get; init; }
+    public double LearningRate { get; init; }
+    public double GradNorm { get; init; }
+    public double TokensPerSecond { get; init; }
+    public double StepSeconds { get; init; }
+    public double GenerationSeconds { get; init; }
+}

@@ -1,0 +1,79 @@
+using GrpoAspire.Countdown;
+using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Grpo.Training;
+using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Grpo.Tests;
+
+/// <summary>The GRPO step on a tiny random model with a toy reward: the number of times token 7 appears.</summary>
+public sealed class GrpoStepTests
+{
+    private const int RewardedToken = 7;
+
+    private static Qwen2ForCausalLM TinyModel(long seed)
+    {
+        var config = new Qwen2Config
+        {
+            VocabSize = 32, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2,
+            NumAttentionHeads = 4, NumKeyValueHeads = 2, TieWordEmbeddings = true, RopeThetaTopLevel = 10000,
+        }.Validated();
+        var model = new Qwen2ForCausalLM(config);
+        model.InitializeWeights(seed);
+        return model;
+    }
+
+    private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
+    {
+        double count = tokens.Count(t => t == RewardedToken);
+        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
+    }
+
+    private static GrpoStepContext Context(Qwen2ForCausalLM model, GrpoRecipe recipe, optim.Optimizer optimizer) => new(
+        model, null, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(model)),
+        ids => string.Join(' ', ids), PadTokenId: 0, EosTokenIds: []);
+
+    private static IReadOnlyList<PromptJob> Prompts(int count, int step) =>
+        Enumerable.Range(0, count)
+            .Select(i => new PromptJob(i, new CountdownTask([1, 2], 3), "p", [1 + ((i + step) % 20), 2, 3]))
+            .ToArray();
+
+    private static GrpoRecipe ToyRecipe => new()
+    {
+        NumGenerations = 8, PerDeviceTrainBatchSize = 2, GradientAccumulationSteps = 2, MaxCompletionLength = 8,
+        Beta = 0, LearningRate = 3e-3, Seed = 5,
+    };
+
+    [Fact]
+    public void OneStepChangesEveryTrainableParameter()
+    {
+        using var model = TinyModel(seed: 1);
+        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-2);
+        var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        GrpoStepRunner.Run(Context(model, ToyRecipe, optimizer), 0, Prompts(4, 0), 1e-2);
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            Assert.True((parameter - before[name]).abs().max().item<float>() > 0, $"{name} did not change");
+        }
+    }
+
+    [Fact]
+    public void MeanRewardRisesWithinThirtyStepsOnAToyReward()
+    {
+        using var model = TinyModel(seed: 2);
+        var recipe = ToyRecipe;
+        using var optimizer = optim.AdamW(model.parameters(), lr: recipe.LearningRate);
+        var context = Context(model, recipe, optimizer);
+        var rewards = new List<double>();
+        for (var step = 0; step < 30; step++)
+        {
+            rewards.Add(GrpoStepRunner.Run(context, step, Prompts(4, step), recipe.LearningRate).Metrics.Reward);
+        }
+
+        var first = rewards.Take(5).Average();
+        var last = rewards.TakeLast(5).Average();
+        Assert.True(last > first + 1.0, $"mean reward went from {first:F2} to {last:F2}: [{string.Join(", ", rewards.Select(r => r.ToString("F2")))}]");
+    }
+}
