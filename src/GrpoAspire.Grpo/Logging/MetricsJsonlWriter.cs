@@ -1,0 +1,43 @@
+using System.Text.Json;
+using GrpoAspire.Grpo.Training;
+
+namespace GrpoAspire.Grpo.Logging;
+
+/// <summary>Appends one JSON object per step to <c>metrics.jsonl</c> (TRL's metric names, snake_case).</summary>
+public sealed class MetricsJsonlWriter(string path) : IDisposable
+{
+    private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
+
+    public void Write(StepMetrics m)
+    {
+        var record = new Dictionary<string, object>
+        {
+            ["step"] = m.Step,
+            ["loss"] = m.Loss,
+            ["reward"] = m.Reward,
+            ["reward_std"] = m.RewardStd,
+            ["success_rate"] = m.SuccessRate,
+            ["format_rate"] = m.FormatRate,
+            ["kl"] = m.Kl,
+            ["clip_ratio/low_mean"] = m.ClipRatioLow,
+            ["clip_ratio/high_mean"] = m.ClipRatioHigh,
+            ["clip_ratio/region_mean"] = m.ClipRatioRegion,
+            ["frac_reward_zero_std"] = m.FracRewardZeroStd,
+            ["completion_length"] = m.CompletionLengthMean,
+            ["truncated_ratio"] = m.TruncatedRatio,
+            ["learning_rate"] = m.LearningRate,
+            ["grad_norm"] = m.GradNorm,
+            ["tokens_per_second"] = m.TokensPerSecond,
+            ["step_seconds"] = m.StepSeconds,
+            ["generation_seconds"] = m.GenerationSeconds,
+        };
+        foreach (var (name, value) in m.RewardsByFunction)
+        {
+            record[$"rewards/{name}"] = value;
+        }
+
+        _writer.WriteLine(JsonSerializer.Serialize(record));
+    }
+
+    public void Dispose() => _writer.Dispose();
+}
