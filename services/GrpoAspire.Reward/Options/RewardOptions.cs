@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace GrpoAspire.Reward.Options;
+
+/// <summary>Limits and defaults of the reward service (section <c>Reward</c>).</summary>
+public sealed record RewardOptions
+{
+    public const string SectionName = "Reward";
+
+    /// <summary>
+    /// Ceiling of one gRPC message. A batch of 4096 completions of 64 KiB each (the two defaults) would be
+    /// 256 MiB; real completions are a few KiB, so 64 MiB keeps a whole GRPO step in one call while bounding
+    /// what one request can make the server buffer.
+    /// </summary>
+    public const int MaxMessageBytesCap = 64 * 1024 * 1024;
+
+    /// <summary>Room per completion for its id, numbers, target and protobuf framing.</summary>
+    public const int CompletionOverheadBytes = 1024;
+
+    /// <summary>Most UTF-8 bytes in one completion's text.</summary>
+    [Range(1, int.MaxValue)]
+    public int MaxCompletionBytes { get; init; } = 64 * 1024;
+
+    /// <summary>Most completions in one <c>Score</c> call or one <c>ScoreStream</c> message.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxBatchSize { get; init; } = 4096;
+
+    /// <summary>
+    /// Reward functions used when a request names none, as <c>name:weight</c> pairs separated by commas,
+    /// in the order of the response's rewards (the seed's <c>format:1,equation:1</c>).
+    /// </summary>
+    [Required]
+    public string DefaultRewardFunctions { get; init; } = "format:1,equation:1";
+
+    /// <summary>
+    /// The gRPC receive limit: a full batch of the largest completions, capped at <see cref="MaxMessageBytesCap"/>.
+    /// </summary>
+    public int MaxReceiveMessageBytes =>
+        (int)Math.Min((long)MaxBatchSize * ((long)MaxCompletionBytes + CompletionOverheadBytes), MaxMessageBytesCap);
+}

@@ -1,0 +1,4 @@
+using GrpoAspire.Reward;
+
+var app = RewardApp.Build(args);
+app.Run();

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.Options;
+
+namespace GrpoAspire.Reward.Tests;
+
+/// <summary>Bad configuration stops the service at start-up with a message naming the setting.</summary>
+public sealed class OptionsValidationTests
+{
+    private static async Task AssertStartFails(string setting, params string[] keyPhrases)
+    {
+        // Building already reads the options (gRPC's message limit derives from them); starting validates them all.
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = RewardApp.Build(RewardServiceFixture.LoopbackArgs([setting]));
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+
+        foreach (var phrase in keyPhrases)
+        {
+            Assert.Contains(phrase, error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public Task UnknownDefaultRewardFunctionFailsStartListingValidNames() =>
+        AssertStartFails(
+            "--Reward:DefaultRewardFunctions=format:1,bogus:2",
+            "Reward:DefaultRewardFunctions[1]", "unknown reward function 'bogus'", "format, equation, equation_tinyzero");
+
+    [Fact]
+    public Task DefaultRewardFunctionWithoutAWeightFailsStart() =>
+        AssertStartFails("--Reward:DefaultRewardFunctions=format", "'format' is not name:weight");
+
+    [Fact]
+    public Task DuplicateDefaultRewardFunctionFailsStart() =>
+        AssertStartFails("--Reward:DefaultRewardFunctions=format:1,format:2", "may appear once");
+
+    [Fact]
+    public Task ZeroMaxBatchSizeFailsStart() =>
+        AssertStartFails("--Reward:MaxBatchSize=0", "MaxBatchSize");
+
+    [Fact]
+    public Task CompletionLimitBeyondTheMessageCapFailsStart() =>
+        AssertStartFails("--Reward:MaxCompletionBytes=67108864", "could never be received");
+}
