@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using GrpoAspire.Model;
+using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
+using ModelBench;
+using static TorchSharp.torch;
+
+// model-bench [--shape small|0.5B|3B] [--device cpu|cuda] [--dtype float32|bfloat16] [--batches 1,64,256]
+//             [--prompt 128] [--new 256] [--train-batch 8] [--train-seq 512] [--skip-train] [--output FILE]
+var options = Args.Parse(args);
+var shape = options.Get("shape", "small");
+var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));
+var dtype = TorchRuntime.ParseDtype(options.Get("dtype", "float32"));
+var batches = options.Get("batches", "1,64,256").Split(',').Select(int.Parse).ToArray();
+var promptLength = int.Parse(options.Get("prompt", "128"), CultureInfo.InvariantCulture);
+var newTokens = int.Parse(options.Get("new", "256"), CultureInfo.InvariantCulture);
+var results = new Dictionary<string, object>
+{
+    ["shape"] = shape, ["device"] = device.ToString(), ["dtype"] = dtype.ToString(),
+    ["prompt_length"] = promptLength, ["new_tokens"] = newTokens,
+    ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
+    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+};
+
+var config = Shapes.Get(shape).Validated();
+using var model = new Qwen2ForCausalLM(config, device, dtype);
+model.InitializeWeights(0);
+model.eval();
+results["parameters"] = model.ParameterCount();
+Console.Error.WriteLine($"{shape}: {model.ParameterCount():N0} parameters on {device} in {dtype}");
+
+var sampler = new Sampler(model);
+foreach (var batch in batches)
+{
+    var random = new Random(batch);
+    var prompts = Enumerable.Range(0, batch)
+        .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 1)).ToArray())
+        .ToArray();
+    // Forced length (no end-of-sequence token), as the peer's min_new_tokens = max_new_tokens.
+    var parameters = new SamplingParams { Temperature = 1.0, MaxNewTokens = newTokens, Seed = 1 };
+    sampler.Generate(prompts, parameters with { MaxNewTokens = 8 }); // warm-up
+    Synchronize(device);
+    var watch = Stopwatch.StartNew();
+    var outputs = sampler.Generate(prompts, parameters);
+    Synchronize(device);
+    var seconds = watch.Elapsed.TotalSeconds;
+    var produced = outputs.Sum(o => o.TokenIds.Length);
+    var rate = produced / seconds;
+    results[$"generate_B{batch}_tok_per_s"] = Math.Round(rate, 1);
+    Console.Error.WriteLine($"generate B={batch} P={promptLength} N={newTokens}: {seconds:F2}s {rate:F0} tok/s");
+}
+
+if (!options.Has("skip-train"))
+{
+    var trainBatch = int.Parse(options.Get("train-batch", "8"), CultureInfo.InvariantCulture);
+    var trainSeq = int.Parse(options.Get("train-seq", "512"), CultureInfo.InvariantCulture);
+    var rate = TrainingBench.Run(model, trainBatch, trainSeq, device);
+    results[$"train_B{trainBatch}_T{trainSeq}_tok_per_s"] = Math.Round(rate, 1);
+    Console.Error.WriteLine($"train B={trainBatch} T={trainSeq}: {rate:F0} tok/s");
+}
+
+var json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
+Console.WriteLine(json);
+if (options.Has("output"))
+{
+    File.WriteAllText(options.Get("output", string.Empty), json);
+}
+
+static void Synchronize(Device device)
+{
+    if (device.type == TorchSharp.DeviceType.CUDA)
+    {
+        cuda.synchronize(device);
+    }
+}

@@ -1,0 +1,27 @@
+using GrpoAspire.Model.Qwen2;
+
+namespace ModelBench;
+
+/// <summary>The model shapes benchmarked: Qwen2.5-0.5B and 3B (as the peer scripts build them) and a small CPU one.</summary>
+internal static class Shapes
+{
+    public static Qwen2Config Get(string name) => name switch
+    {
+        "0.5B" => new Qwen2Config
+        {
+            VocabSize = 151936, HiddenSize = 896, IntermediateSize = 4864, NumHiddenLayers = 24, NumAttentionHeads = 14,
+            NumKeyValueHeads = 2, RopeThetaTopLevel = 1e6, TieWordEmbeddings = true, MaxPositionEmbeddings = 32768,
+        },
+        "3B" => new Qwen2Config
+        {
+            VocabSize = 151936, HiddenSize = 2048, IntermediateSize = 11008, NumHiddenLayers = 36, NumAttentionHeads = 16,
+            NumKeyValueHeads = 2, RopeThetaTopLevel = 1e6, TieWordEmbeddings = true, MaxPositionEmbeddings = 32768,
+        },
+        "small" => new Qwen2Config
+        {
+            VocabSize = 512, HiddenSize = 256, IntermediateSize = 768, NumHiddenLayers = 4, NumAttentionHeads = 8,
+            NumKeyValueHeads = 2, RopeThetaTopLevel = 1e4, TieWordEmbeddings = true, MaxPositionEmbeddings = 4096,
+        },
+        _ => throw new ArgumentException($"unknown shape '{name}'; valid: 0.5B, 3B, small"),
+    };
+}
