@@ -1,4 +1,5 @@
 using GrpoAspire.Countdown.Datasets;
+using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
@@ -19,11 +20,18 @@ public sealed class TrainerTests : IDisposable
         SaveSteps = 2, Seed = 3, LrSchedulerType = LrSchedulerType.Cosine, WarmupRatio = 0.25,
     };
 
+    /// <summary>Rewards ASCII-range tokens, so that a random model gets varied rewards and actually learns.</summary>
+    private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
+    {
+        double count = tokens.Count(t => t < 128);
+        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
+    }
+
     private TrainerSetup Setup(string run, string? resume = null)
     {
         var model = ModelResolver.Resolve(Recipe.ModelNameOrPath, _folder, Recipe.Seed);
         var tasks = new TaskGenerator(1).Take(50).ToList();
-        return new TrainerSetup(Recipe, model, QwenTokenizer.FromDirectory(model), tasks, Path.Combine(_folder, run), resume);
+        return new TrainerSetup(Recipe, model, QwenTokenizer.FromDirectory(model), tasks, Path.Combine(_folder, run), resume, ToyReward);
     }
 
     [Fact]
@@ -50,6 +58,8 @@ public sealed class TrainerTests : IDisposable
         var a = File.ReadAllBytes(Path.Combine(_folder, "straight", "checkpoint-4", "model.safetensors"));
         var b = File.ReadAllBytes(Path.Combine(_folder, "resumed", "checkpoint-4", "model.safetensors"));
         Assert.Equal(a, b);
+        var initial = File.ReadAllBytes(Path.Combine(_folder, "initial-model", "model.safetensors"));
+        Assert.NotEqual(initial, a);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(_folder, "straight", "metrics.jsonl")).Length);
     }
 }

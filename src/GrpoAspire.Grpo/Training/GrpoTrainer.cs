@@ -21,7 +21,8 @@ public sealed record TrainerSetup(
     QwenTokenizer Tokenizer,
     IReadOnlyList<CountdownTask> TrainingTasks,
     string RunDirectory,
-    string? ResumeFrom = null);
+    string? ResumeFrom = null,
+    Func<PromptJob, string, int[], RewardBreakdown>? Reward = null);
 
 /// <summary>
 /// The single-process GRPO loop (like TRL's colocated mode): prompts -> rollouts -> step -> logs -> checkpoints.
@@ -84,7 +85,7 @@ public sealed class GrpoTrainer : IDisposable
         using var metricsWriter = new MetricsJsonlWriter(Path.Combine(_setup.RunDirectory, "metrics.jsonl"));
         using var samples = new CompletionSampleWriter(_setup.RunDirectory, (ulong)recipe.Seed + (ulong)GlobalStep);
         var context = new GrpoStepContext(
-            _policy, _reference, _optimizer, recipe, (job, text, _) => _scorer.Score(text, job.Task),
+            _policy, _reference, _optimizer, recipe, _setup.Reward ?? ((job, text, _) => _scorer.Score(text, job.Task)),
             new LocalRolloutSource(new Sampler(_policy)), ids => _setup.Tokenizer.Decode(ids, skipSpecialTokens: true),
             _setup.Tokenizer.PadTokenId, [_setup.Tokenizer.EosTokenId]);
         var history = new List<StepMetrics>();
