@@ -47,6 +47,16 @@ public sealed class EquationRewardTests
     }
 
     [Fact]
+    public void ACarriageReturnIsWhitespaceInsideParenthesesOnlyAsInPython()
+    {
+        // Python joins lines inside brackets: eval("(5 *\r4)") == 20, while "5 *\r4" is a syntax error.
+        var task = new CountdownTask([5, 4], 20);
+        Assert.Equal(EquationVerdict.Correct, Check("(5 *\r4)", task));
+        Assert.Equal(EquationVerdict.SyntaxError, Check("5 *\r4", task));
+        Assert.Equal(EquationVerdict.SyntaxError, Check("(5) *\r4", task));
+    }
+
+    [Fact]
     public void DivisionByZeroScoresZero()
     {
         Assert.Equal(EquationVerdict.DivisionByZero, Check("10 / (5 - 5)", new CountdownTask([10, 5, 5], 2)));

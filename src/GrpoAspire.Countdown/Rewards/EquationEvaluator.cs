@@ -161,11 +161,13 @@ public static class EquationEvaluator
         var operands = new List<Rational>(CountdownTask.MaxNumbers);
         var operators = new List<Op>();
         var expectOperand = true;
+        var depth = 0;
         var i = 0;
         while (i < equation.Length)
         {
             var c = equation[i];
-            if (PythonText.IsTokenSeparator(c))
+            // Inside brackets Python joins lines, so a carriage return is whitespace there (and only there).
+            if (PythonText.IsTokenSeparator(c) || (c == '\r' && depth > 0))
             {
                 i++;
                 continue;
@@ -194,6 +196,7 @@ public static class EquationEvaluator
                         continue;
                     case '(':
                         operators.Add(Op.OpenParen);
+                        depth++;
                         break;
                     case '-':
                         operators.Add(Op.Negate);
@@ -216,6 +219,7 @@ public static class EquationEvaluator
                     return (failure, default);
                 }
 
+                depth--;
                 i++;
                 continue;
             }
