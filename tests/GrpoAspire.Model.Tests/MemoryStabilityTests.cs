@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 using GrpoAspire.Model.Sampling;
 using static TorchSharp.torch;
 
@@ -8,7 +9,8 @@ namespace GrpoAspire.Model.Tests;
 /// Native memory must not grow with use: TorchSharp tensors left outside a dispose scope leak (about 280 MB per
 /// training step was seen here before scopes were used). RSS after warm-up vs after 1,000 iterations.
 /// </summary>
-public sealed class MemoryStabilityTests
+[Collection(nameof(MemoryStabilityTests))]
+public sealed class MemoryStabilityTests(ITestOutputHelper output)
 {
     private const int Iterations = 1000;
     private const int WarmUp = 100;
@@ -24,7 +26,7 @@ public sealed class MemoryStabilityTests
         return process.WorkingSet64;
     }
 
-    private static void AssertFlat(string what, Action iteration)
+    private void AssertFlat(string what, Action iteration)
     {
         long baseline = 0;
         for (var i = 1; i <= Iterations; i++)
@@ -38,6 +40,7 @@ public sealed class MemoryStabilityTests
 
         var final = SettledRss();
         var growth = (final - baseline) / (double)baseline;
+        output.WriteLine($"{what}: RSS {baseline / 1e6:F1} MB after {WarmUp} iterations, {final / 1e6:F1} MB after {Iterations} ({growth:P1})");
         Assert.True(growth <= AllowedGrowth,
             $"{what}: RSS went from {baseline / 1e6:F1} MB to {final / 1e6:F1} MB ({growth:P1}) over {Iterations - WarmUp} iterations");
     }
@@ -72,3 +75,7 @@ public sealed class MemoryStabilityTests
         });
     }
 }
+
+/// <summary>Runs the RSS measurements alone: other tests in the same process would move the numbers.</summary>
+[CollectionDefinition(nameof(MemoryStabilityTests), DisableParallelization = true)]
+public sealed class MemoryStabilityCollection;

@@ -52,7 +52,10 @@ public static class CompletionFormat
     /// </summary>
     public static Range? FindFirstAnswer(ReadOnlySpan<char> completion)
     {
+        // Linear: the closing tag found for one start is reused by later starts that come before it, and every
+        // character is searched for a newline at most once.
         var from = 0;
+        var close = -1;
         while (from < completion.Length)
         {
             var open = completion[from..].IndexOf(AnswerOpen, StringComparison.Ordinal);
@@ -62,17 +65,21 @@ public static class CompletionFormat
             }
 
             var contentStart = from + open + AnswerOpen.Length;
-            var content = completion[contentStart..];
-            var close = content.IndexOf(AnswerClose, StringComparison.Ordinal);
-            if (close < 0)
+            if (close < contentStart)
             {
-                return null;
+                var next = completion[contentStart..].IndexOf(AnswerClose, StringComparison.Ordinal);
+                if (next < 0)
+                {
+                    return null;
+                }
+
+                close = contentStart + next;
             }
 
-            var newline = content[..close].IndexOf('\n');
+            var newline = completion[contentStart..close].IndexOf('\n');
             if (newline < 0)
             {
-                return new Range(contentStart, contentStart + close);
+                return new Range(contentStart, close);
             }
 
             // Every start before that newline would hit it too: resume after it.
