@@ -10,6 +10,16 @@ using static TorchSharp.torch;
 
 // model-bench [--shape small|0.5B|3B] [--device cpu|cuda] [--dtype float32|bfloat16] [--batches 1,64,256]
 //             [--prompt 128] [--new 256] [--train-batch 8] [--train-seq 512] [--skip-train] [--output FILE]
+if (args.Length > 0 && args[0] == "parity")
+{
+    // model-bench parity --model DIR --expected FILE [--device cuda]: the check-parity verb, packable for the GPU machine.
+    var parityOptions = Args.Parse(args[1..]);
+    using var parityModel = Qwen2Checkpoint.Load(parityOptions.Get("model", "."), TorchRuntime.ParseDevice(parityOptions.Get("device", "cpu")));
+    var report = ParityCheck.Run(parityModel, parityOptions.Get("expected", "expected.safetensors"));
+    Console.WriteLine(JsonSerializer.Serialize(report));
+    return report.Passed ? 0 : 1;
+}
+
 var options = Args.Parse(args);
 var shape = options.Get("shape", "small");
 var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));
@@ -68,6 +78,8 @@ if (options.Has("output"))
 {
     File.WriteAllText(options.Get("output", string.Empty), json);
 }
+
+return 0;
 
 static void Synchronize(Device device)
 {
