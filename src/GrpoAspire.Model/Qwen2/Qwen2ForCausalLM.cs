@@ -49,6 +49,8 @@ public sealed class Qwen2ForCausalLM : nn.Module
     public void InitializeWeights(long seed)
     {
         using var noGrad = no_grad();
+        // Drawn on the CPU with a seeded generator, then copied: the same weights on every device
+        // (TorchSharp's generators are CPU generators).
         using var generator = new Generator((ulong)seed);
         var std = Config.InitializerRange;
         foreach (var (name, parameter) in named_parameters())
@@ -63,7 +65,8 @@ public sealed class Qwen2ForCausalLM : nn.Module
             }
             else
             {
-                parameter.normal_(0.0, std, generator);
+                using var values = empty(parameter.shape, dtype: ScalarType.Float32).normal_(0.0, std, generator);
+                parameter.copy_(values);
             }
         }
     }

@@ -33,7 +33,13 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
         var dtype = model.OutputWeight.dtype;
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
-        using var generator = new Generator((ulong)parameters.Seed, device);
+        // TorchSharp's generators are CPU-only: on CUDA the default CUDA generator is seeded per call instead.
+        using var generator = device.type == TorchSharp.DeviceType.CPU ? new Generator((ulong)parameters.Seed) : null;
+        if (generator is null)
+        {
+            cuda.manual_seed(parameters.Seed);
+        }
+
         var state = new DecodeState(prompts, parameters);
         using var cache = new KvCache(model.Config, prompts.Count, state.PromptLength + parameters.MaxNewTokens, device, dtype);
         var (inputIds, keyPadding) = LeftPad(prompts, state.PromptLength, device);
@@ -79,7 +85,7 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
     }
 
     /// <summary>Chooses one token per row; log-prob under the temperature-scaled, unfiltered distribution.</summary>
-    private static (Tensor Tokens, Tensor LogProbs) Pick(Tensor logits, SamplingParams parameters, Generator generator)
+    private static (Tensor Tokens, Tensor LogProbs) Pick(Tensor logits, SamplingParams parameters, Generator? generator)
     {
         var z = logits.to(ScalarType.Float32);
         if (parameters.Temperature == 0)
