@@ -35,17 +35,21 @@ public sealed class Qwen2Attention : nn.Module
     public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
     {
         using var scope = NewDisposeScope();
+        var profile = Sampling.PhaseTimer.Enabled && cache is not null && hidden.shape[1] == 1 ? new Sampling.PhaseTimer("attn", hidden.device) : null;
         var (batch, length) = (hidden.shape[0], hidden.shape[1]);
         var q = q_proj.forward(hidden).view(batch, length, _heads, _headDim).transpose(1, 2); // [B, H, T, D]
         var k = k_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
         var v = v_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
+        profile?.Mark("qkv");
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
+        profile?.Mark("rope");
         if (cache is not null)
         {
             (k, v) = cache.Update(_layerIndex, k, v); // [B, KVH, S, D]
         }
 
+        profile?.Mark("cache");
         if (_kvHeads != _heads)
         {
             // Query head h reads key/value head h / (H / KVH), as transformers' repeat_kv.
@@ -53,9 +57,13 @@ public sealed class Qwen2Attention : nn.Module
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
 
+        profile?.Mark("repeat_kv");
         var attended = nn.functional.scaled_dot_product_attention(
             q, k, v, mask, 0.0, mask is null && length > 1); // [B, H, T, D]
         var merged = attended.transpose(1, 2).contiguous().view(batch, length, _heads * _headDim); // [B, T, H*D]
-        return o_proj.forward(merged).MoveToOuterDisposeScope();
+        profile?.Mark("sdpa");
+        var output = o_proj.forward(merged).MoveToOuterDisposeScope();
+        profile?.Mark("o_proj");
+        return output;
     }
 }

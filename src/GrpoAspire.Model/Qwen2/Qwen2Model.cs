@@ -33,10 +33,13 @@ public sealed class Qwen2Model : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor? keyPadding = null, KvCache? cache = null)
     {
         using var scope = NewDisposeScope();
+        var profile = Sampling.PhaseTimer.Enabled && cache is not null && inputIds.shape[1] == 1 ? new Sampling.PhaseTimer("model", inputIds.device) : null;
         var length = (int)inputIds.shape[1];
         var past = cache?.Length ?? 0;
         var hidden = embed_tokens.forward(inputIds); // [B, T, hidden]
+        profile?.Mark("embed");
         var (cos, sin) = _rotary.Compute(positionIds, hidden.dtype);
+        profile?.Mark("rotary");
         Tensor? mask = null;
         if (keyPadding is not null || (past > 0 && length > 1))
         {
@@ -44,13 +47,17 @@ public sealed class Qwen2Model : nn.Module
             mask = AttentionMask.Build(padding, past, length, hidden.dtype);
         }
 
+        profile?.Mark("mask");
         foreach (var layer in layers)
         {
             hidden = layer.Forward(hidden, cos, sin, mask, cache);
         }
 
+        profile?.Mark("layers");
         cache?.Advance(length);
-        return norm.forward(hidden).MoveToOuterDisposeScope();
+        var result = norm.forward(hidden).MoveToOuterDisposeScope();
+        profile?.Mark("norm");
+        return result;
     }
 
     protected override void Dispose(bool disposing)

@@ -47,12 +47,16 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
         var nextPositions = positions.select(1, -1).unsqueeze(1); // [B, 1]
         var logits = model.Forward(inputIds, positions, keyPadding, cache).select(1, -1); // [B, V]
 
+        var profile = SamplerProfile.Enabled ? new SamplerProfile(device) : null;
         for (var step = 0; step < parameters.MaxNewTokens && state.ActiveCount > 0; step++)
         {
             using var scope = NewDisposeScope();
+            profile?.Mark("forward");
             var (tokens, logProbs) = Pick(logits, parameters, generator);
             logits.Dispose();
-            var keep = state.Append(tokens.data<long>().ToArray(), logProbs.data<float>().ToArray(), decode, step + 1);
+            profile?.Mark("pick");
+            var keep = state.Append(tokens.cpu().data<long>().ToArray(), logProbs.cpu().data<float>().ToArray(), decode, step + 1);
+            profile?.Mark("host-read");
             if (state.ActiveCount == 0)
             {
                 break;
@@ -73,6 +77,7 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
             logits = model.Forward(tokens.unsqueeze(1), nextPositions, keyPadding, cache).select(1, -1).MoveToOuterDisposeScope();
         }
 
+        profile?.Report();
         return state.Results();
     }
 
