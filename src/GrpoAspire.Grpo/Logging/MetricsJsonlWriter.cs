@@ -8,9 +8,13 @@ public sealed class MetricsJsonlWriter(string path) : IDisposable
 {
     private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
 
-    public void Write(StepMetrics m)
+    public void Write(StepMetrics m) => _writer.WriteLine(JsonSerializer.Serialize(Fields(m)));
+
+    /// <summary>Every number of a step by its logged name (TRL's names where TRL has one).</summary>
+    public static Dictionary<string, double> Fields(StepMetrics m)
     {
-        var record = new Dictionary<string, object>
+        ArgumentNullException.ThrowIfNull(m);
+        var record = new Dictionary<string, double>
         {
             ["step"] = m.Step,
             ["loss"] = m.Loss,
@@ -36,7 +40,7 @@ public sealed class MetricsJsonlWriter(string path) : IDisposable
             record[$"rewards/{name}"] = value;
         }
 
-        _writer.WriteLine(JsonSerializer.Serialize(record));
+        return record;
     }
 
     public void Dispose() => _writer.Dispose();

@@ -73,6 +73,11 @@ public static class RecipeLoader
         }
 
         RecipeValidator.Validate(recipe, source);
+        if (recipe.GradientCheckpointing)
+        {
+            notices.Add("notice: gradient_checkpointing is not implemented yet; every activation is kept for the backward pass");
+        }
+
         return new LoadedRecipe(recipe, notices);
     }
 

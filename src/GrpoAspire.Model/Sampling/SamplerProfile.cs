@@ -34,8 +34,14 @@ internal sealed class PhaseTimer
     private readonly string _name;
     private readonly Device _device;
 
-    static PhaseTimer() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        Console.Error.WriteLine("phases: " + string.Join(", ", Totals.Select(p => $"{p.Key} {p.Value * 1000:F0} ms")));
+    static PhaseTimer()
+    {
+        if (Enabled)
+        {
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+                Console.Error.WriteLine("phases: " + string.Join(", ", Totals.Select(p => $"{p.Key} {p.Value * 1000:F0} ms")));
+        }
+    }
 
     public PhaseTimer(string name, Device device)
     {

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using GrpoAspire.Cli.CommandLine;
+using GrpoAspire.Countdown.Datasets;
+using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Grpo.Training;
+using Spectre.Console;
+
+namespace GrpoAspire.Cli.Commands;
+
+/// <summary><c>grpo train</c>: a GRPO run from a YAML recipe, in this process (generation, reward and training on one device).</summary>
+public sealed class TrainCommand : ICommand
+{
+    public string Name => "train";
+
+    public string Summary => "Train with GRPO from a YAML recipe (checkpoints, metrics.jsonl, TensorBoard, curves.png).";
+
+    public IReadOnlyList<OptionSpec> Options { get; } =
+    [
+        new("recipe", "FILE", "YAML recipe: the seed's TRL keys plus ours (see recipes/)", Required: true),
+        new("dry-run", null, "validate the recipe, print the resolved config and exit without loading a model"),
+        new("output", "DIR", "run folder (default: the recipe's output_dir)"),
+        new("dataset", "FILE", "local parquet / JSONL tasks standing in for a Hub dataset_id_or_path"),
+        new("model", "DIR", "local Hugging Face folder standing in for model_name_or_path"),
+        new("resume", "DIR|latest", "continue from a checkpoint folder, or the newest one in the run folder"),
+        new("device", "DEVICE", "cpu, cuda or cuda:N (default: the recipe's device)"),
+    ];
+
+    public string Details => """
+        Run folder: checkpoint-N/ (Hugging Face model folder + optimizer.bin + trainer_state.json) every save_steps,
+        metrics.jsonl, tensorboard/events.out.tfevents.*, completion_samples/{completion_samples,
+        success_completion_samples}.txt, curves.png, recipe.json (the resolved recipe).
+
+        Exit codes:
+          0  trained to max_steps (or, with --dry-run, the recipe is valid)
+          2  bad recipe, arguments, model or dataset (the message names the key or path)
+
+        Example:
+          grpo train --recipe recipes/smoke-cpu.yaml --output runs/smoke
+        """;
+
+    public async Task<int> RunAsync(ParsedArguments arguments, CliConsole console, CancellationToken cancellationToken)
+    {
+        var recipePath = arguments.Required("recipe");
+        var options = new TrainingRunOptions
+        {
+            Output = arguments.Value("output"), Dataset = arguments.Value("dataset"), Model = arguments.Value("model"),
+            Resume = arguments.Value("resume"), Device = arguments.Value("device"),
+        };
+        LoadedRecipe loaded;
+        try
+        {
+            loaded = RecipeLoader.LoadFile(recipePath);
+        }
+        catch (RecipeException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        foreach (var notice in loaded.Notices)
+        {
+            console.Error.WriteLine(notice);
+        }
+
+        var recipe = TrainingRun.Apply(loaded.Recipe, options);
+        if (arguments.Has("dry-run"))
+        {
+            return DryRun(recipe, options, console);
+        }
+
+        try
+        {
+            var result = await Train(loaded.Recipe, options, console, cancellationToken);
+            console.Out.WriteLine(
+                $"trained steps {result.FirstStep + 1}..{result.LastStep} in {result.RunDirectory}"
+                + (result.LastCheckpoint is null ? string.Empty : $"; last checkpoint {result.LastCheckpoint}"));
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is IOException or TaskDataException or ArgumentException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static int DryRun(GrpoRecipe recipe, TrainingRunOptions options, CliConsole console)
+    {
+        var o = console.Out;
+        o.WriteLine(TrainingRun.Describe(recipe));
+        o.WriteLine($"prompts per step: {recipe.PromptsPerStep} ({recipe.PerDeviceTrainBatchSize} x {recipe.GradientAccumulationSteps} accumulation x {recipe.NumProcesses} processes)");
+        o.WriteLine($"completions per step: {recipe.CompletionsPerStep} ({recipe.NumGenerations} per prompt)");
+        o.WriteLine($"dataset: {TrainingData.Resolve(recipe, null).Description}");
+        var model = recipe.ModelNameOrPath;
+        o.WriteLine(model.StartsWith(ModelResolver.RandomPrefix, StringComparison.Ordinal)
+            ? $"model: {model} (created in the run folder)"
+            : Directory.Exists(model) ? $"model: {model}" : $"model: '{model}' is not a local folder; a run needs --model DIR");
+        if (options.Resume is not null)
+        {
+            o.WriteLine($"resume: {options.Resume}");
+        }
+
+        o.WriteLine("dry run: the recipe is valid; no model was loaded");
+        return ExitCodes.Success;
+    }
+
+    private static async Task<TrainingRunResult> Train(GrpoRecipe recipe, TrainingRunOptions options, CliConsole console, CancellationToken cancellationToken)
+    {
+        var maxSteps = recipe.MaxSteps;
+        var interactive = ReferenceEquals(console.Error, Console.Error) && !Console.IsErrorRedirected;
+        if (!interactive)
+        {
+            // Logs and CI: a plain line every logging_steps, with the time left.
+            var clock = Stopwatch.StartNew();
+            int? first = null;
+            return await TrainingRun.RunAsync(recipe, options, console.Error.WriteLine, metrics =>
+            {
+                first ??= metrics.Step - 1;
+                if (metrics.Step % recipe.LoggingSteps == 0 || metrics.Step == maxSteps)
+                {
+                    var perStep = clock.Elapsed.TotalSeconds / (metrics.Step - first.Value);
+                    console.Error.WriteLine($"{Line(metrics, maxSteps)} | ETA {Eta(perStep * (maxSteps - metrics.Step))}");
+                }
+            }, cancellationToken);
+        }
+
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Error) });
+        TrainingRunResult? result = null;
+        await ansi.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("loading", maxValue: maxSteps);
+                result = await Task.Run(
+                    () => TrainingRun.RunAsync(recipe, options, message => task.Description = Markup.Escape(message), metrics =>
+                    {
+                        task.Value = metrics.Step;
+                        task.Description = Markup.Escape(Line(metrics, maxSteps));
+                    }, cancellationToken),
+                    cancellationToken);
+            });
+        return result!;
+    }
+
+    private static string Line(StepMetrics m, int maxSteps) =>
+        $"step {m.Step}/{maxSteps} | reward {m.Reward:F3} | success {m.SuccessRate:P1} | format {m.FormatRate:P1} | kl {m.Kl:G3} "
+        + $"| loss {m.Loss:G3} | len {m.CompletionLengthMean:F0} | {m.StepSeconds:F1} s/step";
+
+    private static string Eta(double seconds) =>
+        TimeSpan.FromSeconds(Math.Max(0, seconds)) is var t && t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using ScottPlot;
+
+namespace GrpoAspire.Grpo.Logging;
+
+/// <summary>
+/// Draws the training curves of a run (<c>metrics.jsonl</c>) into one PNG with ScottPlot: rewards, success and
+/// format rates, KL, loss, completion length and learning rate, against the step.
+/// </summary>
+public static class CurvePlotter
+{
+    public const string FileName = "curves.png";
+
+    private static readonly (string Title, string[] Series)[] Panels =
+    [
+        ("reward", ["reward", "rewards/format", "rewards/equation", "rewards/equation_tinyzero"]),
+        ("success and format rate", ["success_rate", "format_rate"]),
+        ("KL to the reference", ["kl"]),
+        ("loss", ["loss"]),
+        ("completion length (tokens)", ["completion_length"]),
+        ("learning rate", ["learning_rate"]),
+    ];
+
+    /// <summary>Reads <paramref name="metricsJsonl"/> and writes the PNG; returns the number of steps drawn.</summary>
+    public static int Plot(string metricsJsonl, string pngPath, int width = 1500, int height = 900)
+    {
+        var rows = ReadRows(metricsJsonl);
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(Panels.Length);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(2, 3);
+        for (var i = 0; i < Panels.Length; i++)
+        {
+            var (title, series) = Panels[i];
+            var plot = multiplot.GetPlot(i);
+            plot.Title(title);
+            plot.XLabel("step");
+            foreach (var name in series)
+            {
+                var points = rows.Where(r => r.ContainsKey(name) && r.ContainsKey("step") && double.IsFinite(r[name]))
+                    .Select(r => (X: r["step"], Y: r[name])).ToArray();
+                if (points.Length == 0)
+                {
+                    continue;
+                }
+
+                var scatter = plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
+                scatter.LegendText = name;
+            }
+
+            if (series.Length > 1)
+            {
+                plot.ShowLegend();
+            }
+        }
+
+        multiplot.SavePng(pngPath, width, height);
+        return rows.Count;
+    }
+
+    private static List<Dictionary<string, double>> ReadRows(string path)
+    {
+        var rows = new List<Dictionary<string, double>>();
+        if (!File.Exists(path))
+        {
+            return rows;
+        }
+
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            try
+            {
+                var row = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line);
+                rows.Add(row!.Where(p => p.Value.ValueKind == JsonValueKind.Number)
+                    .ToDictionary(p => p.Key, p => p.Value.GetDouble()));
+            }
+            catch (JsonException)
+            {
+                // A line cut short by a killed run is skipped; the rest still draws.
+            }
+        }
+
+        return rows;
+    }
+}

@@ -1,0 +1,103 @@
+using GrpoAspire.Countdown;
+using GrpoAspire.Countdown.Datasets;
+using GrpoAspire.Grpo.Recipes;
+
+namespace GrpoAspire.Grpo.Training;
+
+/// <summary>Where a recipe's tasks come from, decided without reading them (for <c>--dry-run</c>).</summary>
+public enum DatasetKind
+{
+    /// <summary><c>dataset_id_or_path: generate</c>: seeded solvable tasks, the fixed held-out set excluded.</summary>
+    Generated,
+
+    /// <summary>A local parquet or JSONL file, or a folder of parquet files (a Hub snapshot).</summary>
+    LocalFile,
+
+    /// <summary>A Hub id with no local copy given: a training run cannot start.</summary>
+    HubIdWithoutFile,
+}
+
+/// <summary>The resolved source of training tasks.</summary>
+public sealed record DatasetSource(DatasetKind Kind, string Description, string? Path);
+
+/// <summary>
+/// Training tasks for a recipe. Files are shuffled and split as the seed (seed 42, at most <c>max_tasks</c>,
+/// 10% test) and the train part is used; the fixed held-out evaluation set is never trained on.
+/// </summary>
+public static class TrainingData
+{
+    public const string Generate = "generate";
+
+    public static DatasetSource Resolve(GrpoRecipe recipe, string? datasetFile)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        if (datasetFile is not null)
+        {
+            return new DatasetSource(DatasetKind.LocalFile, $"{datasetFile} (--dataset, instead of {recipe.DatasetIdOrPath})", datasetFile);
+        }
+
+        var id = recipe.DatasetIdOrPath;
+        if (id == Generate)
+        {
+            return new DatasetSource(DatasetKind.Generated, $"generated: {recipe.MaxTasks} solvable tasks from seed {recipe.Seed}", null);
+        }
+
+        if (File.Exists(id) || Directory.Exists(id))
+        {
+            return new DatasetSource(DatasetKind.LocalFile, id, id);
+        }
+
+        return new DatasetSource(
+            DatasetKind.HubIdWithoutFile,
+            $"'{id}' is not a local file, so it is a Hub id, and this machine cannot download it; pass --dataset FILE "
+            + "(a local parquet or JSONL copy, e.g. the train parquet of Jiayi-Pan/Countdown-Tasks-3to4)",
+            null);
+    }
+
+    public static async Task<IReadOnlyList<CountdownTask>> LoadAsync(
+        GrpoRecipe recipe, string? datasetFile, CancellationToken cancellationToken = default)
+    {
+        var source = Resolve(recipe, datasetFile);
+        var heldOut = TaskSplits.HeldOut(recipe.EvalTasks);
+        switch (source.Kind)
+        {
+            case DatasetKind.Generated:
+                return TaskSplits.ExcludingHeldOut(new TaskGenerator((ulong)recipe.Seed).Take(recipe.MaxTasks * 2), heldOut)
+                    .DistinctBy(t => t.Key).Take(recipe.MaxTasks).ToArray();
+            case DatasetKind.LocalFile:
+                var tasks = await ReadAsync(source.Path!, cancellationToken);
+                if (tasks.Count == 0)
+                {
+                    throw new TaskDataException($"{source.Path} holds no tasks");
+                }
+
+                var split = TaskSplits.ShuffleAndSplit(tasks, 42, 0.1, recipe.MaxTasks);
+                return split.Train.Count > 0 ? split.Train : split.Test;
+            default:
+                throw new TaskDataException($"dataset_id_or_path: {source.Description}");
+        }
+    }
+
+    private static async Task<IReadOnlyList<CountdownTask>> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(path))
+        {
+            return await TaskReaders.ReadFileAsync(path, cancellationToken);
+        }
+
+        // A Hub snapshot folder: every parquet file under it, in name order.
+        var files = Directory.GetFiles(path, "*.parquet", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0)
+        {
+            throw new TaskDataException($"folder {path} holds no .parquet files");
+        }
+
+        var all = new List<CountdownTask>();
+        foreach (var file in files)
+        {
+            all.AddRange(await TaskReaders.ReadParquetAsync(file, cancellationToken));
+        }
+
+        return all;
+    }
+}

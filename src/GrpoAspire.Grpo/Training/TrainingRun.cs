@@ -1,0 +1,154 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GrpoAspire.Grpo.Checkpoints;
+using GrpoAspire.Grpo.Logging;
+using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Model.Tokenization;
+
+namespace GrpoAspire.Grpo.Training;
+
+/// <summary>What the command line adds to a recipe for one run.</summary>
+public sealed record TrainingRunOptions
+{
+    /// <summary>Run folder; default the recipe's <c>output_dir</c>.</summary>
+    public string? Output { get; init; }
+
+    /// <summary>A local task file standing in for the recipe's <c>dataset_id_or_path</c>.</summary>
+    public string? Dataset { get; init; }
+
+    /// <summary>A local model folder standing in for the recipe's <c>model_name_or_path</c>.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A checkpoint folder, or <c>latest</c> for the newest one in the run folder.</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>Overrides the recipe's device (cpu, cuda, cuda:N).</summary>
+    public string? Device { get; init; }
+}
+
+/// <summary>The outcome of a run.</summary>
+public sealed record TrainingRunResult(string RunDirectory, int FirstStep, int LastStep, string? LastCheckpoint, IReadOnlyList<StepMetrics> Steps);
+
+/// <summary>
+/// One training run with every output the run folder promises: checkpoints, <c>metrics.jsonl</c>,
+/// TensorBoard events under <c>tensorboard/</c>, completion samples, <c>curves.png</c>, and the resolved
+/// recipe (<c>recipe.json</c>). Data and model are resolved before anything heavy is loaded, so a bad path
+/// fails in milliseconds.
+/// </summary>
+public static class TrainingRun
+{
+    public const string TensorBoardFolder = "tensorboard";
+    public const string ResolvedRecipeFileName = "recipe.json";
+    public const string MetricsFileName = "metrics.jsonl";
+
+    private static readonly JsonSerializerOptions RecipeJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>The recipe as the run will use it, snake_case JSON (printed by <c>--dry-run</c>, saved in the run folder).</summary>
+    public static string Describe(GrpoRecipe recipe) => JsonSerializer.Serialize(recipe, RecipeJson);
+
+    public static GrpoRecipe Apply(GrpoRecipe recipe, TrainingRunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(options);
+        return recipe with
+        {
+            Device = options.Device ?? recipe.Device,
+            OutputDir = options.Output ?? recipe.OutputDir,
+            ModelNameOrPath = options.Model ?? recipe.ModelNameOrPath,
+            DatasetIdOrPath = options.Dataset ?? recipe.DatasetIdOrPath,
+        };
+    }
+
+    public static async Task<TrainingRunResult> RunAsync(
+        GrpoRecipe recipe, TrainingRunOptions options, Action<string> log, Action<StepMetrics>? onStep = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        if (options.Dataset is not null && !File.Exists(options.Dataset) && !Directory.Exists(options.Dataset))
+        {
+            throw new Countdown.Datasets.TaskDataException($"--dataset {options.Dataset}: no such file or folder");
+        }
+
+        recipe = Apply(recipe, options);
+        var runDirectory = recipe.OutputDir;
+        var resume = ResolveResume(options.Resume, runDirectory);
+        var tasks = await TrainingData.LoadAsync(recipe, datasetFile: null, cancellationToken);
+        log($"data: {tasks.Count} training tasks ({TrainingData.Resolve(recipe, null).Description})");
+        Directory.CreateDirectory(runDirectory);
+        var modelFolder = ModelResolver.Resolve(recipe.ModelNameOrPath, runDirectory, recipe.Seed);
+        log($"model: {modelFolder}" + (resume is null ? string.Empty : $", resuming from {resume}"));
+        var tokenizer = QwenTokenizer.FromDirectory(modelFolder);
+        File.WriteAllText(Path.Combine(runDirectory, ResolvedRecipeFileName), Describe(recipe));
+        var metricsPath = Path.Combine(runDirectory, MetricsFileName);
+        var startStep = resume is null ? 0 : TrainerState.Load(resume).GlobalStep;
+        KeepMetricsUpTo(metricsPath, startStep);
+
+        var setup = new TrainerSetup(recipe, modelFolder, tokenizer, tasks, runDirectory, resume);
+        using var trainer = new GrpoTrainer(setup);
+        var tensorBoard = new TensorBoardLogger(Path.Combine(runDirectory, TensorBoardFolder));
+        var pngPath = Path.Combine(runDirectory, CurvePlotter.FileName);
+        string? lastCheckpoint = null;
+        var steps = trainer.Train(onStep: metrics =>
+        {
+            tensorBoard.Write(metrics);
+            onStep?.Invoke(metrics);
+            if (recipe.SaveEnabled && (metrics.Step % recipe.SaveSteps == 0 || metrics.Step == recipe.MaxSteps))
+            {
+                lastCheckpoint = CheckpointFolders.For(runDirectory, metrics.Step);
+                CurvePlotter.Plot(metricsPath, pngPath);
+            }
+        }, cancellationToken: cancellationToken);
+        CurvePlotter.Plot(metricsPath, pngPath);
+        return new TrainingRunResult(runDirectory, startStep, trainer.GlobalStep, lastCheckpoint, steps);
+    }
+
+    /// <summary><c>latest</c> is the newest checkpoint of the run folder; a folder must hold a trainer state.</summary>
+    public static string? ResolveResume(string? resume, string runDirectory)
+    {
+        if (resume is null)
+        {
+            return null;
+        }
+
+        if (resume == "latest")
+        {
+            return CheckpointFolders.Latest(runDirectory)
+                ?? throw new DirectoryNotFoundException($"--resume latest: {runDirectory} holds no complete checkpoint-N folder");
+        }
+
+        if (!File.Exists(Path.Combine(resume, TrainerState.FileName)))
+        {
+            throw new DirectoryNotFoundException($"--resume {resume}: not a checkpoint folder (no {TrainerState.FileName})");
+        }
+
+        return resume;
+    }
+
+    /// <summary>A resumed run rewrites the steps after its checkpoint, so their old lines go.</summary>
+    private static void KeepMetricsUpTo(string path, int step)
+    {
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        var kept = File.ReadLines(path).Where(line =>
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                return document.RootElement.TryGetProperty("step", out var s) && s.GetDouble() <= step;
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }).ToArray();
+        File.WriteAllLines(path, kept);
+    }
+}
