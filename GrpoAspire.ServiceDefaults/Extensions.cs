@@ -62,6 +62,13 @@ public static class ServiceDefaultsExtensions
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
                 .AddHttpClientInstrumentation());
 
+        if (builder.Configuration[JsonlSpanExporter.PathVariable] is { Length: > 0 } traceFile)
+        {
+            var service = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : builder.Environment.ApplicationName;
+            builder.Services.AddOpenTelemetry().WithTracing(tracing =>
+                tracing.AddProcessor(new SimpleActivityExportProcessor(new JsonlSpanExporter(traceFile, service))));
+        }
+
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             // Endpoint, protocol, service name and resource attributes come from the standard

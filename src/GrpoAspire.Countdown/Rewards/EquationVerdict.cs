@@ -49,4 +49,11 @@ public static class EquationVerdictNames
         EquationVerdict.WrongValue => "wrong_value",
         _ => throw new ArgumentOutOfRangeException(nameof(verdict), verdict, "unknown equation verdict"),
     };
+
+    /// <summary>The verdict of a wire name; the error lists the valid names.</summary>
+    public static EquationVerdict ParseWireName(string name) =>
+        Enum.GetValues<EquationVerdict>().FirstOrDefault(v => v.ToWireName() == name) is var verdict && verdict.ToWireName() == name
+            ? verdict
+            : throw new ArgumentException(
+                $"unknown equation verdict '{name}'; valid: {string.Join(", ", Enum.GetValues<EquationVerdict>().Select(v => v.ToWireName()))}", nameof(name));
 }

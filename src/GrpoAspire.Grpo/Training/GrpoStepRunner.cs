@@ -46,15 +46,20 @@ public static class GrpoStepRunner
             EosTokenIds = context.EosTokenIds,
             Seed = recipe.Seed + (1_000_003L * step),
         };
-        var generated = context.Rollouts.Generate(prompts, recipe.NumGenerations, sampling);
+        IReadOnlyList<Rollout> generated;
+        using (TrainingTelemetry.Source.StartActivity("trainer.generate"))
+        {
+            generated = context.Rollouts.Generate(prompts, recipe.NumGenerations, sampling, step);
+        }
+
         var generationSeconds = watch.Elapsed.TotalSeconds;
 
-        // 2. Score.
+        // 2. Score (unless the generation service already did, through the reward service).
         var byIndex = prompts.ToDictionary(p => p.Index);
         var completions = generated.Select(g =>
         {
-            var text = context.Decode(g.Sequence.TokenIds);
-            var reward = context.Score(byIndex[g.PromptIndex], text, g.Sequence.TokenIds);
+            var text = g.Text ?? context.Decode(g.Sequence.TokenIds);
+            var reward = g.Reward ?? context.Score(byIndex[g.PromptIndex], text, g.Sequence.TokenIds);
             return new ScoredCompletion(g.PromptIndex, g.Sequence.TokenIds, g.Sequence.LogProbs, g.Sequence.FinishReason, text, reward, g.PolicyVersion);
         }).ToArray();
 
@@ -63,7 +68,12 @@ public static class GrpoStepRunner
         using var advantages = Advantages.Compute(rewards, recipe.NumGenerations, recipe.ScaleRewards);
 
         // 4-5. Old / reference log-probs and the update, micro-batch by micro-batch.
-        var update = PolicyUpdate.Run(context, prompts, completions, advantages, learningRate);
+        UpdateSummary update;
+        using (TrainingTelemetry.Source.StartActivity("trainer.optimize"))
+        {
+            update = PolicyUpdate.Run(context, prompts, completions, advantages, learningRate);
+        }
+
         watch.Stop();
 
         var tokens = completions.Sum(c => c.TokenIds.Length) + (prompts.Sum(p => p.PromptIds.Count) * recipe.NumGenerations);

@@ -22,7 +22,8 @@ public sealed record TrainerSetup(
     IReadOnlyList<CountdownTask> TrainingTasks,
     string RunDirectory,
     string? ResumeFrom = null,
-    Func<PromptJob, string, int[], RewardBreakdown>? Reward = null);
+    Func<PromptJob, string, int[], RewardBreakdown>? Reward = null,
+    Func<Qwen2ForCausalLM, IRolloutSource>? Rollouts = null);
 
 /// <summary>
 /// The single-process GRPO loop (like TRL's colocated mode): prompts -> rollouts -> step -> logs -> checkpoints.
@@ -86,12 +87,14 @@ public sealed class GrpoTrainer : IDisposable
         using var samples = new CompletionSampleWriter(_setup.RunDirectory, (ulong)recipe.Seed + (ulong)GlobalStep);
         var context = new GrpoStepContext(
             _policy, _reference, _optimizer, recipe, _setup.Reward ?? ((job, text, _) => _scorer.Score(text, job.Task)),
-            new LocalRolloutSource(new Sampler(_policy)), ids => _setup.Tokenizer.Decode(ids, skipSpecialTokens: true),
+            _setup.Rollouts?.Invoke(_policy) ?? new LocalRolloutSource(new Sampler(_policy)), ids => _setup.Tokenizer.Decode(ids, skipSpecialTokens: true),
             _setup.Tokenizer.PadTokenId, [_setup.Tokenizer.EosTokenId]);
         var history = new List<StepMetrics>();
         while (GlobalStep < last)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            using var stepSpan = TrainingTelemetry.Source.StartActivity("trainer.step");
+            stepSpan?.SetTag("grpo.step", GlobalStep + 1);
             var prompts = NextPrompts(recipe.PromptsPerStep);
             var result = GrpoStepRunner.Run(context, GlobalStep, prompts, _schedule.At(GlobalStep));
             GlobalStep++;
@@ -99,11 +102,15 @@ public sealed class GrpoTrainer : IDisposable
             history.Add(metrics);
             metricsWriter.Write(metrics);
             samples.Write(GlobalStep, result.Completions, prompts.ToDictionary(p => p.Index));
-            onStep?.Invoke(metrics);
             if (recipe.SaveEnabled && (GlobalStep % recipe.SaveSteps == 0 || GlobalStep == recipe.MaxSteps))
             {
+                using var checkpointSpan = TrainingTelemetry.Source.StartActivity("trainer.checkpoint");
                 SaveCheckpoint();
             }
+
+            // After the checkpoint: whoever hears of step N (weights, status) can count on checkpoint N when one was due.
+            stepSpan?.SetTag("grpo.reward", metrics.Reward);
+            onStep?.Invoke(metrics);
         }
 
         return history;

@@ -17,22 +17,29 @@ public sealed record ScoredCompletion(
     RewardBreakdown Reward,
     long PolicyVersion = 0);
 
-/// <summary>Samples <c>numGenerations</c> completions per prompt (colocated sampler or the generation service).</summary>
+/// <summary>
+/// One sampled completion of a prompt. The generation service sends it scored (<paramref name="Reward"/>) and
+/// decoded (<paramref name="Text"/>); the colocated source leaves both to the trainer.
+/// </summary>
+public sealed record Rollout(int PromptIndex, GeneratedSequence Sequence, long PolicyVersion = 0, RewardBreakdown? Reward = null, string? Text = null);
+
+/// <summary>
+/// Samples <c>numGenerations</c> completions per prompt (colocated sampler or the generation service), G
+/// consecutive rollouts per prompt, prompts in the order given.
+/// </summary>
 public interface IRolloutSource
 {
-    IReadOnlyList<(int PromptIndex, GeneratedSequence Sequence, long PolicyVersion)> Generate(
-        IReadOnlyList<PromptJob> prompts, int numGenerations, SamplingParams sampling);
+    IReadOnlyList<Rollout> Generate(IReadOnlyList<PromptJob> prompts, int numGenerations, SamplingParams sampling, int step);
 }
 
 /// <summary>The colocated rollout source: the trainer's own model and sampler (like TRL without vLLM).</summary>
 public sealed class LocalRolloutSource(Sampler sampler) : IRolloutSource
 {
-    public IReadOnlyList<(int PromptIndex, GeneratedSequence Sequence, long PolicyVersion)> Generate(
-        IReadOnlyList<PromptJob> prompts, int numGenerations, SamplingParams sampling)
+    public IReadOnlyList<Rollout> Generate(IReadOnlyList<PromptJob> prompts, int numGenerations, SamplingParams sampling, int step)
     {
         // Each prompt repeated G times, consecutively: groups stay contiguous as the advantages expect.
         var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.PromptIds, numGenerations)).ToArray();
         var sequences = sampler.Generate(expanded, sampling);
-        return sequences.Select((s, i) => (prompts[i / numGenerations].Index, s, 0L)).ToArray();
+        return sequences.Select((s, i) => new Rollout(prompts[i / numGenerations].Index, s)).ToArray();
     }
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Logging;
 using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Tokenization;
 
 namespace GrpoAspire.Grpo.Training;
@@ -25,6 +26,12 @@ public sealed record TrainingRunOptions
     /// <summary>Overrides the recipe's device (cpu, cuda, cuda:N).</summary>
     public string? Device { get; init; }
 }
+
+/// <summary>
+/// How a host takes part in a run: where rollouts come from (default: the colocated sampler) and a look at
+/// the trainer once it is built (to publish its initial weights).
+/// </summary>
+public sealed record TrainingHooks(Func<Qwen2ForCausalLM, IRolloutSource>? Rollouts = null, Action<GrpoTrainer>? OnStart = null);
 
 /// <summary>The outcome of a run.</summary>
 public sealed record TrainingRunResult(string RunDirectory, int FirstStep, int LastStep, string? LastCheckpoint, IReadOnlyList<StepMetrics> Steps);
@@ -66,7 +73,7 @@ public static class TrainingRun
 
     public static async Task<TrainingRunResult> RunAsync(
         GrpoRecipe recipe, TrainingRunOptions options, Action<string> log, Action<StepMetrics>? onStep = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, TrainingHooks? hooks = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         if (options.Dataset is not null && !File.Exists(options.Dataset) && !Directory.Exists(options.Dataset))
@@ -88,8 +95,9 @@ public static class TrainingRun
         var startStep = resume is null ? 0 : TrainerState.Load(resume).GlobalStep;
         KeepMetricsUpTo(metricsPath, startStep);
 
-        var setup = new TrainerSetup(recipe, modelFolder, tokenizer, tasks, runDirectory, resume);
+        var setup = new TrainerSetup(recipe, modelFolder, tokenizer, tasks, runDirectory, resume, Rollouts: hooks?.Rollouts);
         using var trainer = new GrpoTrainer(setup);
+        hooks?.OnStart?.Invoke(trainer);
         var tensorBoard = new TensorBoardLogger(Path.Combine(runDirectory, TensorBoardFolder));
         var pngPath = Path.Combine(runDirectory, CurvePlotter.FileName);
         string? lastCheckpoint = null;

@@ -10,9 +10,12 @@ internal sealed class DecodeState
     private readonly SamplingParams _parameters;
     private List<int> _active;
 
-    public DecodeState(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters)
+    private readonly Action<int, GeneratedSequence>? _onFinished;
+
+    public DecodeState(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters, Action<int, GeneratedSequence>? onFinished = null)
     {
         _parameters = parameters;
+        _onFinished = onFinished;
         _tokens = prompts.Select(_ => new List<int>()).ToArray();
         _logProbs = prompts.Select(_ => new List<float>()).ToArray();
         _finish = new FinishReason?[prompts.Count];
@@ -46,6 +49,7 @@ internal sealed class DecodeState
             {
                 _finish[row] = reason;
                 finished[i] = true;
+                _onFinished?.Invoke(row, Result(row));
             }
         }
 
@@ -74,9 +78,10 @@ internal sealed class DecodeState
         return keep.ToArray();
     }
 
-    public IReadOnlyList<GeneratedSequence> Results() =>
-        _tokens.Select((tokens, row) => new GeneratedSequence(
-            tokens.ToArray(), _logProbs[row].ToArray(), _finish[row] ?? FinishReason.Length)).ToArray();
+    public IReadOnlyList<GeneratedSequence> Results() => Enumerable.Range(0, _tokens.Length).Select(Result).ToArray();
+
+    private GeneratedSequence Result(int row) =>
+        new(_tokens[row].ToArray(), _logProbs[row].ToArray(), _finish[row] ?? FinishReason.Length);
 
     private bool HitsStopString(List<int> tokens, Func<IReadOnlyList<int>, string>? decode)
     {

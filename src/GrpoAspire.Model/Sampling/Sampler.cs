@@ -10,7 +10,9 @@ namespace GrpoAspire.Model.Sampling;
 /// </summary>
 public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, string>? decode = null)
 {
-    public IReadOnlyList<GeneratedSequence> Generate(IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters)
+    /// <param name="onFinished">Called with (row, sequence) as each row finishes, before the others (for streaming).</param>
+    public IReadOnlyList<GeneratedSequence> Generate(
+        IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters, Action<int, GeneratedSequence>? onFinished = null)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         parameters.Validate();
@@ -40,7 +42,7 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
             cuda.manual_seed(parameters.Seed);
         }
 
-        var state = new DecodeState(prompts, parameters);
+        var state = new DecodeState(prompts, parameters, onFinished);
         using var cache = new KvCache(model.Config, prompts.Count, state.PromptLength + parameters.MaxNewTokens, device, dtype);
         var (inputIds, keyPadding) = LeftPad(prompts, state.PromptLength, device);
         var positions = AttentionMask.PositionIds(keyPadding);

@@ -83,6 +83,24 @@ public sealed class SamplerTests
     }
 
     [Fact]
+    public void EachRowIsReportedOnceAsItFinishesBeforeTheLongerRows()
+    {
+        using var model = TinyModels.Random(seed: 14);
+        var greedy = new Sampler(model).Generate(Prompts, new SamplingParams { Temperature = 0, MaxNewTokens = 10 });
+        var eos = greedy[1].TokenIds[2];
+        var reported = new List<(int Row, GeneratedSequence Sequence)>();
+        var results = new Sampler(model).Generate(
+            Prompts, new SamplingParams { Temperature = 0, MaxNewTokens = 10, EosTokenIds = [eos] }, (row, sequence) => reported.Add((row, sequence)));
+        Assert.Equal([0, 1, 2], reported.Select(r => r.Row).Order());
+        Assert.Equal(1, reported[0].Row); // row 1 ends at its third token, the others run on
+        foreach (var (row, sequence) in reported)
+        {
+            Assert.Equal(results[row].TokenIds, sequence.TokenIds);
+            Assert.Equal(results[row].FinishReason, sequence.FinishReason);
+        }
+    }
+
+    [Fact]
     public void StopStringsEndARowOnceTheDecodedTextHoldsThem()
     {
         using var model = TinyModels.Random(seed: 15);
