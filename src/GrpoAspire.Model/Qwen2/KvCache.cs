@@ -48,6 +48,13 @@ public sealed class KvCache : IDisposable
         return (_keys[layer].narrow(2, 0, Length + length), _values[layer].narrow(2, 0, Length + length));
     }
 
+    /// <summary>Writes like <see cref="Update"/> and returns the whole buffers: fixed shapes, masked beyond the written length.</summary>
+    public (Tensor Keys, Tensor Values) UpdateFull(int layer, Tensor keys, Tensor values)
+    {
+        Update(layer, keys, values);
+        return (_keys[layer].alias(), _values[layer].alias());
+    }
+
     /// <summary>Called once after all layers wrote <paramref name="length"/> new positions.</summary>
     public void Advance(int length) => Length += length;
 

@@ -44,6 +44,28 @@ public sealed class Qwen2Attention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         profile?.Mark("rope");
+        if (cache is not null && length == 1 && DecodeAttention.Mode != DecodeAttentionMode.Sdpa)
+        {
+            // Decode step: fixed-cost attention against the cache (see DecodeAttentionMode).
+            Tensor decoded;
+            if (DecodeAttention.Mode == DecodeAttentionMode.Grouped)
+            {
+                (k, v) = cache.Update(_layerIndex, k, v); // [B, KVH, S, D]
+                decoded = DecodeAttention.Grouped(q, k, v, mask); // [B, H, 1, D]
+            }
+            else
+            {
+                (k, v) = cache.UpdateFull(_layerIndex, k, v); // [B, KVH, capacity, D]
+                decoded = nn.functional.scaled_dot_product_attention(
+                    q, k.repeat_interleave(_heads / _kvHeads, dim: 1), v.repeat_interleave(_heads / _kvHeads, dim: 1), mask, 0.0, false);
+            }
+
+            profile?.Mark("decode-attention");
+            var result = o_proj.forward(decoded.transpose(1, 2).reshape(batch, 1, _heads * _headDim)).MoveToOuterDisposeScope();
+            profile?.Mark("o_proj");
+            return result;
+        }
+
         if (cache is not null)
         {
             (k, v) = cache.Update(_layerIndex, k, v); // [B, KVH, S, D]
