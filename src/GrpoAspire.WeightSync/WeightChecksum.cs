@@ -28,12 +28,14 @@ public static class WeightChecksum
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    /// <summary>Of a captured snapshot: what the trainer published, without touching its live model.</summary>
     public static string Of(WeightSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         return Of(snapshot.Tensors);
     }
 
+    /// <summary>Of pulled weights: what a replica is about to apply.</summary>
     public static string Of(VerifiedWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);

@@ -1,3 +1,4 @@
+using GrpoAspire.Contracts.V1;
 using GrpoAspire.Model.Qwen2;
 using static GrpoAspire.WeightSync.Tests.Streams;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace GrpoAspire.WeightSync.Tests;
 /// </summary>
 public sealed class ApplyMismatchTests
 {
-    private static List<GrpoAspire.Contracts.V1.WeightChunk> StreamOf(Qwen2ForCausalLM model) =>
+    private static List<WeightChunk> StreamOf(Qwen2ForCausalLM model) =>
         Of(WeightSnapshot.Capture(model, version: 2));
 
     [Fact]

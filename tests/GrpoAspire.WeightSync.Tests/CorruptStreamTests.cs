@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using GrpoAspire.Contracts.V1;
+using GrpoAspire.Model.Qwen2;
 using static GrpoAspire.WeightSync.Tests.Streams;
 
 namespace GrpoAspire.WeightSync.Tests;
@@ -12,8 +13,8 @@ public sealed class CorruptStreamTests : IDisposable
 {
     private const int ChunkBytes = 1000;
     private const string Embedding = "model.embed_tokens.weight";
-    private readonly GrpoAspire.Model.Qwen2.Qwen2ForCausalLM _source = TinyQwen.Random(seed: 1);
-    private readonly GrpoAspire.Model.Qwen2.Qwen2ForCausalLM _target = TinyQwen.Random(seed: 2);
+    private readonly Qwen2ForCausalLM _source = TinyQwen.Random(seed: 1);
+    private readonly Qwen2ForCausalLM _target = TinyQwen.Random(seed: 2);
     private readonly List<WeightChunk> _stream;
 
     public CorruptStreamTests()

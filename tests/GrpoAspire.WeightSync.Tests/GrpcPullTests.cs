@@ -1,13 +1,14 @@
 using Grpc.Core;
 using GrpoAspire.Contracts.V1;
+using GrpoAspire.Model.Qwen2;
 
 namespace GrpoAspire.WeightSync.Tests;
 
 /// <summary>The trainer serves its snapshots over real gRPC; a replica pulls, verifies and applies them.</summary>
 public sealed class GrpcPullTests : IDisposable
 {
-    private readonly GrpoAspire.Model.Qwen2.Qwen2ForCausalLM _trainer = TinyQwen.WithLargeEmbedding(seed: 1);
-    private readonly GrpoAspire.Model.Qwen2.Qwen2ForCausalLM _replica = TinyQwen.WithLargeEmbedding(seed: 2);
+    private readonly Qwen2ForCausalLM _trainer = TinyQwen.WithLargeEmbedding(seed: 1);
+    private readonly Qwen2ForCausalLM _replica = TinyQwen.WithLargeEmbedding(seed: 2);
     private readonly WeightStore _store = new();
     private readonly CancellationTokenSource _deadline = new(TimeSpan.FromMinutes(1));
 
