@@ -1,0 +1,85 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.WeightSync;
+
+/// <summary>
+/// Swaps a verified weights version into a live model, in place: the parameters keep their identity, device and
+/// dtype, so optimizers, KV-cache owners and anything else holding them see the new values.
+/// </summary>
+public static class WeightApplier
+{
+    /// <summary>Most names listed per kind of mismatch in a message.</summary>
+    private const int MaxListed = 10;
+
+    /// <summary>
+    /// Checks that <paramref name="weights"/> has exactly the model's tensors (names, shapes, dtypes) before touching
+    /// anything, then copies each into its parameter or buffer. Call it between batches, never during a forward.
+    /// </summary>
+    /// <returns>The version now in the model.</returns>
+    /// <exception cref="WeightStreamException">The weights do not fit the model; the model is unchanged.</exception>
+    public static long Apply(nn.Module model, VerifiedWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(weights);
+        var live = ModelTensors.Named(model).ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
+        CheckFits(live, weights);
+
+        using var noGrad = no_grad();
+        foreach (var tensor in weights.Tensors)
+        {
+            // One tensor's host copy at a time, freed before the next.
+            using var scope = NewDisposeScope();
+            var host = empty([.. tensor.Shape], dtype: tensor.ScalarType, device: CPU);
+            ModelTensors.WriteBytes(tensor.Data, host);
+            live[tensor.Name].copy_(host);
+        }
+
+        return weights.Version;
+    }
+
+    private static void CheckFits(Dictionary<string, Tensor> live, VerifiedWeights weights)
+    {
+        var incoming = weights.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var problems = new List<string>();
+        AddList(problems, "missing from the weights", live.Keys.Where(n => !incoming.Contains(n)).ToList());
+        AddList(problems, "not in the model", weights.Tensors.Where(t => !live.ContainsKey(t.Name)).Select(t => t.Name).ToList());
+
+        var shapes = new List<string>();
+        var dtypes = new List<string>();
+        foreach (var tensor in weights.Tensors)
+        {
+            if (!live.TryGetValue(tensor.Name, out var target))
+            {
+                continue;
+            }
+
+            if (!target.shape.AsSpan().SequenceEqual(tensor.Shape.AsSpan()))
+            {
+                shapes.Add($"'{tensor.Name}' is {tensor.ShapeText}, the model's is {Shapes.Format(target.shape)}");
+            }
+
+            if (target.dtype != tensor.ScalarType)
+            {
+                dtypes.Add($"'{tensor.Name}' is {tensor.Dtype}, the model's is {target.dtype}");
+            }
+        }
+
+        AddList(problems, "shape mismatch", shapes);
+        AddList(problems, "dtype mismatch", dtypes);
+        if (problems.Count > 0)
+        {
+            throw new WeightStreamException(
+                $"weights version {weights.Version} do not fit the model, which was left unchanged: {string.Join("; ", problems)}");
+        }
+    }
+
+    private static void AddList(List<string> problems, string title, IReadOnlyList<string> items)
+    {
+        if (items.Count > 0)
+        {
+            var more = items.Count > MaxListed ? $", and {items.Count - MaxListed} more" : string.Empty;
+            problems.Add($"{title} ({items.Count}): {string.Join(", ", items.Take(MaxListed))}{more}");
+        }
+    }
+}

@@ -1,0 +1,326 @@
+using System.Collections.Immutable;
+using GrpoAspire.Contracts.V1;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.WeightSync;
+
+/// <summary>
+/// Rebuilds a weights version from the messages of a <c>GetWeights</c> stream, one at a time, and checks everything:
+/// the manifest against <see cref="WeightAssemblerOptions"/> before any tensor memory is allocated, each chunk's
+/// place, order and size as it arrives, each tensor's SHA-256 as soon as its last byte is in, and at
+/// <see cref="Complete"/> that nothing is missing. The first violation throws <see cref="WeightStreamException"/>
+/// and poisons the assembler. A tensor's buffer is allocated when its first chunk arrives, so memory grows with
+/// what was received, not with what was announced. Not thread-safe: one stream, one reader.
+/// </summary>
+public sealed class WeightAssembler
+{
+    /// <summary>Longest name quoted back in a message, so a hostile name cannot bloat the error.</summary>
+    private const int MaxQuotedNameLength = 200;
+
+    private readonly WeightAssemblerOptions _options;
+    private readonly long _expectedVersion;
+    private long _version;
+    private Expected[]? _expected;
+    private TensorBytes?[] _buffers = [];
+    private long[] _received = [];
+    private int _current;
+    private long _messages;
+    private WeightStreamException? _failure;
+    private bool _completed;
+
+    /// <param name="options">Limits; null for the defaults.</param>
+    /// <param name="expectedVersion">The version asked for, which the manifest must carry; 0 accepts any (a request for the latest).</param>
+    public WeightAssembler(WeightAssemblerOptions? options = null, long expectedVersion = 0)
+    {
+        _options = options ?? new WeightAssemblerOptions();
+        _options.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
+        _expectedVersion = expectedVersion;
+    }
+
+    /// <summary>Tensor bytes received so far (for progress reports).</summary>
+    public long BytesReceived { get; private set; }
+
+    /// <summary>The manifest's total, once it arrived.</summary>
+    public long? TotalBytes { get; private set; }
+
+    /// <summary>Takes the next message of the stream.</summary>
+    public void Add(WeightChunk chunk)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        Guard();
+        try
+        {
+            _messages++;
+            switch (chunk.KindCase)
+            {
+                case WeightChunk.KindOneofCase.Manifest:
+                    AcceptManifest(chunk.Manifest);
+                    break;
+                case WeightChunk.KindOneofCase.Tensor:
+                    AcceptChunk(chunk.Tensor);
+                    break;
+                default:
+                    throw Fail($"message {_messages} carries neither a manifest nor a tensor chunk");
+            }
+        }
+        catch (WeightStreamException e)
+        {
+            Poison(e);
+            throw;
+        }
+    }
+
+    /// <summary>Call when the stream ended: the version, if every tensor arrived whole and verified.</summary>
+    public VerifiedWeights Complete()
+    {
+        Guard();
+        try
+        {
+            if (_expected is null)
+            {
+                throw Fail("the stream ended before its manifest arrived");
+            }
+
+            if (_current < _expected.Length)
+            {
+                var tensor = _expected[_current];
+                throw Fail(
+                    $"the stream ended early: {Describe(_current)} has {_received[_current]} of {tensor.ByteLength} bytes "
+                    + $"({_current} of {_expected.Length} tensors complete, {BytesReceived} of {TotalBytes} bytes received)");
+            }
+
+            var tensors = ImmutableArray.CreateBuilder<WeightTensor>(_expected.Length);
+            for (var i = 0; i < _expected.Length; i++)
+            {
+                var e = _expected[i];
+                tensors.Add(new WeightTensor(e.Name, e.Type, e.Shape, _buffers[i]!, e.Sha256));
+            }
+
+            _completed = true;
+            Release();
+            return new VerifiedWeights(_version, tensors.MoveToImmutable());
+        }
+        catch (WeightStreamException e)
+        {
+            Poison(e);
+            throw;
+        }
+    }
+
+    private void AcceptManifest(WeightManifest manifest)
+    {
+        if (_expected is not null)
+        {
+            throw Fail($"message {_messages} is a second manifest; a stream has exactly one, first");
+        }
+
+        if (manifest.Version < 1)
+        {
+            throw Fail($"manifest version {manifest.Version} is not valid; versions start at 1");
+        }
+
+        if (_expectedVersion != 0 && manifest.Version != _expectedVersion)
+        {
+            throw Fail($"asked for version {_expectedVersion}, the manifest is version {manifest.Version}");
+        }
+
+        var count = manifest.Tensors.Count;
+        if (count == 0)
+        {
+            throw Fail($"manifest of version {manifest.Version} lists no tensors");
+        }
+
+        if (count > _options.MaxTensorCount)
+        {
+            throw Fail($"manifest lists {count} tensors, more than the limit of {_options.MaxTensorCount}");
+        }
+
+        var expected = new Expected[count];
+        var indices = new Dictionary<string, int>(StringComparer.Ordinal);
+        long total = 0;
+        for (var i = 0; i < count; i++)
+        {
+            expected[i] = ParseInfo(manifest.Tensors[i], i, indices);
+            // Compared before adding, so the sum never overflows whatever the limit.
+            if (expected[i].ByteLength > _options.MaxTotalBytes - total)
+            {
+                throw Fail(
+                    $"manifest needs more than the limit of {_options.MaxTotalBytes} bytes by tensors[{i}]; "
+                    + $"it announces {manifest.TotalBytes} in all");
+            }
+
+            total += expected[i].ByteLength;
+        }
+
+        if (manifest.TotalBytes != total)
+        {
+            throw Fail($"manifest total_bytes {manifest.TotalBytes} does not equal the sum of its tensors' byte_length, {total}");
+        }
+
+        _version = manifest.Version;
+        _expected = expected;
+        _buffers = new TensorBytes?[count];
+        _received = new long[count];
+        TotalBytes = total;
+        AdvancePastComplete();
+    }
+
+    private Expected ParseInfo(TensorInfo info, int index, Dictionary<string, int> indices)
+    {
+        if (info.Name.Length == 0)
+        {
+            throw Fail($"manifest tensors[{index}] has no name");
+        }
+
+        var name = Quote(info.Name);
+        if (!indices.TryAdd(info.Name, index))
+        {
+            throw Fail($"manifest names tensor '{name}' twice (tensors[{indices[info.Name]}] and tensors[{index}])");
+        }
+
+        var place = $"tensor '{name}' (tensors[{index}])";
+        if (!WeightDtypes.TryParse(info.Dtype, out var type, out var size))
+        {
+            throw Fail($"{place}: dtype '{Quote(info.Dtype)}' is not supported; valid: {string.Join(", ", WeightDtypes.Names)}");
+        }
+
+        var shape = info.Shape.ToImmutableArray();
+        var length = Shapes.ByteLength(shape, size);
+        if (length is null)
+        {
+            throw Fail($"{place}: shape {Shapes.Format(shape)} has a negative dimension or too many elements");
+        }
+
+        if (info.ByteLength != length)
+        {
+            throw Fail(
+                $"{place}: byte_length {info.ByteLength} does not match shape {Shapes.Format(shape)} of {info.Dtype} "
+                + $"({size} bytes each), which is {length} bytes");
+        }
+
+        if (length > _options.MaxTotalBytes)
+        {
+            throw Fail($"{place}: {length} bytes is more than the limit of {_options.MaxTotalBytes} bytes for a whole version");
+        }
+
+        if (info.Sha256.Length != 32)
+        {
+            throw Fail($"{place}: sha256 has {info.Sha256.Length} bytes; a SHA-256 has 32");
+        }
+
+        return new Expected(info.Name, type, shape, length.Value, [.. info.Sha256.Span]);
+    }
+
+    private void AcceptChunk(TensorChunk chunk)
+    {
+        if (_expected is null)
+        {
+            throw Fail(
+                $"message {_messages} is a chunk of tensors[{chunk.TensorIndex}] at offset {chunk.Offset}, "
+                + "but the stream must start with the manifest");
+        }
+
+        var index = chunk.TensorIndex;
+        if (index < 0 || index >= _expected.Length)
+        {
+            throw Fail($"message {_messages}: tensor_index {index} is out of range; the manifest lists {_expected.Length} tensors");
+        }
+
+        var tensor = _expected[index];
+        var length = chunk.Data.Length;
+        if (length == 0)
+        {
+            throw Fail($"{Describe(index)}: empty chunk at offset {chunk.Offset}");
+        }
+
+        if (length > _options.MaxChunkBytes)
+        {
+            throw Fail($"{Describe(index)}: chunk of {length} bytes at offset {chunk.Offset} is over the limit of {_options.MaxChunkBytes}");
+        }
+
+        if (index < _current)
+        {
+            throw Fail($"{Describe(index)}: chunk at offset {chunk.Offset} after the tensor was complete");
+        }
+
+        if (index > _current)
+        {
+            throw Fail(
+                $"{Describe(index)}: chunk arrived while {Describe(_current)} has {_received[_current]} "
+                + $"of {_expected[_current].ByteLength} bytes; tensors must arrive whole, in manifest order");
+        }
+
+        if (chunk.Offset != _received[index])
+        {
+            throw Fail($"{Describe(index)}: chunk at offset {chunk.Offset}, expected offset {_received[index]} (chunks must arrive in order)");
+        }
+
+        if (length > tensor.ByteLength - _received[index])
+        {
+            throw Fail($"{Describe(index)}: chunk of {length} bytes at offset {chunk.Offset} overruns its byte_length {tensor.ByteLength}");
+        }
+
+        // Allocated on the first chunk, not at the manifest: a stream that dies early never holds the whole version.
+        var buffer = _buffers[index] ??= new TensorBytes(tensor.ByteLength);
+        buffer.Write(chunk.Offset, chunk.Data.Span);
+        _received[index] += length;
+        BytesReceived += length;
+        AdvancePastComplete();
+    }
+
+    /// <summary>Verifies each tensor that has all its bytes (including empty ones) and moves to the next.</summary>
+    private void AdvancePastComplete()
+    {
+        while (_current < _expected!.Length && _received[_current] == _expected[_current].ByteLength)
+        {
+            var expected = _expected[_current];
+            var buffer = _buffers[_current] ??= new TensorBytes(0);
+            var actual = buffer.Sha256();
+            if (!actual.AsSpan().SequenceEqual(expected.Sha256.AsSpan()))
+            {
+                throw Fail(
+                    $"{Describe(_current)}: SHA-256 mismatch, the manifest says {Convert.ToHexStringLower(expected.Sha256.AsSpan())}, "
+                    + $"the {expected.ByteLength} bytes received hash to {Convert.ToHexStringLower(actual)}");
+            }
+
+            _current++;
+        }
+    }
+
+    private void Guard()
+    {
+        if (_failure is not null)
+        {
+            throw new WeightStreamException($"the stream already failed: {_failure.Message}", _failure);
+        }
+
+        if (_completed)
+        {
+            throw new InvalidOperationException("the assembler already completed; use a new one for the next stream");
+        }
+    }
+
+    /// <summary>Drops the received bytes at once, so a failed pull frees its memory even if the assembler lingers.</summary>
+    private void Poison(WeightStreamException failure)
+    {
+        _failure = failure;
+        Release();
+    }
+
+    private void Release()
+    {
+        _buffers = [];
+        _received = [];
+        _expected = null;
+    }
+
+    private string Describe(int index) => $"tensor '{Quote(_expected![index].Name)}' (tensors[{index}])";
+
+    private static string Quote(string text) =>
+        text.Length <= MaxQuotedNameLength ? text : text[..MaxQuotedNameLength] + "...";
+
+    private static WeightStreamException Fail(string message) => new(message);
+
+    private sealed record Expected(string Name, ScalarType Type, ImmutableArray<long> Shape, long ByteLength, ImmutableArray<byte> Sha256);
+}
