@@ -137,6 +137,10 @@ public sealed class RolloutJobQueue
     /// Takes over up to <paramref name="count"/> jobs that some consumer read but has not acknowledged for at least
     /// <paramref name="minIdle"/> (XAUTOCLAIM); they are now pending on <paramref name="consumer"/>.
     /// </summary>
+    /// <remarks>
+    /// That includes the consumer's own idle jobs, as XAUTOCLAIM does: a replica restarted under the same name
+    /// (a StatefulSet pod) gets back what it held before the restart.
+    /// </remarks>
     public async Task<IReadOnlyList<QueuedJob>> ReclaimAsync(string consumer, TimeSpan minIdle, int count,
         CancellationToken cancellationToken = default)
     {
