@@ -27,8 +27,9 @@ public sealed class RolloutCollector
     private readonly ILogger _logger;
     private readonly Action<MalformedEntry>? _onMalformed;
 
-    // Groups of later steps read while collecting an earlier one, keyed by step, then job id (first wins).
-    private readonly SortedDictionary<int, Dictionary<string, RolloutGroup>> _ahead = [];
+    // Groups of later steps read while collecting an earlier one, keyed by step, then job id (first wins),
+    // with their entry ids for the logs.
+    private readonly SortedDictionary<int, Dictionary<string, (RolloutGroup Group, string EntryId)>> _ahead = [];
     private int _aheadCount;
 
     /// <param name="startPosition">
@@ -129,7 +130,7 @@ public sealed class RolloutCollector
 
         if (group.Step > step)
         {
-            KeepAhead(step, group);
+            KeepAhead(step, group, id);
         }
         else if (group.Step < step)
         {
@@ -145,7 +146,7 @@ public sealed class RolloutCollector
         }
     }
 
-    private void KeepAhead(int step, RolloutGroup group)
+    private void KeepAhead(int step, RolloutGroup group, string entryId)
     {
         if (!_ahead.TryGetValue(group.Step, out var groups))
         {
@@ -164,7 +165,7 @@ public sealed class RolloutCollector
             return;
         }
 
-        groups.Add(group.JobId, group);
+        groups.Add(group.JobId, (group, entryId));
         _aheadCount++;
     }
 
@@ -177,11 +178,11 @@ public sealed class RolloutCollector
             var groups = _ahead[kept];
             _ahead.Remove(kept);
             _aheadCount -= groups.Count;
-            foreach (var group in groups.Values)
+            foreach (var (group, entryId) in groups.Values)
             {
                 if (kept < step)
                 {
-                    CoordinationLog.OtherStepGroup(_logger, step, kept, group.JobId, "kept");
+                    CoordinationLog.OtherStepGroup(_logger, step, kept, group.JobId, entryId);
                 }
                 else if (expected.Contains(group.JobId))
                 {
@@ -189,7 +190,7 @@ public sealed class RolloutCollector
                 }
                 else
                 {
-                    CoordinationLog.UnexpectedGroup(_logger, step, group.JobId, "kept");
+                    CoordinationLog.UnexpectedGroup(_logger, step, group.JobId, entryId);
                 }
             }
         }

@@ -29,7 +29,7 @@ public sealed class RolloutJobQueue
     private readonly Action<MalformedEntry>? _onMalformed;
 
     // Where the next XAUTOCLAIM scan of the pending list starts, so that successive reclaims walk the whole
-    // list instead of rescanning its head.
+    // list instead of rescanning its head. Callers racing on it at worst rescan a part of the list.
     private string _reclaimCursor = "0-0";
 
     public RolloutJobQueue(IConnectionMultiplexer redis, RunKeys keys, CoordinationOptions? options = null,
@@ -50,7 +50,8 @@ public sealed class RolloutJobQueue
 
     /// <summary>
     /// Appends the jobs in order (XADD, field <c>m</c>, approximate MAXLEN <see cref="CoordinationOptions.JobsMaxLength"/>)
-    /// and returns their entry ids. The XADDs are pipelined: sent together, then awaited.
+    /// and returns their entry ids. All in one MULTI/EXEC: a replica's read sees all of a step's jobs or none, so
+    /// it can batch them, and a failed enqueue leaves no half step behind.
     /// </summary>
     public async Task<IReadOnlyList<string>> EnqueueAsync(IEnumerable<RolloutJob> jobs,
         CancellationToken cancellationToken = default)
@@ -67,10 +68,21 @@ public sealed class RolloutJobQueue
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (list.Count == 0)
+        {
+            return [];
+        }
+
+        var transaction = _db.CreateTransaction();
         var adds = list
-            .Select(job => _db.StreamAddAsync(_key, StreamMessages.Encode(job), messageId: null,
+            .Select(job => transaction.StreamAddAsync(_key, StreamMessages.Encode(job), messageId: null,
                 maxLength: _options.JobsMaxLength, useApproximateMaxLength: true))
             .ToArray();
+        if (!await transaction.ExecuteAsync().WaitAsync(cancellationToken))
+        {
+            throw new InvalidOperationException($"enqueueing {list.Count} jobs on {_key} was not executed");
+        }
+
         var ids = await Task.WhenAll(adds).WaitAsync(cancellationToken);
         return Array.ConvertAll(ids, id => id.ToString());
     }

@@ -73,13 +73,13 @@ public sealed class TrainerStateStore
             $"valid statuses: {string.Join(", ", Enum.GetNames<TrainerStatus>())}"),
     };
 
+    /// <summary>Exact names only (any case): Enum.TryParse would also take "1" or "running, failed".</summary>
     private TrainerStatus ParseStatus(string text) =>
-        Enum.TryParse<TrainerStatus>(text, ignoreCase: true, out var status) && Enum.IsDefined(status)
-            && !char.IsDigit(text[0])
-            ? status
-            : throw new InvalidDataException(
-                $"{Keys.TrainerState} field status is '{text}', not one of "
-                + string.Join(", ", Enum.GetNames<TrainerStatus>().Select(n => n.ToLowerInvariant())));
+        Enum.GetValues<TrainerStatus>().Where(s => s.ToString().Equals(text, StringComparison.OrdinalIgnoreCase))
+            .Select(s => (TrainerStatus?)s).FirstOrDefault()
+        ?? throw new InvalidDataException(
+            $"{Keys.TrainerState} field status is '{text}', not one of "
+            + string.Join(", ", Enum.GetNames<TrainerStatus>().Select(n => n.ToLowerInvariant())));
 
     private long Integer(RedisValue[] values, int field) =>
         long.TryParse(Text(values, field), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)

@@ -103,10 +103,13 @@ public sealed class WeightAnnouncerTests(RedisFixture redis) : IClassFixture<Red
 
         await subscription.DisposeAsync();
         await announcer.PublishAsync(2, "http://a");
-        // A second subscriber on the same connection proves version 2 went out before we look.
-        var after = Channel.CreateUnbounded<long>();
-        await using var witness = await announcer.SubscribeAsync(a => after.Writer.WriteAsync(a.Version).AsTask());
-        Assert.Equal(2, await after.Reader.ReadAsync(timeout.Token));
+        // A witness on the same connection: messages reach it in publish order, so once it has version 3 by
+        // pub/sub, version 2 was delivered to every subscription still open.
+        var witnessed = Channel.CreateUnbounded<long>();
+        await using var witness = await announcer.SubscribeAsync(a => witnessed.Writer.WriteAsync(a.Version).AsTask());
+        Assert.Equal(2, await witnessed.Reader.ReadAsync(timeout.Token));
+        await announcer.PublishAsync(3, "http://a");
+        Assert.Equal(3, await witnessed.Reader.ReadAsync(timeout.Token));
 
         Assert.False(seen.Reader.TryRead(out _));
     }
