@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v dotnet >/dev/null || { echo "install the .NET 10 SDK first: https://dotnet.microsoft.com/download" >&2; exit 1; }
 command -v python3 >/dev/null || need+=(python3)
+# Coordination tests (and the local AppHost) start their own redis-server on a free loopback port.
+command -v redis-server >/dev/null || need+=(redis-server)
 
 if ((${#need[@]})); then
   sudo_cmd=()

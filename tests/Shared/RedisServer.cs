@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Xunit;
+
+namespace GrpoAspire.Testing;
+
+/// <summary>
+/// A real <c>redis-server</c> for tests: started as a child process on a free loopback port, with persistence off
+/// (nothing written to disk), ready once it answers PING, killed on dispose. Use it as an xunit class or collection
+/// fixture; other test projects link this file (<c>&lt;Compile Include="../Shared/RedisServer.cs" /&gt;</c>).
+/// </summary>
+/// <remarks>
+/// Depends on nothing but the BCL and xunit, so linking it adds no package. redis-server comes from the Debian
+/// package of the same name, which scripts/install-deps.sh installs.
+/// </remarks>
+public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
+{
+    private const string Program = "redis-server";
+    private const int MaxOutputChars = 16_384;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
+
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    /// <summary>The server's port on 127.0.0.1 (0 until started).</summary>
+    public int Port { get; private set; }
+
+    /// <summary>A connection string in the form services receive as <c>ConnectionStrings__redis</c>.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    /// <summary>What the server printed so far (bounded), for failure messages.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        var path = FindOnPath(Program) ?? throw new InvalidOperationException(
+            $"{Program} is not installed (not found on PATH): run scripts/install-deps.sh, or "
+            + $"apt-get install -y redis-server");
+
+        // A free port can be taken between choosing and binding it; redis-server then exits at once, and a
+        // second port is tried.
+        Exception? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                await StartAsync(path, FreePort());
+                return;
+            }
+            catch (InvalidOperationException e) when (_process is { HasExited: true })
+            {
+                last = e;
+                _process.Dispose();
+                _process = null;
+            }
+        }
+
+        throw last!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        _process = null;
+    }
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+
+    /// <summary>Sends one inline command (e.g. <c>FLUSHALL</c>) and returns the first line of the reply.</summary>
+    public async Task<string> CommandAsync(string command, CancellationToken cancellationToken = default)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cancellationToken);
+        var buffer = new byte[512];
+        var reply = new StringBuilder();
+        while (!reply.ToString().Contains("\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer, cancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+
+            reply.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        var text = reply.ToString();
+        var end = text.IndexOf("\r\n", StringComparison.Ordinal);
+        return end < 0 ? text : text[..end];
+    }
+
+    private async Task StartAsync(string path, int port)
+    {
+        var start = new ProcessStartInfo(path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        foreach (var argument in new[]
+                 {
+                     "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {path}");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Port = port;
+
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < StartTimeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"{path} exited with code {_process.ExitCode} on port {port}:\n{Output}");
+            }
+
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+                if (await CommandAsync("PING", timeout.Token) == "+PONG")
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(20);
+        }
+
+        await DisposeAsync();
+        throw new TimeoutException($"{path} did not answer PING on port {port} within {StartTimeout}:\n{Output}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            if (_output.Length + line.Length < MaxOutputChars)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "")
+        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(dir => Path.Combine(dir, program))
+        .FirstOrDefault(File.Exists);
+}
