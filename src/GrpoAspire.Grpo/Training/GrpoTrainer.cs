@@ -77,6 +77,9 @@ public sealed class GrpoTrainer : IDisposable
 
     public Qwen2ForCausalLM Policy => _policy;
 
+    /// <summary>Tasks handed out so far (saved in checkpoints, reported in the run's state).</summary>
+    public long DatasetCursor => _tasks.Cursor;
+
     /// <summary>Runs until <paramref name="untilStep"/> (default: the recipe's max_steps); returns each step's metrics.</summary>
     public IReadOnlyList<StepMetrics> Train(int? untilStep = null, Action<StepMetrics>? onStep = null, CancellationToken cancellationToken = default)
     {

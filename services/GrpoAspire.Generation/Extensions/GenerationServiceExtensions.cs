@@ -1,0 +1,72 @@
+using Grpc.AspNetCore.Server;
+using GrpoAspire.Contracts.V1;
+using GrpoAspire.Coordination;
+using GrpoAspire.Generation.Options;
+using GrpoAspire.Generation.Policy;
+using GrpoAspire.Generation.Rollouts;
+using GrpoAspire.Generation.Weights;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace GrpoAspire.Generation.Extensions;
+
+public static class GenerationServiceExtensions
+{
+    /// <summary>Largest gRPC message the service accepts (a Generate request of long prompts).</summary>
+    private const int MaxReceiveMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>Weight chunks are at most 1 MiB; the rest is framing.</summary>
+    private const int MaxWeightMessageBytes = (1 << 20) + (64 * 1024);
+
+    public static IHostApplicationBuilder AddGenerationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GenerationOptions>()
+            .BindConfiguration(GenerationOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
+        });
+
+        builder.Services.AddSingleton<PolicyHost>();
+        builder.Services.AddSingleton<GenerationStatistics>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var configured = sp.GetRequiredService<IOptions<GenerationOptions>>().Value.Token;
+            return new WeightsToken(configured is { Length: > 0 } ? configured : builder.Configuration["Security:Token"]);
+        });
+
+        // Redis: the run's job and rollout streams and the weight announcements.
+        builder.AddGrpoRedis(ResourceNames.Redis);
+        builder.Services.AddSingleton(sp => new RunKeys(sp.GetRequiredService<IOptions<GenerationOptions>>().Value.Run));
+        builder.Services.AddSingleton(sp => new CoordinationOptions
+        {
+            ReclaimMinIdle = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<GenerationOptions>>().Value.ReclaimIdleSeconds),
+        });
+        builder.Services.AddSingleton(sp => new RolloutJobQueue(
+            sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<RunKeys>(), sp.GetRequiredService<CoordinationOptions>(),
+            sp.GetRequiredService<ILogger<RolloutJobQueue>>()));
+        builder.Services.AddSingleton(sp => new RolloutStream(
+            sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<RunKeys>(), sp.GetRequiredService<CoordinationOptions>()));
+        builder.Services.AddSingleton(sp => new WeightAnnouncer(
+            sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<RunKeys>(), sp.GetRequiredService<ILogger<WeightAnnouncer>>()));
+
+        // The reward service: short unary calls (the default resilience applies).
+        builder.Services.AddGrpcClient<RewardService.RewardServiceClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Reward));
+        builder.Services.AddSingleton<RolloutScorer>();
+
+        // The trainer's weight stream: long, so no resilience handler (its total timeout would cut it); bounded messages.
+#pragma warning disable EXTEXP0001 // experimental, and the only way to take the default handler off one client
+        builder.Services.AddGrpcClient<WeightsService.WeightsServiceClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
+            .ConfigureChannel(channel => channel.MaxReceiveMessageSize = MaxWeightMessageBytes)
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+
+        builder.Services.AddSingleton<WeightFollower>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WeightFollower>());
+        builder.Services.AddHostedService<RolloutWorker>();
+        return builder;
+    }
+}

@@ -1,0 +1,63 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace GrpoAspire.Generation.Options;
+
+/// <summary>Settings of a generation replica (section <c>Generation</c>).</summary>
+public sealed record GenerationOptions
+{
+    public const string SectionName = "Generation";
+
+    /// <summary>The run whose Redis keys (<c>grpo:{run}:*</c>) this replica serves.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9_.-]{1,64}$")]
+    public string Run { get; init; } = "default";
+
+    /// <summary>Hugging Face folder of the starting policy (the trainer's model): config.json, safetensors, tokenizer.json.</summary>
+    [Required]
+    public string ModelPath { get; init; } = string.Empty;
+
+    [Required]
+    public string Device { get; init; } = "cpu";
+
+    [Required, RegularExpression("^(float32|bfloat16)$")]
+    public string Dtype { get; init; } = "float32";
+
+    /// <summary>This replica's consumer name in the job group; default: host name and process id.</summary>
+    public string? Replica { get; init; }
+
+    /// <summary>Most sequences (prompts x generations) sampled together.</summary>
+    [Range(1, 65_536)]
+    public int MaxBatchSequences { get; init; } = 256;
+
+    /// <summary>Most jobs taken from the stream at once.</summary>
+    [Range(1, 4096)]
+    public int MaxJobsPerBatch { get; init; } = 64;
+
+    [Range(1, 131_072)]
+    public int MaxPromptTokens { get; init; } = 4096;
+
+    [Range(1, 131_072)]
+    public int MaxNewTokens { get; init; } = 4096;
+
+    /// <summary>Most completions per prompt (num_generations of a job, n of Generate).</summary>
+    [Range(1, 4096)]
+    public int MaxGenerations { get; init; } = 256;
+
+    [Range(1, 60_000)]
+    public int PollIntervalMilliseconds { get; init; } = 50;
+
+    /// <summary>A job pending on a replica that long is taken over (the replica is presumed dead).</summary>
+    [Range(1, 86_400)]
+    public int ReclaimIdleSeconds { get; init; } = 30;
+
+    /// <summary>How long a job may wait for the weights version it needs.</summary>
+    [Range(1, 86_400)]
+    public int WeightsTimeoutSeconds { get; init; } = 600;
+
+    /// <summary>Bearer token for the trainer's weight RPCs (configuration <c>Security:Token</c> when unset here).</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Set false to serve <c>Generate</c> only (no Redis jobs).</summary>
+    public bool ConsumeJobs { get; init; } = true;
+
+    public string ReplicaName => Replica is { Length: > 0 } name ? name : $"{Environment.MachineName}-{Environment.ProcessId}";
+}

@@ -1,0 +1,4 @@
+using GrpoAspire.Generation;
+
+var app = GenerationApp.Build(args);
+app.Run();

@@ -1,0 +1,125 @@
+using GrpoAspire.Contracts.V1;
+using GrpoAspire.Generation.Options;
+using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
+
+namespace GrpoAspire.Generation.Rollouts;
+
+/// <summary>The completions of one job, before scoring.</summary>
+internal sealed record SampledJob(RolloutJob Job, IReadOnlyList<GeneratedSequence> Sequences);
+
+/// <summary>
+/// Turns rollout jobs into sampler calls: jobs with the same sampling settings share batches of at most
+/// <c>MaxBatchSequences</c> sequences (each prompt repeated num_generations times), so a replica batches
+/// across jobs as vLLM does across requests.
+/// </summary>
+internal static class RolloutSampling
+{
+    /// <summary>Why a job cannot be sampled, or null when it can.</summary>
+    public static string? Problem(RolloutJob job, GenerationOptions options, int vocabularySize)
+    {
+        if (job.PromptTokenIds.Count == 0 || job.PromptTokenIds.Count > options.MaxPromptTokens)
+        {
+            return $"job {job.JobId}: prompt has {job.PromptTokenIds.Count} tokens; allowed 1..{options.MaxPromptTokens}";
+        }
+
+        if (job.PromptTokenIds.Any(id => id < 0 || id >= vocabularySize))
+        {
+            return $"job {job.JobId}: a prompt token id is outside the vocabulary (0..{vocabularySize - 1})";
+        }
+
+        if (job.NumGenerations < 1 || job.NumGenerations > options.MaxGenerations)
+        {
+            return $"job {job.JobId}: num_generations {job.NumGenerations}; allowed 1..{options.MaxGenerations}";
+        }
+
+        var sampling = job.Sampling;
+        if (sampling is null)
+        {
+            return $"job {job.JobId}: no sampling settings";
+        }
+
+        if (sampling.MaxNewTokens < 1 || sampling.MaxNewTokens > options.MaxNewTokens)
+        {
+            return $"job {job.JobId}: max_new_tokens {sampling.MaxNewTokens}; allowed 1..{options.MaxNewTokens}";
+        }
+
+        try
+        {
+            Parameters(sampling).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            return $"job {job.JobId}: {e.Message}";
+        }
+
+        return null;
+    }
+
+    public static SamplingParams Parameters(SamplingSettings sampling) => new()
+    {
+        Temperature = sampling.Temperature,
+        TopP = sampling.TopP == 0 ? 1.0 : sampling.TopP,
+        TopK = sampling.TopK,
+        MaxNewTokens = sampling.MaxNewTokens,
+        EosTokenIds = sampling.EosTokenIds.ToArray(),
+        Seed = unchecked((long)sampling.Seed),
+    };
+
+    /// <summary>Samples every job (already checked with <see cref="Problem"/>); results in the order of <paramref name="jobs"/>.</summary>
+    public static IReadOnlyList<SampledJob> Sample(Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchSequences)
+    {
+        var sampler = new Sampler(model);
+        var results = new Dictionary<RolloutJob, SampledJob>(ReferenceEqualityComparer.Instance);
+        foreach (var sameSettings in jobs.GroupBy(j => j.Sampling))
+        {
+            var parameters = Parameters(sameSettings.Key);
+            foreach (var batch in Batches(sameSettings.ToArray(), maxBatchSequences))
+            {
+                var prompts = batch.SelectMany(j => Enumerable.Repeat((IReadOnlyList<int>)j.PromptTokenIds.ToArray(), j.NumGenerations)).ToArray();
+                // The batch's seed is its first job's: jobs sampled together share one random stream.
+                var sequences = sampler.Generate(prompts, parameters with { Seed = unchecked((long)batch[0].Sampling.Seed) });
+                var offset = 0;
+                foreach (var job in batch)
+                {
+                    results[job] = new SampledJob(job, sequences.Skip(offset).Take(job.NumGenerations).ToArray());
+                    offset += job.NumGenerations;
+                }
+            }
+        }
+
+        return jobs.Select(j => results[j]).ToArray();
+    }
+
+    /// <summary>Consecutive jobs whose sequences fit <paramref name="maxSequences"/> (a larger job goes alone).</summary>
+    internal static IEnumerable<RolloutJob[]> Batches(IReadOnlyList<RolloutJob> jobs, int maxSequences)
+    {
+        var batch = new List<RolloutJob>();
+        var size = 0;
+        foreach (var job in jobs)
+        {
+            if (batch.Count > 0 && size + job.NumGenerations > maxSequences)
+            {
+                yield return batch.ToArray();
+                batch.Clear();
+                size = 0;
+            }
+
+            batch.Add(job);
+            size += job.NumGenerations;
+        }
+
+        if (batch.Count > 0)
+        {
+            yield return batch.ToArray();
+        }
+    }
+
+    public static string WireName(FinishReason reason) => reason switch
+    {
+        FinishReason.Eos => "eos",
+        FinishReason.Stop => "stop",
+        FinishReason.Length => "length",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "valid: Eos, Stop, Length"),
+    };
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using GrpoAspire.Contracts.V1;
+using GrpoAspire.Coordination;
+using GrpoAspire.Generation.Options;
+using GrpoAspire.Generation.Policy;
+using GrpoAspire.Generation.Weights;
+using Microsoft.Extensions.Options;
+
+namespace GrpoAspire.Generation.Rollouts;
+
+/// <summary>
+/// The replica's main loop: take jobs from the run's stream (new ones, then those of dead replicas), make sure
+/// the served weights are recent enough, sample all jobs together, score through the reward service, append the
+/// groups to the rollout stream, and only then acknowledge the jobs.
+/// </summary>
+internal sealed class RolloutWorker(
+    RolloutJobQueue queue,
+    RolloutStream rollouts,
+    PolicyHost policy,
+    WeightFollower weights,
+    RolloutScorer scorer,
+    GenerationStatistics statistics,
+    IOptions<GenerationOptions> options,
+    ILogger<RolloutWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.ConsumeJobs)
+        {
+            return;
+        }
+
+        await queue.EnsureGroupAsync(stoppingToken);
+        var replica = settings.ReplicaName;
+        logger.LogInformation("replica {Replica} takes jobs of run {Run}", replica, settings.Run);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var jobs = await queue.WaitForJobsAsync(replica, settings.MaxJobsPerBatch, TimeSpan.FromMilliseconds(settings.PollIntervalMilliseconds), stoppingToken);
+                if (jobs.Count > 0)
+                {
+                    await ServeAsync(jobs, replica, settings, stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Unacknowledged jobs stay pending: this replica or another takes them again.
+                logger.LogError(e, "serving jobs failed; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    private async Task ServeAsync(IReadOnlyList<QueuedJob> queued, string replica, GenerationOptions settings, CancellationToken cancellationToken)
+    {
+        using var span = StartSpan(queued);
+        var rejected = new List<(QueuedJob Job, string Problem)>();
+        var good = new List<QueuedJob>();
+        foreach (var job in queued)
+        {
+            if (RolloutSampling.Problem(job.Job, settings, policy.Tokenizer.VocabSize) is { } problem)
+            {
+                rejected.Add((job, problem));
+            }
+            else
+            {
+                good.Add(job);
+            }
+        }
+
+        foreach (var (job, problem) in rejected)
+        {
+            logger.LogWarning("rejecting {Problem}", problem);
+            await rollouts.AppendAsync(new RolloutGroup { JobId = job.Job.JobId, Step = job.Job.Step, PromptIndex = job.Job.PromptIndex, Replica = replica, Error = problem }, cancellationToken);
+            await queue.AckAsync(job.EntryId, cancellationToken);
+        }
+
+        if (good.Count == 0)
+        {
+            return;
+        }
+
+        // Bounded staleness: the jobs say which version they need at least (the trainer's, when on-policy).
+        var needed = good.Max(j => j.Job.MinPolicyVersion);
+        await weights.WaitForVersionAsync(needed, TimeSpan.FromSeconds(settings.WeightsTimeoutSeconds), cancellationToken);
+
+        var watch = Stopwatch.StartNew();
+        var (sampled, version) = await policy.UseAsync(
+            model => (RolloutSampling.Sample(model, good.Select(j => j.Job).ToArray(), settings.MaxBatchSequences), policy.Version),
+            cancellationToken);
+        var seconds = watch.Elapsed.TotalSeconds;
+        span?.SetTag("grpo.policy_version", version);
+        span?.SetTag("grpo.sequences", sampled.Sum(s => s.Sequences.Count));
+
+        var groups = await scorer.ScoreAsync(sampled, policy.Tokenizer, version, replica, seconds, cancellationToken);
+        for (var i = 0; i < groups.Count; i++)
+        {
+            await rollouts.AppendAsync(groups[i], cancellationToken);
+            await queue.AckAsync(good[i].EntryId, cancellationToken);
+        }
+
+        statistics.Served(good.Count, groups.Count, sampled.Sum(s => s.Sequences.Sum(q => q.TokenIds.Length)), seconds);
+    }
+
+    /// <summary>A span under the trace of the trainer's step that asked for the first job, linking the others.</summary>
+    private static Activity? StartSpan(IReadOnlyList<QueuedJob> jobs)
+    {
+        ActivityContext.TryParse(jobs[0].Job.Traceparent, null, out var parent);
+        var links = jobs.Skip(1)
+            .Select(j => ActivityContext.TryParse(j.Job.Traceparent, null, out var c) ? c : default)
+            .Where(c => c != default && c.TraceId != parent.TraceId)
+            .Distinct()
+            .Select(c => new ActivityLink(c))
+            .ToArray();
+        var span = GrpoTelemetry.ActivitySource.StartActivity("generation.rollouts", ActivityKind.Consumer, parent, links: links);
+        span?.SetTag("grpo.jobs", jobs.Count);
+        span?.SetTag("grpo.step", jobs[0].Job.Step);
+        return span;
+    }
+}

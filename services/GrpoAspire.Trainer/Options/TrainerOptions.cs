@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace GrpoAspire.Trainer.Options;
+
+/// <summary>Settings of the trainer service (section <c>Trainer</c>); the recipe holds the training itself.</summary>
+public sealed record TrainerOptions
+{
+    public const string SectionName = "Trainer";
+
+    /// <summary>The run: Redis keys <c>grpo:{run}:*</c>.</summary>
+    [Required, RegularExpression("^[A-Za-z0-9_.-]{1,64}$")]
+    public string Run { get; init; } = "default";
+
+    /// <summary>YAML recipe with the seed's TRL keys (as <c>grpo train --recipe</c>).</summary>
+    [Required]
+    public string Recipe { get; init; } = string.Empty;
+
+    /// <summary>As <c>grpo train</c>: run folder, local model and dataset standing in for Hub ids, device.</summary>
+    public string? Output { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? Dataset { get; init; }
+
+    public string? Device { get; init; }
+
+    /// <summary>How many versions older than the trainer's a rollout may be sampled with (0 = on-policy).</summary>
+    [Range(0, 64)]
+    public int Staleness { get; init; }
+
+    /// <summary>How long a step waits for its rollouts before it fails, naming the missing jobs.</summary>
+    [Range(1, 86_400)]
+    public int RolloutTimeoutSeconds { get; init; } = 600;
+
+    /// <summary>Weight versions kept in memory for replicas still pulling an older one.</summary>
+    [Range(1, 16)]
+    public int KeepVersions { get; init; } = 2;
+
+    /// <summary>Bearer token of the weight and control RPCs (configuration <c>Security:Token</c> when unset here).</summary>
+    public string? Token { get; init; }
+}

@@ -1,0 +1,4 @@
+using GrpoAspire.Trainer;
+
+var app = TrainerApp.Build(args);
+app.Run();
