@@ -41,6 +41,7 @@ public static class TrainerServiceExtensions
         builder.Services.AddSingleton(sp => new WeightStore(sp.GetRequiredService<IOptions<TrainerOptions>>().Value.KeepVersions));
         builder.Services.AddSingleton<IWeightSource>(sp => sp.GetRequiredService<WeightStore>());
         builder.Services.AddSingleton<TrainingStatus>();
+        builder.Services.AddHealthChecks().AddCheck<TrainerHealthCheck>("training");
         builder.Services.AddSingleton<TrainerWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerWorker>());
         return builder;

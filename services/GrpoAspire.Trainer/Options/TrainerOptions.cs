@@ -24,6 +24,10 @@ public sealed record TrainerOptions
 
     public string? Device { get; init; }
 
+    /// <summary>Overrides the recipe's max_steps.</summary>
+    [Range(1, 10_000_000)]
+    public int? MaxSteps { get; init; }
+
     /// <summary>How many versions older than the trainer's a rollout may be sampled with (0 = on-policy).</summary>
     [Range(0, 64)]
     public int Staleness { get; init; }

@@ -48,7 +48,7 @@ internal sealed class TrainerWorker(
                 logger.LogInformation("{Notice}", notice);
             }
 
-            var runOptions = new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device };
+            var runOptions = new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device, MaxSteps = settings.MaxSteps };
             var recipe = TrainingRun.Apply(loaded.Recipe, runOptions);
             var resume = CheckpointFolders.Latest(recipe.OutputDir) is null ? null : "latest";
             status.Update(s => { s.Run = settings.Run; s.MaxSteps = recipe.MaxSteps; s.Status = "training"; });
@@ -63,6 +63,7 @@ internal sealed class TrainerWorker(
                 OnStart: t =>
                 {
                     trainer = t;
+                    status.Update(s => s.ModelFolder = Path.GetFullPath(t.ModelFolder));
                     logger.LogInformation("run {Run}: step {Step} of {MaxSteps}{Resume}", settings.Run, t.GlobalStep, recipe.MaxSteps, resume is null ? string.Empty : " (resumed)");
                     if (t.GlobalStep > 0)
                     {

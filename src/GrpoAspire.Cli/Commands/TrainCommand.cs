@@ -23,6 +23,7 @@ public sealed class TrainCommand : ICommand
         new("model", "DIR", "local Hugging Face folder standing in for model_name_or_path"),
         new("resume", "DIR|latest", "continue from a checkpoint folder, or the newest one in the run folder"),
         new("device", "DEVICE", "cpu, cuda or cuda:N (default: the recipe's device)"),
+        new("max-steps", "N", "stop after N optimizer steps instead of the recipe's max_steps"),
     ];
 
     public string Details => """
@@ -45,6 +46,7 @@ public sealed class TrainCommand : ICommand
         {
             Output = arguments.Value("output"), Dataset = arguments.Value("dataset"), Model = arguments.Value("model"),
             Resume = arguments.Value("resume"), Device = arguments.Value("device"),
+            MaxSteps = arguments.Has("max-steps") ? arguments.Int32("max-steps", 1, 1, 10_000_000) : null,
         };
         LoadedRecipe loaded;
         try
@@ -103,7 +105,7 @@ public sealed class TrainCommand : ICommand
 
     private static async Task<TrainingRunResult> Train(GrpoRecipe recipe, TrainingRunOptions options, CliConsole console, CancellationToken cancellationToken)
     {
-        var maxSteps = recipe.MaxSteps;
+        var maxSteps = options.MaxSteps ?? recipe.MaxSteps;
         var interactive = ReferenceEquals(console.Error, Console.Error) && !Console.IsErrorRedirected;
         if (!interactive)
         {

@@ -77,6 +77,9 @@ public sealed class GrpoTrainer : IDisposable
 
     public Qwen2ForCausalLM Policy => _policy;
 
+    /// <summary>The starting model's folder (the frozen reference; what replicas load before version 1).</summary>
+    public string ModelFolder => _setup.ModelFolder;
+
     /// <summary>Tasks handed out so far (saved in checkpoints, reported in the run's state).</summary>
     public long DatasetCursor => _tasks.Cursor;
 

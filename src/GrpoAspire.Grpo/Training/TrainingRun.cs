@@ -25,6 +25,9 @@ public sealed record TrainingRunOptions
 
     /// <summary>Overrides the recipe's device (cpu, cuda, cuda:N).</summary>
     public string? Device { get; init; }
+
+    /// <summary>Overrides the recipe's max_steps (the schedule follows it).</summary>
+    public int? MaxSteps { get; init; }
 }
 
 /// <summary>
@@ -68,6 +71,7 @@ public static class TrainingRun
             OutputDir = options.Output ?? recipe.OutputDir,
             ModelNameOrPath = options.Model ?? recipe.ModelNameOrPath,
             DatasetIdOrPath = options.Dataset ?? recipe.DatasetIdOrPath,
+            MaxSteps = options.MaxSteps ?? recipe.MaxSteps,
         };
     }
 
