@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Builds benchmarks/results/gpu-*.json from one device call's files (ours-*.json, peer_bench*.json, gpu.txt).
+
+Usage: python3 benchmarks/gpu/report.py DIR [--call-note TEXT] > benchmarks/results/gpu-<device>-<date>.json
+Ratios are only computed between figures of the same call (the files of DIR).
+"""
+import json
+import os
+import sys
+
+
+def load(path):
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def ratio(a, b):
+    return round(a / b, 2) if a is not None and b else None
+
+
+def main():
+    folder = sys.argv[1]
+    note = sys.argv[sys.argv.index("--call-note") + 1] if "--call-note" in sys.argv else ""
+    ours = {shape: load(os.path.join(folder, f"ours-{shape}.json")) for shape in ("0.5B", "3B")}
+    peer = load(os.path.join(folder, "peer_bench.json")) or {}
+    peer2 = load(os.path.join(folder, "peer_bench2.json")) or {}
+    gpu = open(os.path.join(folder, "gpu.txt")).read().strip().splitlines()
+    o5 = ours["0.5B"] or {}
+    o3 = ours["3B"] or {}
+    result = {
+        "benchmark": "model generation and training step, bf16, random weights, prompt 128, 256 new tokens forced, temperature 1",
+        "device": gpu[0] if gpu else None,
+        "peer_software": gpu[1] if len(gpu) > 1 else None,
+        "date": o5.get("date") or o3.get("date"),
+        "note": note,
+        "ours": {k: v for k, v in (("0.5B", ours["0.5B"]), ("3B", ours["3B"])) if v},
+        "peer_bench": peer or None,
+        "peer_bench2": peer2 or None,
+        "ratios": {
+            "generation_b256_vs_hf_generate": ratio(o5.get("generate_B256_tok_per_s"), peer.get("hf_generate_0.5B_B256_tok_per_s")),
+            "generation_b256_vs_hf_compiled": ratio(o5.get("generate_B256_tok_per_s"), peer2.get("hf_static_compiled_0.5B_B256_tok_per_s")),
+            "generation_b1_vs_hf_generate": ratio(o5.get("generate_B1_tok_per_s"), peer.get("hf_generate_0.5B_B1_tok_per_s")),
+            "generation_b64_vs_hf_generate": ratio(o5.get("generate_B64_tok_per_s"), peer.get("hf_generate_0.5B_B64_tok_per_s")),
+            "generation_3b_b256_vs_hf_generate": ratio(o3.get("generate_B256_tok_per_s"), peer.get("hf_generate_3B_B256_tok_per_s")),
+            "generation_b256_vs_eager_loop": ratio(o5.get("generate_B256_tok_per_s"), peer2.get("eager_loop_0.5B_B256_tok_per_s")),
+            "training_vs_torch_eager": ratio(o5.get("train_B8_T512_tok_per_s"), peer.get("torch_train_0.5B_B8_T512_tok_per_s")),
+            "training_3b_vs_torch_eager_checkpointed": ratio(o3.get("train_B4_T512_tok_per_s"), peer.get("torch_train_3B_B4_T512_tok_per_s")),
+        },
+        "weight_sync_0_5b_s": None,
+        "seed_3b_step_s": None,
+    }
+    result["ratios"] = {k: v for k, v in result["ratios"].items() if v is not None}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
