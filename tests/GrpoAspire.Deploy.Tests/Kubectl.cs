@@ -1,0 +1,74 @@
+using System.Diagnostics;
+
+namespace GrpoAspire.Deploy.Tests;
+
+/// <summary><c>kubectl kustomize</c> run as a process (kustomize is built into kubectl since v1.14).</summary>
+public static class Kubectl
+{
+    public const string MissingReason = "kubectl is not on PATH; install it to render deploy/k8s (kustomize is built in)";
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The kubectl executable found on PATH, or null.</summary>
+    public static string? Executable { get; } = FindOnPath(OperatingSystem.IsWindows() ? "kubectl.exe" : "kubectl");
+
+    /// <summary>Renders the kustomization in <paramref name="directory"/>; throws with kubectl's error when it fails.</summary>
+    public static string Kustomize(string directory)
+    {
+        var kubectl = Executable ?? throw new InvalidOperationException(MissingReason);
+        var start = new ProcessStartInfo(kubectl)
+        {
+            ArgumentList = { "kustomize", directory },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {kubectl}");
+        // Both pipes drained at once: a full stderr buffer would otherwise block kubectl.
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"kubectl kustomize {directory} did not finish in {Timeout.TotalSeconds:0} s");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(
+                $"kubectl kustomize {directory} failed with exit code {process.ExitCode}: {error.Result.Trim()}");
+        }
+
+        return output.Result;
+    }
+
+    private static string? FindOnPath(string fileName) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, fileName))
+            .FirstOrDefault(File.Exists);
+}
+
+/// <summary>A fact that renders manifests: reported skipped (never passed) where kubectl is not on PATH.</summary>
+public sealed class KubectlFactAttribute : FactAttribute
+{
+    public KubectlFactAttribute()
+    {
+        if (Kubectl.Executable is null)
+        {
+            Skip = Kubectl.MissingReason;
+        }
+    }
+}
+
+/// <summary>A theory that renders manifests: reported skipped (never passed) where kubectl is not on PATH.</summary>
+public sealed class KubectlTheoryAttribute : TheoryAttribute
+{
+    public KubectlTheoryAttribute()
+    {
+        if (Kubectl.Executable is null)
+        {
+            Skip = Kubectl.MissingReason;
+        }
+    }
+}
