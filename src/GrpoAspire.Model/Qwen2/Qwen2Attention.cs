@@ -37,9 +37,13 @@ public sealed class Qwen2Attention : nn.Module
         using var scope = NewDisposeScope();
         var profile = Sampling.PhaseTimer.Enabled && cache is not null && hidden.shape[1] == 1 ? new Sampling.PhaseTimer("attn", hidden.device) : null;
         var (batch, length) = (hidden.shape[0], hidden.shape[1]);
-        var q = q_proj.forward(hidden).view(batch, length, _heads, _headDim).transpose(1, 2); // [B, H, T, D]
-        var k = k_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
-        var v = v_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
+        // One position (decode): [B, 1, H*D] is already laid out as [B, H, 1, D], so a view is the transpose.
+        var q = length == 1 ? q_proj.forward(hidden).view(batch, _heads, 1, _headDim)
+            : q_proj.forward(hidden).view(batch, length, _heads, _headDim).transpose(1, 2); // [B, H, T, D]
+        var k = length == 1 ? k_proj.forward(hidden).view(batch, _kvHeads, 1, _headDim)
+            : k_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
+        var v = length == 1 ? v_proj.forward(hidden).view(batch, _kvHeads, 1, _headDim)
+            : v_proj.forward(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2); // [B, KVH, T, D]
         profile?.Mark("qkv");
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
@@ -61,7 +65,7 @@ public sealed class Qwen2Attention : nn.Module
             }
 
             profile?.Mark("decode-attention");
-            var result = o_proj.forward(decoded.transpose(1, 2).reshape(batch, 1, _heads * _headDim)).MoveToOuterDisposeScope();
+            var result = o_proj.forward(decoded.reshape(batch, 1, _heads * _headDim)).MoveToOuterDisposeScope(); // [B, H, 1, D] is [B, 1, H*D]
             profile?.Mark("o_proj");
             return result;
         }

@@ -10,26 +10,32 @@ public sealed class RotaryEmbedding(double theta, int headDim) : IDisposable
 {
     private readonly Dictionary<string, Tensor> _inverseFrequencies = [];
 
-    /// <summary>cos and sin for the positions, each [B, T, D], in <paramref name="dtype"/>.</summary>
-    public (Tensor Cos, Tensor Sin) Compute(Tensor positionIds, ScalarType dtype)
+    /// <summary>
+    /// cos and a signed sin for the positions, each [B, 1, T, D] in <paramref name="dtype"/>, ready for
+    /// <see cref="Apply"/>: the sin's first half is negated, so rotate_half becomes a roll (4 ops a call instead of 9;
+    /// the decode loop is bound by host time per op).
+    /// </summary>
+    public (Tensor Cos, Tensor SignedSin) Compute(Tensor positionIds, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         var inverse = InverseFrequencies(positionIds.device);
         // Float32 as transformers does, whatever the model's dtype.
         var freqs = positionIds.to(ScalarType.Float32).unsqueeze(-1) * inverse; // [B, T, D/2]
-        var emb = cat([freqs, freqs], dim: -1); // [B, T, D]
-        return (emb.cos().to(dtype).MoveToOuterDisposeScope(), emb.sin().to(dtype).MoveToOuterDisposeScope());
+        var sin = freqs.sin();
+        var cos = freqs.cos();
+        var signedSin = cat([-sin, sin], dim: -1).unsqueeze(1); // [B, 1, T, D]
+        return (cat([cos, cos], dim: -1).unsqueeze(1).to(dtype).MoveToOuterDisposeScope(), signedSin.to(dtype).MoveToOuterDisposeScope());
     }
 
-    /// <summary>q * cos + rotate_half(q) * sin for q [B, H, T, D] and cos/sin [B, T, D].</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    /// <summary>
+    /// x * cos + rotate_half(x) * sin for x [B, H, T, D], with rotate_half(x) = cat(-x2, x1) = roll(x, D/2) * [-1, +1],
+    /// the sign folded into <paramref name="signedSin"/>; both [B, 1, T, D] from <see cref="Compute"/>.
+    /// </summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor signedSin)
     {
         using var scope = NewDisposeScope();
-        var c = cos.unsqueeze(1); // [B, 1, T, D]
-        var s = sin.unsqueeze(1);
-        var half = x.shape[^1] / 2;
-        var rotated = cat([-x.narrow(-1, half, half), x.narrow(-1, 0, half)], dim: -1);
-        return ((x * c) + (rotated * s)).MoveToOuterDisposeScope();
+        var rolled = x.roll(x.shape[^1] / 2, -1);
+        return x.mul(cos).add_(rolled.mul_(signedSin)).MoveToOuterDisposeScope();
     }
 
     private Tensor InverseFrequencies(Device device)
