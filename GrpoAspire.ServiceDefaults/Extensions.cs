@@ -22,6 +22,23 @@ public static class ServiceDefaultsExtensions
     public const string AlivenessEndpointPath = "/alive";
     private const string LiveTag = "live";
 
+    /// <summary>
+    /// A service's builder with the service defaults added: named after <paramref name="serviceAssembly"/>, with
+    /// appsettings.json read from beside the binary whatever the working directory (tests, containers).
+    /// </summary>
+    public static WebApplicationBuilder CreateServiceBuilder(string[] args, System.Reflection.Assembly serviceAssembly)
+    {
+        ArgumentNullException.ThrowIfNull(serviceAssembly);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = serviceAssembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.AddServiceDefaults();
+        return builder;
+    }
+
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {

@@ -12,14 +12,7 @@ public static class GenerationApp
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            ApplicationName = typeof(GenerationApp).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        builder.AddServiceDefaults();
+        var builder = ServiceDefaultsExtensions.CreateServiceBuilder(args, typeof(GenerationApp).Assembly);
         builder.AddGenerationServices();
 
         var app = builder.Build();

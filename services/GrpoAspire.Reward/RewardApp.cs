@@ -18,15 +18,7 @@ public static class RewardApp
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            ApplicationName = typeof(RewardApp).Assembly.GetName().Name,
-            // appsettings.json lies beside the binary, whatever the working directory (tests, containers).
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        builder.AddServiceDefaults();
+        var builder = ServiceDefaultsExtensions.CreateServiceBuilder(args, typeof(RewardApp).Assembly);
         builder.AddRewardServices();
 
         var app = builder.Build();

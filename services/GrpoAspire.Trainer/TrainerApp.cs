@@ -13,14 +13,7 @@ public static class TrainerApp
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            ApplicationName = typeof(TrainerApp).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        builder.AddServiceDefaults();
+        var builder = ServiceDefaultsExtensions.CreateServiceBuilder(args, typeof(TrainerApp).Assembly);
         builder.AddTrainerServices();
 
         var app = builder.Build();
