@@ -8,6 +8,8 @@ command -v dotnet >/dev/null || { echo "install the .NET 10 SDK first: https://d
 command -v python3 >/dev/null || need+=(python3)
 # Coordination tests (and the local AppHost) start their own redis-server on a free loopback port.
 command -v redis-server >/dev/null || need+=(redis-server)
+# The dashboard's browser test drives Debian's chromium through Playwright (no browser download).
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
 
 if ((${#need[@]})); then
   sudo_cmd=()
