@@ -20,6 +20,7 @@ public sealed record AppHostArguments
           --dataset FILE      local task file instead of the recipe's dataset
           --run NAME          run name: Redis keys grpo:NAME:* (default: apphost)
           --no-dashboard      do not start the dashboard
+          --dashboard-port N  web UI port (default 18888, OTLP on 18889/18890); 0 = free ports for all three
           -h, --help          this help
         """;
 
@@ -32,6 +33,7 @@ public sealed record AppHostArguments
     public string? Dataset { get; init; }
     public string Run { get; init; } = "apphost";
     public bool Dashboard { get; init; } = true;
+    public int DashboardPort { get; init; } = 18888;
     public bool Help { get; init; }
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with the option at fault.</summary>
@@ -61,6 +63,7 @@ public sealed record AppHostArguments
                 "--dataset" => result with { Dataset = Value() },
                 "--run" => result with { Run = Value() },
                 "--no-dashboard" => result with { Dashboard = false },
+                "--dashboard-port" => result with { DashboardPort = Int(0, 65535) },
                 "-h" or "--help" => result with { Help = true },
                 var other => throw new ArgumentException($"unknown option '{other}'"),
             };

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using Grpc.Net.Client;
 using GrpoAspire.AppHost.Hosting;
 using GrpoAspire.Contracts.V1;
+using GrpoAspire.Dashboard;
+using GrpoAspire.Dashboard.Completions;
 using Microsoft.Extensions.Hosting;
 
 namespace GrpoAspire.AppHost;
@@ -56,6 +58,21 @@ public static class AppHostRunner
             // The trainer knows the starting model (a folder, or random:tiny made in its run folder) once it loaded it.
             replica.BeforeStart = async cancellationToken =>
                 replica.Environment["Generation__ModelPath"] = await StartingModelAsync(trainer, cancellationToken);
+        }
+
+        await using var dashboard = arguments.Dashboard
+            ? await DashboardHost.StartAsync(
+                new DashboardOptions { UiPort = arguments.DashboardPort, OtlpGrpcPort = arguments.DashboardPort == 0 ? 0 : 18889, OtlpHttpPort = arguments.DashboardPort == 0 ? 0 : 18890 },
+                new AppModelCatalog(builder.Resources), CompletionSamplesFile.ForRun(output))
+            : null;
+        if (dashboard is not null)
+        {
+            // Every service exports traces, metrics and logs to the dashboard (Aspire's OTEL_* contract).
+            builder.SharedEnvironment["OTEL_EXPORTER_OTLP_ENDPOINT"] = dashboard.OtlpGrpcUrl.ToString().TrimEnd('/');
+            builder.SharedEnvironment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc";
+            builder.SharedEnvironment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+            builder.SharedEnvironment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
+            console.WriteLine($"[apphost] dashboard: {dashboard.UiUrl}");
         }
 
         var app = builder.Build(console);

@@ -29,7 +29,10 @@ public sealed class ProcessResource(string name, string type, string command, IR
 
     public void Start(TextWriter console, object consoleGate)
     {
-        var start = new ProcessStartInfo(Command, Arguments)
+        // In a session of its own (setsid), a resource does not get the terminal's Ctrl+C: the AppHost alone does, and
+        // stops the resources in reverse start order, so no service sees Redis vanish under it.
+        var setsid = OperatingSystem.IsLinux() && File.Exists("/usr/bin/setsid");
+        var start = new ProcessStartInfo(setsid ? "/usr/bin/setsid" : Command, setsid ? [Command, .. Arguments] : Arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -54,6 +57,7 @@ public sealed class ProcessResource(string name, string type, string command, IR
         }
 
         ProcessId = _process.Id;
+        StartedAt = DateTimeOffset.UtcNow;
         var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _process.EnableRaisingEvents = true;
         _process.Exited += (_, _) =>

@@ -1,10 +1,11 @@
-using System.Collections.Concurrent;
+using GrpoAspire.Dashboard.Resources;
 
 namespace GrpoAspire.AppHost.Hosting;
 
 /// <summary>Lifecycle of a resource, with Aspire's state names.</summary>
 public enum ResourceState
 {
+    // Aspire's names; the dashboard shows NotStarted and Waiting as Starting, FailedToStart as Failed.
     NotStarted,
     Waiting,
     Starting,
@@ -28,9 +29,6 @@ public enum ResourceHealth
 /// </summary>
 public abstract class Resource(string name, string type)
 {
-    private const int MaxLogLines = 5000;
-    private readonly ConcurrentQueue<LogLine> _logs = new();
-
     public string Name { get; } = name;
 
     /// <summary>"container", "project" or "executable", as Aspire's dashboard names them.</summary>
@@ -54,19 +52,13 @@ public abstract class Resource(string name, string type)
     /// <summary>Resources this one waits for (running and healthy) before it starts.</summary>
     public List<Resource> WaitsFor { get; } = [];
 
-    public IReadOnlyList<LogLine> Logs => _logs.ToArray();
+    /// <summary>What the process printed, bounded; the dashboard's console view reads it.</summary>
+    public ConsoleLogBuffer Logs { get; } = new();
+
+    public DateTimeOffset? StartedAt { get; internal set; }
 
     /// <summary>A failure to stop everything for (a process that exits while the app runs).</summary>
     public bool Required { get; init; } = true;
 
-    public void AddLog(string text, bool error)
-    {
-        _logs.Enqueue(new LogLine(DateTimeOffset.UtcNow, text, error));
-        while (_logs.Count > MaxLogLines && _logs.TryDequeue(out _))
-        {
-        }
-    }
+    public void AddLog(string text, bool error) => Logs.Append(text, error);
 }
-
-/// <summary>A line a resource printed.</summary>
-public sealed record LogLine(DateTimeOffset Time, string Text, bool IsError);

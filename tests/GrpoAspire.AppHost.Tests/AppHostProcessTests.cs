@@ -39,9 +39,9 @@ public sealed partial class AppHostProcessTests : IDisposable
     }
 
     [GeneratedRegex(@"\[apphost\] \S+ started \(pid (\d+)\)")]
-    private static partial Regex StartedPid();
+    internal static partial Regex StartedPid();
 
-    private static bool IsAlive(int pid)
+    internal static bool IsAlive(int pid)
     {
         try
         {
@@ -54,10 +54,15 @@ public sealed partial class AppHostProcessTests : IDisposable
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAppHostAsync(string[] args, TimeSpan timeout, string? path = null)
+    internal static ProcessStartInfo AppHostStart(string[] args)
     {
         var dll = typeof(AppHostArguments).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet", [dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        return new ProcessStartInfo("dotnet", [dll, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAppHostAsync(string[] args, TimeSpan timeout, string? path = null)
+    {
+        var start = AppHostStart(args);
         if (path is not null)
         {
             start.Environment["PATH"] = path;
@@ -81,7 +86,7 @@ public sealed partial class AppHostProcessTests : IDisposable
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GrpoAspire.sln")))

@@ -44,8 +44,9 @@ internal sealed class RolloutWorker(
                     await ServeAsync(jobs, replica, settings, stoppingToken);
                 }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Shutting down: whatever failed (Redis going away first) is not news.
                 break;
             }
             catch (Exception e) when (e is not OperationCanceledException)
