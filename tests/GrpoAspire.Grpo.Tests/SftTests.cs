@@ -3,6 +3,7 @@ using GrpoAspire.Countdown.Datasets;
 using GrpoAspire.Countdown.Prompts;
 using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Countdown.Traces;
+using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Sft;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Qwen2;
@@ -85,7 +86,8 @@ public sealed class SftTests : IDisposable
     public void ClippingOnTheDeviceMatchesTorchSharpsClipGradNorm()
     {
         using var scope = NewDisposeScope();
-        var parameters = new[] { new TorchSharp.Modules.Parameter(randn(3, 4)), new TorchSharp.Modules.Parameter(randn(5)) };
+        using var generator = new Generator(11);
+        var parameters = new[] { new TorchSharp.Modules.Parameter(randn([3, 4], generator: generator)), new TorchSharp.Modules.Parameter(randn([5], generator: generator)) };
         var twins = parameters.Select(p => new TorchSharp.Modules.Parameter(p.detach().clone())).ToArray();
         foreach (var set in new[] { parameters, twins })
         {
@@ -94,7 +96,8 @@ public sealed class SftTests : IDisposable
 
         var ours = GradientClipping.ClipByGlobalNorm(parameters, 0.5).item<float>();
         var theirs = nn.utils.clip_grad_norm_(twins, 0.5);
-        Assert.Equal(theirs, ours, 4);
+        Assert.True(System.Math.Abs(theirs - ours) <= 1e-5 * theirs, $"norm {ours} against clip_grad_norm_'s {theirs}");
+        Assert.True(theirs > 0.5, "the gradients must be large enough to be clipped");
         for (var i = 0; i < 2; i++)
         {
             Assert.True(parameters[i].grad!.allclose(twins[i].grad!, 1e-5, 1e-6));
@@ -120,7 +123,7 @@ public sealed class SftTests : IDisposable
         var last = result.History[^1].Loss;
         // From ~ln(320) = 5.8 nats at random init; 40 steps learn the trace's alphabet and layout.
         Assert.True(first > 4.5, $"first logged loss {first:F3}");
-        Assert.True(last < 0.55 * first, $"loss went from {first:F3} to only {last:F3}");
+        Assert.True(last < 0.6 * first, $"loss went from {first:F3} to only {last:F3}");
         Assert.Equal(40, result.History[^1].Step);
         Assert.True(result.History[^1].TokensPerSecond > 0);
 
@@ -141,6 +144,26 @@ public sealed class SftTests : IDisposable
         using var fresh = new Qwen2ForCausalLM(ModelResolver.RandomConfig("tiny"));
         fresh.InitializeWeights(1);
         Assert.True(CompletionLoss(trained) < 0.6 * CompletionLoss(fresh));
+
+        // GRPO starts from the folder with the countdown-tiny recipe (its compact prompt), a small batch of it.
+        var (recipe, _) = RecipeLoader.LoadFile(RepoFile("recipes/countdown-tiny-grpo.yaml"));
+        Assert.Equal(PromptTemplate.Compact, recipe.PromptTemplate);
+        recipe = recipe with { MaxSteps = 1, PerDeviceTrainBatchSize = 2, NumGenerations = 2, MaxCompletionLength = 16, SaveSteps = 1 };
+        var tasks = new TaskGenerator(3).Take(10).ToList();
+        using var grpo = new GrpoTrainer(new TrainerSetup(recipe, output, QwenTokenizer.FromDirectory(output), tasks, Path.Combine(_folder, "grpo")));
+        Assert.Single(grpo.Train());
+        Assert.True(File.Exists(Path.Combine(_folder, "grpo", "checkpoint-1", "model.safetensors")));
+    }
+
+    private static string RepoFile(string relative)
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GrpoAspire.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return Path.Combine(directory!.FullName, relative);
     }
 
     private static double CompletionLoss(Qwen2ForCausalLM model)
