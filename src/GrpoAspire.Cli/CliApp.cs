@@ -10,7 +10,7 @@ namespace GrpoAspire.Cli;
 public static class CliApp
 {
     /// <summary>Every verb, in the order the general help lists them.</summary>
-    public static IReadOnlyList<ICommand> Commands { get; } = [new ScoreCommand(), new TrainCommand(), new EvalCommand(), new CheckParityCommand()];
+    public static IReadOnlyList<ICommand> Commands { get; } = [new ScoreCommand(), new SftCommand(), new TrainCommand(), new EvalCommand(), new CheckParityCommand()];
 
     public static async Task<int> RunAsync(
         IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken = default)

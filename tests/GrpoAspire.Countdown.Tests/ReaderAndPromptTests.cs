@@ -93,6 +93,14 @@ public sealed class ReaderAndPromptTests : IDisposable
     }
 
     [Fact]
+    public void CompactTemplateIsShortPlainTextEndingInTheThinkPrefill()
+    {
+        var prompt = PromptTemplate.Get(PromptTemplate.Compact).Render(new CountdownTask([14, 70, 80], 85));
+        Assert.Equal("Use [14, 70, 80] once each with + - * / ( ) to make 85.\n<think>", prompt);
+        Assert.Equal(PromptKind.Text, PromptTemplate.Get(PromptTemplate.Compact).Kind);
+    }
+
+    [Fact]
     public void ChatMlAddsQwensDefaultSystemTurnAndTheGenerationPrompt()
     {
         var text = ChatMl.Render([new(ChatMessage.UserRole, "hi")], addGenerationPrompt: true);

@@ -28,7 +28,7 @@ public sealed class EvalCommand : ICommand
         new("max-new-tokens", "N", "completion budget (default 256)"),
         new("temperature", "T", "sampling temperature (default 1.0)"),
         new("batch-size", "N", "sequences per sampler call (default 64)"),
-        new("template", "NAME", "prompt template: seed-r1 (default) or tinyzero-base"),
+        new("template", "NAME", "prompt template: seed-r1 (default), tinyzero-base or compact (countdown-tiny)"),
         new("seed", "N", "sampling seed (default 1234)"),
         new("device", "DEVICE", "cpu (default), cuda or cuda:N"),
         new("output", "FILE", "also write the JSON report to FILE"),

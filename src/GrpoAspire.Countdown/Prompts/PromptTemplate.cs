@@ -26,6 +26,9 @@ public sealed record PromptTemplate
     /// <summary>TinyZero's base-model template.</summary>
     public const string TinyZeroBase = "tinyzero-base";
 
+    /// <summary>A short plain-text prompt for small byte-level models (the embedded countdown-tiny).</summary>
+    public const string Compact = "compact";
+
     public required string Name { get; init; }
 
     public required PromptKind Kind { get; init; }

@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using GrpoAspire.Countdown.Arithmetic;
+using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Countdown.Solver;
+
+namespace GrpoAspire.Countdown.Traces;
+
+/// <summary>Settings of the search traces a model is warm-started on.</summary>
+public sealed record SolverTraceOptions
+{
+    /// <summary>
+    /// Fraction of traces that never reach the target and answer their closest trial instead (a near miss,
+    /// equation reward 0). The prototype's traces reach the target 55% of the time, so 0.45; imperfect traces
+    /// leave reinforcement something to improve.
+    /// </summary>
+    public double ImperfectFraction { get; init; } = 0.45;
+
+    /// <summary>Most wrong trials in a trace for tasks of three numbers or fewer (the prototype's 6).</summary>
+    public int MaxTrialsFewNumbers { get; init; } = 6;
+
+    /// <summary>Most wrong trials in a trace for tasks of four numbers or more (the prototype's 4).</summary>
+    public int MaxTrialsManyNumbers { get; init; } = 4;
+
+    public void Validate()
+    {
+        if (ImperfectFraction is < 0 or > 1 || double.IsNaN(ImperfectFraction))
+        {
+            throw new ArgumentException($"the imperfect fraction must be in [0, 1], got {ImperfectFraction}");
+        }
+
+        if (MaxTrialsFewNumbers < 1 || MaxTrialsManyNumbers < 1)
+        {
+            throw new ArgumentException(
+                $"traces need at least one trial, got {MaxTrialsFewNumbers} (3 numbers) and {MaxTrialsManyNumbers} (4+)");
+        }
+    }
+}
+
+/// <summary>How a trace ends.</summary>
+public enum TraceOutcome
+{
+    /// <summary>The last trial reaches the target and is the answer (format 1, equation 1).</summary>
+    Solved,
+
+    /// <summary>No trial reaches the target; the answer is the closest one (format 1, equation 0).</summary>
+    NearMiss,
+}
+
+/// <summary>One equation tried in a trace, over all of the task's numbers, with its exact value.</summary>
+public readonly record struct TraceTrial(string Equation, Rational Value);
+
+/// <summary>A completion (the text after the <c>&lt;think&gt;</c> prefill) and what it contains.</summary>
+public sealed record SolverTrace(string Completion, string Answer, TraceOutcome Outcome, IReadOnlyList<TraceTrial> Trials);
+
+/// <summary>
+/// Search traces for the supervised warm start, in the seed's completion format: a few trial equations, each with
+/// its value and a check against the target, then <c>&lt;/think&gt;\n&lt;answer&gt;EQUATION&lt;/answer&gt;</c>:
+/// <code>
+/// (80+70)-14 = 136, too high
+/// (80/14)+70 = 75.71, too low
+/// 80+(70/14) = 85, correct
+/// &lt;/think&gt;
+/// &lt;answer&gt;80+(70/14)&lt;/answer&gt;
+/// </code>
+/// Deterministic from a seed. Right answers come from the exhaustive solver; wrong trials are random pair merges
+/// (the solver's own grammar: a compound operand is always bracketed), so both read alike. As the prototype
+/// (shared/anchors/aha_prototype.py): a trace that reaches the target shows 0..K-1 wrong trials first; an
+/// imperfect one shows K wrong trials and answers the closest.
+/// </summary>
+public static class SolverTraces
+{
+    public const string TooHigh = "too high";
+    public const string TooLow = "too low";
+    public const string Correct = "correct";
+
+    private static readonly char[] Operators = ['+', '-', '*', '/'];
+
+    private readonly record struct Term(Rational Value, string Text, bool IsCompound);
+
+    /// <summary>A trace for <paramref name="task"/>, solving it first (fails for an unsolvable task).</summary>
+    public static SolverTrace Create(CountdownTask task, ulong seed, SolverTraceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var solution = CountdownSolver.Solve(task)
+            ?? throw new ArgumentException($"task {task} has no solution, so it has no solver trace", nameof(task));
+        return Create(task, solution, seed, options);
+    }
+
+    /// <summary>A trace for <paramref name="task"/> whose right answer is <paramref name="solution"/> (e.g. the solver's).</summary>
+    public static SolverTrace Create(CountdownTask task, string solution, ulong seed, SolverTraceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(solution);
+        options ??= new SolverTraceOptions();
+        options.Validate();
+        var answer = Compact(solution);
+        if (EquationEvaluator.Check(answer, task) != EquationVerdict.Correct)
+        {
+            throw new ArgumentException($"'{solution}' does not solve {task}", nameof(solution));
+        }
+
+        var random = new SeededRandom(seed);
+        var target = new BigInteger(task.Target);
+        var maxTrials = task.Nums.Count <= 3 ? options.MaxTrialsFewNumbers : options.MaxTrialsManyNumbers;
+        var imperfect = random.NextDouble() < options.ImperfectFraction;
+        var wrongCount = imperfect ? maxTrials : random.Next(0, maxTrials);
+        var trials = WrongTrials(task, target, wrongCount, random);
+        if (imperfect && trials.Count == 0)
+        {
+            imperfect = false; // every equation reaches the target (e.g. a single number): nothing to miss with
+        }
+
+        TraceOutcome outcome;
+        if (imperfect)
+        {
+            outcome = TraceOutcome.NearMiss;
+            answer = trials.MinBy(t => System.Math.Abs(t.Value.ToDouble() - task.Target)).Equation;
+        }
+        else
+        {
+            outcome = TraceOutcome.Solved;
+            trials.Add(new TraceTrial(answer, Rational.FromInteger(target)));
+        }
+
+        var text = new StringBuilder();
+        foreach (var trial in trials)
+        {
+            text.Append('\n').Append(trial.Equation).Append(" = ").Append(FormatValue(trial.Value))
+                .Append(", ").Append(Check(trial.Value, target));
+        }
+
+        text.Append('\n').Append(CompletionFormat.ThinkClose).Append('\n')
+            .Append(CompletionFormat.AnswerOpen).Append(answer).Append(CompletionFormat.AnswerClose);
+        return new SolverTrace(text.ToString(), answer, outcome, trials);
+    }
+
+    /// <summary>The seed of example <paramref name="index"/> of a run seeded with <paramref name="runSeed"/> (SplitMix64 mixing).</summary>
+    public static ulong ExampleSeed(ulong runSeed, long index) =>
+        new SeededRandom(runSeed ^ ((ulong)index * 0xD1B54A32D192ED03UL)).NextUInt64();
+
+    /// <summary>An equation without spaces (<c>80 + (70 / 14)</c> -> <c>80+(70/14)</c>): a byte-level model reads fewer tokens.</summary>
+    public static string Compact(string equation) => equation.Replace(" ", string.Empty, StringComparison.Ordinal);
+
+    /// <summary>How a trial's value reads: an integer, or a decimal rounded to two places (<c>75.71</c>).</summary>
+    public static string FormatValue(Rational value)
+    {
+        if (value.IsInteger)
+        {
+            return value.Numerator.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var rounded = System.Math.Round(value.ToDouble(), 2, MidpointRounding.AwayFromZero);
+        return rounded == 0 ? "0" : rounded.ToString("0.##", CultureInfo.InvariantCulture);
+    }
+
+    private static string Check(Rational value, BigInteger target) =>
+        value.IsWithinTolerance(target) ? Correct
+        : (value.Numerator - (target * value.Denominator)).Sign > 0 ? TooHigh
+        : TooLow;
+
+    /// <summary>Up to <paramref name="count"/> distinct random equations that miss the target.</summary>
+    private static List<TraceTrial> WrongTrials(CountdownTask task, BigInteger target, int count, SeededRandom random)
+    {
+        var trials = new List<TraceTrial>(count + 1);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var attempt = 0; trials.Count < count && attempt < 8 * (count + 1); attempt++)
+        {
+            var trial = RandomEquation(task.Nums, random);
+            if (!trial.Value.IsWithinTolerance(target) && seen.Add(trial.Equation))
+            {
+                trials.Add(trial);
+            }
+        }
+
+        return trials;
+    }
+
+    /// <summary>Merges two random terms with a random operator until one is left (every number used once).</summary>
+    private static TraceTrial RandomEquation(IReadOnlyList<long> nums, SeededRandom random)
+    {
+        var terms = nums.Select(n => new Term(Rational.FromInteger(n), n.ToString(CultureInfo.InvariantCulture), false)).ToList();
+        while (terms.Count > 1)
+        {
+            var i = random.Next(0, terms.Count);
+            var j = random.Next(0, terms.Count - 1);
+            j += j >= i ? 1 : 0;
+            var (left, right) = (terms[i], terms[j]);
+            var op = Operators[random.Next(0, right.Value.IsZero ? 3 : 4)]; // never divide by zero
+            var value = op switch
+            {
+                '+' => left.Value + right.Value,
+                '-' => left.Value - right.Value,
+                '*' => left.Value * right.Value,
+                _ => left.Value / right.Value,
+            };
+            terms.RemoveAt(System.Math.Max(i, j));
+            terms.RemoveAt(System.Math.Min(i, j));
+            terms.Add(new Term(value, $"{Wrap(left)}{op}{Wrap(right)}", true));
+        }
+
+        return new TraceTrial(terms[0].Text, terms[0].Value);
+    }
+
+    private static string Wrap(Term term) => term.IsCompound ? $"({term.Text})" : term.Text;
+}
