@@ -16,8 +16,19 @@ public static class ModelResolver
     /// <summary>The embedded default model's shape (see <see cref="RandomConfig"/>).</summary>
     public const string CountdownTiny = "countdown-tiny";
 
+    /// <summary>The embedded default: models/countdown-tiny, shipped beside the binaries (see models/countdown-tiny/README.md).</summary>
+    public const string EmbeddedDefault = "countdown-tiny";
+
+    /// <summary>Where the embedded default lies: copied next to every binary that references this library.</summary>
+    public static string EmbeddedDefaultFolder => Path.Combine(AppContext.BaseDirectory, "models", EmbeddedDefault);
+
     public static string Resolve(string modelNameOrPath, string runDirectory, long seed)
     {
+        if (modelNameOrPath == EmbeddedDefault && File.Exists(Path.Combine(EmbeddedDefaultFolder, "config.json")))
+        {
+            return EmbeddedDefaultFolder;
+        }
+
         if (modelNameOrPath.StartsWith(RandomPrefix, StringComparison.Ordinal))
         {
             var folder = Path.Combine(runDirectory, "initial-model");
@@ -36,7 +47,7 @@ public static class ModelResolver
 
         throw new DirectoryNotFoundException(
             $"model '{modelNameOrPath}' is not a local Hugging Face folder (config.json, model.safetensors, tokenizer.json) "
-            + "and this machine cannot download from a hub; pass --model DIR or use random:tiny");
+            + $"and this machine cannot download from a hub; pass --model DIR, or use {EmbeddedDefault} or random:tiny");
     }
 
     /// <summary>Writes config.json, seeded random weights and a byte-level tokenizer.json.</summary>
