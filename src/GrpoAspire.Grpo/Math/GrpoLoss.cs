@@ -91,7 +91,7 @@ public static class GrpoLoss
         var high = ratio.gt(1 + options.EpsilonHigh).logical_and(a.gt(0));
         // One host read for all four numbers.
         var packed = stack([
-            perTokenKl is null ? zeros([], dtype: mask.dtype) : MaskedMean(perTokenKl),
+            perTokenKl is null ? zeros([], dtype: mask.dtype, device: mask.device) : MaskedMean(perTokenKl),
             MaskedMean(low), MaskedMean(high), MaskedMean(low.logical_or(high)),
         ]).to(ScalarType.Float64).cpu().data<double>().ToArray();
         return new LossMetrics(packed[0], packed[1], packed[2], packed[3]);
