@@ -66,5 +66,11 @@ public static class CliApp
             HelpWriter.WriteCommand(console.Error, command);
             return ExitCodes.Usage;
         }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // A libtorch error (device, memory, shapes): its first line says what, the rest is a native stack.
+            console.Error.WriteLine($"{HelpWriter.Program} {command.Name}: libtorch failed: {e.Message.Split('\n')[0]}");
+            return ExitCodes.PartialFailure;
+        }
     }
 }
