@@ -8,8 +8,9 @@ namespace GrpoAspire.WeightSync;
 
 /// <summary>
 /// One SHA-256 over a model's weights, so a test or a service can tell in one comparison that a replica serves
-/// exactly the trainer's weights. Tensors are taken in ordinal name order, each as its name, dtype, shape and raw
-/// bytes, every field length-prefixed so no two different sets of weights share an input. A model, the snapshot
+/// exactly the trainer's weights. Tensors are taken in ordinal name order, each as its name, dtype, shape and the
+/// SHA-256 of its raw bytes, every variable-length field length-prefixed so no two different sets of weights share
+/// an input. A model, the snapshot
 /// captured from it, and the verified weights pulled from that snapshot give the same hex string.
 /// </summary>
 public static class WeightChecksum
@@ -19,10 +20,12 @@ public static class WeightChecksum
     {
         ArgumentNullException.ThrowIfNull(model);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var tensorHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (name, tensor) in ModelTensors.Named(model).OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             AppendHeader(hash, name, WeightDtypes.NameOf(tensor.dtype), tensor.shape, tensor.numel() * tensor.ElementSize);
-            ModelTensors.ReadBytes(tensor, hash.AppendData);
+            ModelTensors.ReadBytes(tensor, tensorHash.AppendData);
+            hash.AppendData(tensorHash.GetHashAndReset());
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
@@ -47,11 +50,9 @@ public static class WeightChecksum
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var tensor in tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
+            // The tensor's SHA-256, computed once at capture (or verified on arrival): its bytes are not read again.
             AppendHeader(hash, tensor.Name, tensor.Dtype, tensor.Shape, tensor.ByteLength);
-            foreach (var segment in tensor.Data.Segments)
-            {
-                hash.AppendData(segment.Span);
-            }
+            hash.AppendData(tensor.Sha256.AsSpan());
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
