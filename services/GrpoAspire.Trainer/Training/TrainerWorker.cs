@@ -63,7 +63,11 @@ internal sealed class TrainerWorker(
                 OnStart: t =>
                 {
                     trainer = t;
-                    status.Update(s => s.ModelFolder = Path.GetFullPath(t.ModelFolder));
+                    status.Update(s =>
+                    {
+                        s.ModelFolder = Path.GetFullPath(t.ModelFolder);
+                        s.LastCheckpoint = resume is null ? string.Empty : CheckpointFolders.Latest(recipe.OutputDir) ?? string.Empty;
+                    });
                     logger.LogInformation("run {Run}: step {Step} of {MaxSteps}{Resume}", settings.Run, t.GlobalStep, recipe.MaxSteps, resume is null ? string.Empty : " (resumed)");
                     if (t.GlobalStep > 0)
                     {
@@ -80,9 +84,9 @@ internal sealed class TrainerWorker(
                     s.Step = metrics.Step;
                     s.LastReward = metrics.Reward;
                     s.LastSuccessRate = metrics.SuccessRate;
-                    if (CheckpointFolders.Latest(recipe.OutputDir) is { } checkpoint)
+                    if (recipe.IsCheckpointStep(metrics.Step))
                     {
-                        s.LastCheckpoint = checkpoint;
+                        s.LastCheckpoint = CheckpointFolders.For(recipe.OutputDir, metrics.Step);
                     }
                 });
                 logger.LogInformation("step {Step}/{MaxSteps}: reward {Reward:F3}, success {Success:P1}, kl {Kl:G3}, {Seconds:F1} s",

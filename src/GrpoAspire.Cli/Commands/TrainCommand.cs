@@ -89,7 +89,7 @@ public sealed class TrainCommand : ICommand
         o.WriteLine(TrainingRun.Describe(recipe));
         o.WriteLine($"prompts per step: {recipe.PromptsPerStep} ({recipe.PerDeviceTrainBatchSize} x {recipe.GradientAccumulationSteps} accumulation x {recipe.NumProcesses} processes)");
         o.WriteLine($"completions per step: {recipe.CompletionsPerStep} ({recipe.NumGenerations} per prompt)");
-        o.WriteLine($"dataset: {TrainingData.Resolve(recipe, null).Description}");
+        o.WriteLine($"dataset: {TrainingData.Resolve(recipe).Description}");
         var model = recipe.ModelNameOrPath;
         o.WriteLine(model.StartsWith(ModelResolver.RandomPrefix, StringComparison.Ordinal)
             ? $"model: {model} (created in the run folder)"

@@ -6,6 +6,8 @@ namespace GrpoAspire.Grpo.Logging;
 /// <summary>Appends one JSON object per step to <c>metrics.jsonl</c> (TRL's metric names, snake_case).</summary>
 public sealed class MetricsJsonlWriter(string path) : IDisposable
 {
+    public const string FileName = "metrics.jsonl";
+
     private readonly StreamWriter _writer = new(path, append: true) { AutoFlush = true };
 
     public void Write(StepMetrics m) => _writer.WriteLine(JsonSerializer.Serialize(Fields(m)));

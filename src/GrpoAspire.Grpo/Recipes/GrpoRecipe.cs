@@ -75,4 +75,7 @@ public sealed record GrpoRecipe
     public int PromptsPerStep => PerDeviceTrainBatchSize * GradientAccumulationSteps * NumProcesses;
 
     public int CompletionsPerStep => PromptsPerStep * NumGenerations;
+
+    /// <summary>Whether a checkpoint is saved after <paramref name="step"/>: every save_steps, and at the last step.</summary>
+    public bool IsCheckpointStep(int step) => SaveEnabled && (step % SaveSteps == 0 || step == MaxSteps);
 }

@@ -89,7 +89,7 @@ public sealed class GrpoTrainer : IDisposable
         var recipe = _setup.Recipe;
         var last = System.Math.Min(untilStep ?? recipe.MaxSteps, recipe.MaxSteps);
         Directory.CreateDirectory(_setup.RunDirectory);
-        using var metricsWriter = new MetricsJsonlWriter(Path.Combine(_setup.RunDirectory, "metrics.jsonl"));
+        using var metricsWriter = new MetricsJsonlWriter(Path.Combine(_setup.RunDirectory, MetricsJsonlWriter.FileName));
         using var samples = new CompletionSampleWriter(_setup.RunDirectory, (ulong)recipe.Seed + (ulong)GlobalStep);
         var context = new GrpoStepContext(
             _policy, _reference, _optimizer, recipe, _setup.Reward ?? ((job, text, _) => _scorer.Score(text, job.Task)),
@@ -108,7 +108,7 @@ public sealed class GrpoTrainer : IDisposable
             history.Add(metrics);
             metricsWriter.Write(metrics);
             samples.Write(GlobalStep, result.Completions, prompts.ToDictionary(p => p.Index));
-            if (recipe.SaveEnabled && (GlobalStep % recipe.SaveSteps == 0 || GlobalStep == recipe.MaxSteps))
+            if (recipe.IsCheckpointStep(GlobalStep))
             {
                 using var checkpointSpan = TrainingTelemetry.Source.StartActivity("trainer.checkpoint");
                 SaveCheckpoint();

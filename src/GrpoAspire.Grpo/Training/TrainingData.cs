@@ -28,14 +28,10 @@ public static class TrainingData
 {
     public const string Generate = "generate";
 
-    public static DatasetSource Resolve(GrpoRecipe recipe, string? datasetFile)
+    /// <summary>The source of the recipe's <c>dataset_id_or_path</c> (a <c>--dataset</c> file is already in it: <see cref="TrainingRun.Apply"/>).</summary>
+    public static DatasetSource Resolve(GrpoRecipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);
-        if (datasetFile is not null)
-        {
-            return new DatasetSource(DatasetKind.LocalFile, $"{datasetFile} (--dataset, instead of {recipe.DatasetIdOrPath})", datasetFile);
-        }
-
         var id = recipe.DatasetIdOrPath;
         if (id == Generate)
         {
@@ -55,9 +51,9 @@ public static class TrainingData
     }
 
     public static async Task<IReadOnlyList<CountdownTask>> LoadAsync(
-        GrpoRecipe recipe, string? datasetFile, CancellationToken cancellationToken = default)
+        GrpoRecipe recipe, CancellationToken cancellationToken = default)
     {
-        var source = Resolve(recipe, datasetFile);
+        var source = Resolve(recipe);
         var heldOut = TaskSplits.HeldOut(recipe.EvalTasks);
         switch (source.Kind)
         {

@@ -49,7 +49,6 @@ public static class TrainingRun
 {
     public const string TensorBoardFolder = "tensorboard";
     public const string ResolvedRecipeFileName = "recipe.json";
-    public const string MetricsFileName = "metrics.jsonl";
 
     private static readonly JsonSerializerOptions RecipeJson = new()
     {
@@ -88,14 +87,14 @@ public static class TrainingRun
         recipe = Apply(recipe, options);
         var runDirectory = recipe.OutputDir;
         var resume = ResolveResume(options.Resume, runDirectory);
-        var tasks = await TrainingData.LoadAsync(recipe, datasetFile: null, cancellationToken);
-        log($"data: {tasks.Count} training tasks ({TrainingData.Resolve(recipe, null).Description})");
+        var tasks = await TrainingData.LoadAsync(recipe, cancellationToken);
+        log($"data: {tasks.Count} training tasks ({TrainingData.Resolve(recipe).Description})");
         Directory.CreateDirectory(runDirectory);
         var modelFolder = ModelResolver.Resolve(recipe.ModelNameOrPath, runDirectory, recipe.Seed);
         log($"model: {modelFolder}" + (resume is null ? string.Empty : $", resuming from {resume}"));
         var tokenizer = QwenTokenizer.FromDirectory(modelFolder);
         File.WriteAllText(Path.Combine(runDirectory, ResolvedRecipeFileName), Describe(recipe));
-        var metricsPath = Path.Combine(runDirectory, MetricsFileName);
+        var metricsPath = Path.Combine(runDirectory, MetricsJsonlWriter.FileName);
         var startStep = resume is null ? 0 : TrainerState.Load(resume).GlobalStep;
         KeepMetricsUpTo(metricsPath, startStep);
 
@@ -109,7 +108,7 @@ public static class TrainingRun
         {
             tensorBoard.Write(metrics);
             onStep?.Invoke(metrics);
-            if (recipe.SaveEnabled && (metrics.Step % recipe.SaveSteps == 0 || metrics.Step == recipe.MaxSteps))
+            if (recipe.IsCheckpointStep(metrics.Step))
             {
                 lastCheckpoint = CheckpointFolders.For(runDirectory, metrics.Step);
                 CurvePlotter.Plot(metricsPath, pngPath);
