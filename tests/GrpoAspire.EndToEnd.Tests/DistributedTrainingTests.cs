@@ -114,13 +114,17 @@ public sealed class DistributedTrainingTests
         Assert.Equal(3, status.Step);
         Assert.Equal([1, 2, 3], cluster.MetricSteps());
 
-        // The jobs the dead replica held were served by the survivor, once each in the trainer's steps.
+        // Every job the dead replica held reached the rollout stream: served by the survivor after the kill, unless the
+        // doomed replica had published the group already and died between publishing and acknowledging (the kill
+        // lands a little after the pending check). Either way no group is lost.
         Assert.NotEmpty(heldJobs);
         var groups = (await db.StreamRangeAsync(keys.Rollouts))
             .Select(e => RolloutGroup.Parser.ParseFrom((byte[])e.Values.Single(v => v.Name == "m").Value!)).ToArray();
         foreach (var job in heldJobs)
         {
-            Assert.Contains(groups, g => g.JobId == job && g.Replica == survivor.Name);
+            var servedBy = groups.Where(g => g.JobId == job).Select(g => g.Replica).ToHashSet();
+            Assert.True(servedBy.Contains(survivor.Name) || servedBy.Contains(doomed.Name),
+                $"job {job} held by the killed replica never reached the rollout stream");
         }
 
         Assert.Equal(18, groups.Select(g => g.JobId).Distinct().Count());
