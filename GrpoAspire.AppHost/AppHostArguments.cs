@@ -2,18 +2,22 @@ using System.Globalization;
 
 namespace GrpoAspire.AppHost;
 
-/// <summary><c>dotnet run --project GrpoAspire.AppHost -- [--recipe FILE] [--max-steps N] [--exit-when-done] ...</c></summary>
+/// <summary><c>dotnet run --project GrpoAspire.AppHost -- [--recipe FILE] [--max-steps N] [--keep-running] ...</c></summary>
 public sealed record AppHostArguments
 {
     public const string Usage = """
         Usage: dotnet run --project GrpoAspire.AppHost -- [options]
 
-        Starts redis-server, the reward service, the trainer and the generation replicas on loopback, with the dashboard.
+        Starts redis-server, the reward service, the trainer and the generation replicas on loopback, with the dashboard,
+        runs the recipe, prints the held-out success before and after (when the recipe evaluates) and the run folder,
+        then stops everything: exit code 0 when training finished, 1 when it failed.
+        With no options: GRPO of the embedded countdown-tiny warm start (recipes/countdown-tiny-cpu.yaml).
 
         Options:
-          --recipe FILE       training recipe (default: recipes/smoke-cpu.yaml)
+          --recipe FILE       training recipe (default: recipes/countdown-tiny-cpu.yaml)
           --max-steps N       stop training after N steps instead of the recipe's max_steps
-          --exit-when-done    stop everything and exit once the trainer finished (exit code 0), or failed (1)
+          --keep-running      keep the services and the dashboard up after training, until Ctrl+C
+          --exit-when-done    exit once training is over (the default; kept for scripts)
           --replicas N        generation replicas (default 1)
           --output DIR        run folder (default: runs/apphost-<time>)
           --model DIR         local Hugging Face model folder instead of the recipe's model
@@ -24,9 +28,11 @@ public sealed record AppHostArguments
           -h, --help          this help
         """;
 
-    public string Recipe { get; init; } = "recipes/smoke-cpu.yaml";
+    public const string DefaultRecipe = "recipes/countdown-tiny-cpu.yaml";
+
+    public string Recipe { get; init; } = DefaultRecipe;
     public int? MaxSteps { get; init; }
-    public bool ExitWhenDone { get; init; }
+    public bool ExitWhenDone { get; init; } = true;
     public int Replicas { get; init; } = 1;
     public string? Output { get; init; }
     public string? Model { get; init; }
@@ -57,6 +63,7 @@ public sealed record AppHostArguments
                 "--recipe" => result with { Recipe = Value() },
                 "--max-steps" => result with { MaxSteps = Int(1, 10_000_000) },
                 "--exit-when-done" => result with { ExitWhenDone = true },
+                "--keep-running" => result with { ExitWhenDone = false },
                 "--replicas" => result with { Replicas = Int(1, 64) },
                 "--output" => result with { Output = Value() },
                 "--model" => result with { Model = Value() },

@@ -82,9 +82,23 @@ public static class AppHostRunner
         console.WriteLine($"[apphost] run '{arguments.Run}': recipe {recipe}, run folder {output}");
 
         string? outcome = null;
-        var watch = arguments.ExitWhenDone
-            ? Task.Run(async () => outcome = await WaitForTrainingAsync(trainer, stop))
-            : Task.CompletedTask;
+        var started = DateTime.UtcNow;
+        var watch = Task.Run(async () =>
+        {
+            outcome = await WaitForTrainingAsync(trainer, stop.Token);
+            if (outcome is not null)
+            {
+                RunSummary.Write(console, output, outcome, DateTime.UtcNow - started);
+                if (arguments.ExitWhenDone)
+                {
+                    await stop.CancelAsync();
+                }
+                else
+                {
+                    console.WriteLine("[apphost] --keep-running: services and dashboard stay up; Ctrl+C stops them");
+                }
+            }
+        });
         await app.RunAsync(stop.Token);
         await stop.CancelAsync();
         await watch;
@@ -142,23 +156,22 @@ public static class AppHostRunner
         }
     }
 
-    /// <summary>Polls the trainer until it finished, stopped or failed, then stops the app; returns that status.</summary>
-    private static async Task<string?> WaitForTrainingAsync(ProcessResource trainer, CancellationTokenSource stop)
+    /// <summary>Polls the trainer until it finished, stopped or failed; returns that status (null when the app stopped first).</summary>
+    private static async Task<string?> WaitForTrainingAsync(ProcessResource trainer, CancellationToken stop)
     {
         try
         {
             while (!stop.IsCancellationRequested)
             {
-                await Task.Delay(TimeSpan.FromSeconds(1), stop.Token);
+                await Task.Delay(TimeSpan.FromSeconds(1), stop);
                 if (trainer.State != ResourceState.Running)
                 {
                     continue;
                 }
 
-                var status = (await TrainerStatusAsync(trainer, stop.Token)).Status;
+                var status = (await TrainerStatusAsync(trainer, stop)).Status;
                 if (status is "finished" or "failed" or "stopped")
                 {
-                    await stop.CancelAsync();
                     return status;
                 }
             }

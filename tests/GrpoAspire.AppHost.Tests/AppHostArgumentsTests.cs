@@ -12,6 +12,16 @@ public sealed class AppHostArgumentsTests
         Assert.Equal(1, parsed.Replicas);
     }
 
+    [Fact]
+    public void NoArgumentsRunTheEmbeddedDefaultAndExitWhenDone()
+    {
+        var parsed = AppHostArguments.Parse([]);
+        Assert.Equal("recipes/countdown-tiny-cpu.yaml", parsed.Recipe);
+        Assert.True(parsed.ExitWhenDone);
+        Assert.True(parsed.Dashboard);
+        Assert.False(AppHostArguments.Parse(["--keep-running"]).ExitWhenDone);
+    }
+
     [Theory]
     [InlineData(new[] { "--max-steps", "0" }, "--max-steps must be an integer from 1")]
     [InlineData(new[] { "--replicas", "x" }, "--replicas must be an integer")]

@@ -24,7 +24,7 @@ public sealed partial class DashboardLiveTests(ITestOutputHelper output) : IDisp
     public async Task WhileItRunsTheDashboardShowsHealthyServicesAndBothStepTracesThenCtrlCStopsEverything()
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: install it with `sudo apt-get install chromium` (bash scripts/install-deps.sh does)");
-        var start = AppHostProcessTests.AppHostStart(["--max-steps", "2", "--dashboard-port", "0", "--output", Path.Combine(_run, "run")]);
+        var start = AppHostProcessTests.AppHostStart(["--recipe", Path.Combine(AppHostProcessTests.RepoRoot(), "recipes", "smoke-cpu.yaml"), "--keep-running", "--max-steps", "2", "--dashboard-port", "0", "--output", Path.Combine(_run, "run")]);
         using var process = Process.Start(start)!;
         var log = new StringBuilder();
         var dashboard = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -87,6 +87,33 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task EvalOnStartAndAtTheEndWritesEvalJsonlAndDrawsItInTheCurves()
+    {
+        var run = Path.Combine(_folder, "eval");
+        var recipe = Path.Combine(_folder, "smoke-eval.yaml");
+        File.WriteAllText(recipe, File.ReadAllText(SmokeRecipe).Replace("eval_tasks: 50", "eval_tasks: 4\neval_strategy: steps\neval_on_start: true\neval_samples: 2", StringComparison.Ordinal));
+        var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", recipe, "--output", run);
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("eval before step 1: held-out success", result.Error, StringComparison.Ordinal);
+        Assert.Contains("eval after step 2: held-out success", result.Error, StringComparison.Ordinal);
+
+        var lines = File.ReadAllLines(Path.Combine(run, "eval.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal([0, 2], lines.Select(l => l.GetProperty("step").GetInt32()));
+        foreach (var line in lines)
+        {
+            Assert.Equal(4, line.GetProperty("tasks").GetInt32());
+            Assert.Equal(2, line.GetProperty("samples").GetInt32());
+            Assert.InRange(line.GetProperty("sampled_success_rate").GetDouble(), 0, 1);
+            Assert.InRange(line.GetProperty("greedy_format_rate").GetDouble(), 0, 1);
+        }
+
+        // Without eval_strategy nothing is evaluated (the smoke test's run folder has no eval.jsonl).
+        var plain = Path.Combine(_folder, "plain");
+        Assert.Equal(0, (await CliRun.RunAsync(string.Empty, "train", "--recipe", SmokeRecipe, "--output", plain, "--max-steps", "1")).ExitCode);
+        Assert.False(File.Exists(Path.Combine(plain, "eval.jsonl")));
+    }
+
+    [Fact]
     public async Task TheSeedRecipePassesDryRunWithoutLoadingAModel()
     {
         var output = Path.Combine(_folder, "never");
@@ -109,6 +136,8 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("num_generations: 1", "num_generations")]
     [InlineData("lr_scheduler_type: exponential", "lr_scheduler_type")]
     [InlineData("loss_type: ppo", "loss_type")]
+    [InlineData("eval_strategy: epoch", "eval_strategy")]
+    [InlineData("eval_samples: 65", "eval_samples")]
     public async Task AWrongRecipeFailsNamingTheKey(string line, string key)
     {
         var recipe = Path.Combine(_folder, "bad.yaml");

@@ -1,5 +1,6 @@
 using GrpoAspire.Countdown;
 using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Grpo.Math;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Qwen2;
@@ -75,5 +76,50 @@ public sealed class GrpoStepTests
         var first = rewards.Take(5).Average();
         var last = rewards.TakeLast(5).Average();
         Assert.True(last > first + 1.0, $"mean reward went from {first:F2} to {last:F2}: [{string.Join(", ", rewards.Select(r => r.ToString("F2")))}]");
+    }
+
+    [Theory]
+    [InlineData(LossType.Grpo)]
+    [InlineData(LossType.Bnpo)]
+    [InlineData(LossType.DrGrpo)]
+    [InlineData(LossType.Dapo)]
+    public void LeavingOutRowsOfZeroAdvantageGivesTheSameUpdate(LossType lossType)
+    {
+        // 3 prompts x 4 completions in micro-batches of 1 prompt: group 0 has equal rewards (advantage 0 everywhere,
+        // a whole micro-batch left out), groups 1 and 2 differ; lengths differ so every normalization matters.
+        var recipe = ToyRecipe with { NumGenerations = 4, PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = 3, LossType = lossType, MaxGradNorm = 0 };
+        var prompts = Prompts(3, 0);
+        var random = new Random(11);
+        var completions = Enumerable.Range(0, 12).Select(i =>
+        {
+            var tokens = Enumerable.Range(0, 2 + random.Next(6)).Select(_ => random.Next(1, 32)).ToArray();
+            var reward = i / 4 == 0 ? 1.0 : random.Next(3);
+            return new ScoredCompletion(i / 4, tokens, new float[tokens.Length], FinishReason.Stop, "t",
+                new RewardBreakdown([new RewardValue(RewardFunction.Equation, reward)], reward, EquationVerdict.WrongValue));
+        }).ToArray();
+        using var rewards = tensor(completions.Select(c => (float)c.Reward.Total).ToArray());
+        using var advantages = Advantages.Compute(rewards, 4, ScaleRewards.Group);
+        Assert.Equal(0f, advantages.narrow(0, 0, 4).abs().max().item<float>());
+        Assert.True(advantages.abs().max().item<float>() > 0.1f);
+
+        Dictionary<string, Tensor> Update(bool skip)
+        {
+            using var model = TinyModel(seed: 3);
+            using var optimizer = optim.SGD(model.parameters(), 0.5);
+            var summary = PolicyUpdate.Run(Context(model, recipe, optimizer), prompts, completions, advantages, 0.5, skipZeroAdvantage: skip);
+            Assert.True(double.IsFinite(summary.Loss));
+            return model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        }
+
+        var full = Update(skip: false);
+        var skipped = Update(skip: true);
+        using var initial = TinyModel(seed: 3);
+        var moved = initial.named_parameters().Max(p => (full[p.name] - p.parameter).abs().max().item<float>());
+        Assert.True(moved > 1e-3, $"the update barely moved the model ({moved})");
+        foreach (var (name, value) in full)
+        {
+            var difference = (value - skipped[name]).abs().max().item<float>();
+            Assert.True(difference < 1e-6, $"{name}: {difference} apart with and without the zero-advantage rows");
+        }
     }
 }

@@ -146,7 +146,7 @@ public sealed class SftTests : IDisposable
         Assert.True(CompletionLoss(trained) < 0.6 * CompletionLoss(fresh));
 
         // GRPO starts from the folder with the countdown-tiny recipe (its compact prompt), a small batch of it.
-        var (recipe, _) = RecipeLoader.LoadFile(RepoFile("recipes/countdown-tiny-grpo.yaml"));
+        var (recipe, _) = RecipeLoader.LoadFile(RepoFile("recipes/countdown-tiny-cpu.yaml"));
         Assert.Equal(PromptTemplate.Compact, recipe.PromptTemplate);
         recipe = recipe with { MaxSteps = 1, PerDeviceTrainBatchSize = 2, NumGenerations = 2, MaxCompletionLength = 16, SaveSteps = 1 };
         var tasks = new TaskGenerator(3).Take(10).ToList();
@@ -155,7 +155,7 @@ public sealed class SftTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_folder, "grpo", "checkpoint-1", "model.safetensors")));
     }
 
-    private static string RepoFile(string relative)
+    internal static string RepoFile(string relative)
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GrpoAspire.sln")))
@@ -177,5 +177,45 @@ public sealed class SftTests : IDisposable
         var logits = model.Forward(ids, positions); // [1, T, V]
         var logProbs = logits.log_softmax(-1).narrow(1, 0, ids.shape[1] - 1).gather(2, ids.narrow(1, 1, ids.shape[1] - 1).unsqueeze(2));
         return -logProbs.narrow(1, 60, ids.shape[1] - 61).mean().item<float>();
+    }
+}
+
+public sealed class WarmStartTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("grpo-warm-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void WithoutTheEmbeddedCopyTheWarmStartIsTrainedOnceThenReused()
+    {
+        var cache = Path.Combine(_folder, "cache", "countdown-tiny");
+        var log = new List<string>();
+        SftOptions Tiny(string output) => GrpoAspire.Grpo.Sft.WarmStart.Options(output, "cpu") with { Steps = 2, BatchSize = 2, EvalTasks = 0, LogEvery = 1, Tasks = 50 };
+
+        var first = GrpoAspire.Grpo.Sft.WarmStart.Ensure("cpu", log.Add, options: Tiny, embeddedFolder: Path.Combine(_folder, "none"), cacheFolder: cache);
+        Assert.Equal(cache, first);
+        foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(cache, file)), $"{file} missing from the trained warm start");
+        }
+
+        Assert.False(Directory.Exists(cache + ".partial"));
+        Assert.Contains(log, l => l.Contains("is trained first", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.StartsWith("warm start step 2/2", StringComparison.Ordinal));
+
+        log.Clear();
+        var second = GrpoAspire.Grpo.Sft.WarmStart.Ensure("cpu", log.Add, options: _ => throw new InvalidOperationException("trained twice"), embeddedFolder: Path.Combine(_folder, "none"), cacheFolder: cache);
+        Assert.Equal(cache, second);
+        Assert.Contains(log, l => l.Contains("trained before", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheShippedWarmStartSettingsAreTheDocumentedCommand()
+    {
+        var options = GrpoAspire.Grpo.Sft.WarmStart.Options("out", "cuda");
+        Assert.Equal((3_000, 64, "cuda", "countdown-tiny"), (options.Steps, options.BatchSize, options.Device, options.ModelConfig));
+        var readme = File.ReadAllText(SftTests.RepoFile("models/countdown-tiny/README.md"));
+        Assert.Contains("--steps 3000 --batch-size 64", readme, StringComparison.Ordinal);
     }
 }

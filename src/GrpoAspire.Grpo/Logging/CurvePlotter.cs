@@ -21,7 +21,10 @@ public static class CurvePlotter
         ("learning rate", ["learning_rate"]),
     ];
 
-    /// <summary>Reads <paramref name="metricsJsonl"/> and writes the PNG; returns the number of steps drawn.</summary>
+    /// <summary>The panel that also shows the held-out evaluations of <c>eval.jsonl</c> beside <c>metrics.jsonl</c>.</summary>
+    private const int HeldOutPanel = 1;
+
+    /// <summary>Reads <paramref name="metricsJsonl"/> (and <c>eval.jsonl</c> beside it) and writes the PNG; returns the number of steps drawn.</summary>
     public static int Plot(string metricsJsonl, string pngPath, int width = 1500, int height = 900)
     {
         var rows = ReadRows(metricsJsonl);
@@ -47,6 +50,11 @@ public static class CurvePlotter
                 scatter.LegendText = name;
             }
 
+            if (i == HeldOutPanel)
+            {
+                AddHeldOut(plot, Path.GetDirectoryName(Path.GetFullPath(metricsJsonl))!);
+            }
+
             if (series.Length > 1)
             {
                 plot.ShowLegend();
@@ -55,6 +63,27 @@ public static class CurvePlotter
 
         multiplot.SavePng(pngPath, width, height);
         return rows.Count;
+    }
+
+    private static void AddHeldOut(Plot plot, string runDirectory)
+    {
+        var evaluations = Evaluation.HeldOutEvaluation.Read(runDirectory);
+        if (evaluations.Count == 0)
+        {
+            return;
+        }
+
+        var steps = evaluations.Select(e => (double)e.Step).ToArray();
+        var greedy = plot.Add.Scatter(steps, evaluations.Select(e => e.GreedySuccessRate).ToArray());
+        greedy.LegendText = $"held-out greedy ({evaluations[0].Tasks} tasks)";
+        greedy.MarkerSize = 8;
+        var sampled = evaluations.Where(e => e.SampledSuccessRate is not null).ToArray();
+        if (sampled.Length > 0)
+        {
+            var line = plot.Add.Scatter(sampled.Select(e => (double)e.Step).ToArray(), sampled.Select(e => e.SampledSuccessRate!.Value).ToArray());
+            line.LegendText = $"held-out sampled (T={sampled[0].Temperature:0.##})";
+            line.MarkerSize = 8;
+        }
     }
 
     private static List<Dictionary<string, double>> ReadRows(string path)

@@ -20,6 +20,15 @@ public sealed record GrpoLossOptions
 
     /// <summary>Active completion tokens of the whole accumulated batch (dapo); null = this batch's own count.</summary>
     public double? GlobalActiveTokens { get; init; }
+
+    /// <summary>
+    /// Sequences the grpo and dr_grpo means divide by; null = this batch's rows. Set when rows that cannot move the
+    /// loss (advantage 0, on-policy, no KL) were left out of the batch, so the reduction is that of the whole batch.
+    /// </summary>
+    public double? Sequences { get; init; }
+
+    /// <summary>Active completion tokens the bnpo mean divides by; null = this batch's mask. Set as <see cref="Sequences"/>.</summary>
+    public double? ActiveTokens { get; init; }
 }
 
 /// <summary>What the loss saw, for logs (all masked means over completion tokens).</summary>
@@ -73,9 +82,11 @@ public static class GrpoLoss
         var masked = perTokenLoss * mask;
         return options.LossType switch
         {
-            LossType.Grpo => (masked.sum(1) / mask.sum(1).clamp_min(1.0)).mean(),
-            LossType.Bnpo => masked.sum() / mask.sum().clamp_min(1.0),
-            LossType.DrGrpo => masked.sum() / (perTokenLoss.shape[0] * (double)options.MaxCompletionLength),
+            LossType.Grpo => (masked.sum(1) / mask.sum(1).clamp_min(1.0)).sum() / (options.Sequences ?? perTokenLoss.shape[0]),
+            LossType.Bnpo => options.ActiveTokens is { } active
+                ? masked.sum() / System.Math.Max(active, 1.0)
+                : masked.sum() / mask.sum().clamp_min(1.0),
+            LossType.DrGrpo => masked.sum() / ((options.Sequences ?? perTokenLoss.shape[0]) * (double)options.MaxCompletionLength),
             LossType.Dapo => options.GlobalActiveTokens is { } total
                 ? masked.sum() / System.Math.Max(total, 1.0)
                 : masked.sum() / mask.sum().clamp_min(1.0),

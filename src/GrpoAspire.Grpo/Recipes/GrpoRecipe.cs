@@ -66,8 +66,23 @@ public sealed record GrpoRecipe
     public int LoggingSteps { get; init; } = 1;
     public int SaveSteps { get; init; } = 25;
     public bool SaveEnabled { get; init; } = true;
+    /// <summary>eval_strategy: steps (held-out evaluation every eval_steps and after the last step) or no.</summary>
+    public bool EvalEnabled { get; init; }
+
+    /// <summary>Steps between held-out evaluations; 0 = only after the last step.</summary>
     public int EvalSteps { get; init; }
+
+    /// <summary>Held-out tasks: the first eval_tasks of the fixed held-out set, which training never draws.</summary>
     public int EvalTasks { get; init; } = 500;
+
+    /// <summary>eval_on_start: one held-out evaluation of the starting model before step 1 (the "before" number).</summary>
+    public bool EvalOnStart { get; init; }
+
+    /// <summary>Sampled completions per held-out task (at the recipe's temperature) besides the greedy one.</summary>
+    public int EvalSamples { get; init; } = 1;
+
+    /// <summary>Sequences per sampler call during evaluation.</summary>
+    public int PerDeviceEvalBatchSize { get; init; } = 64;
 
     public double EffectiveEpsilonHigh => EpsilonHigh ?? Epsilon;
 
@@ -78,4 +93,7 @@ public sealed record GrpoRecipe
 
     /// <summary>Whether a checkpoint is saved after <paramref name="step"/>: every save_steps, and at the last step.</summary>
     public bool IsCheckpointStep(int step) => SaveEnabled && (step % SaveSteps == 0 || step == MaxSteps);
+
+    /// <summary>Whether the held-out set is evaluated after <paramref name="step"/>: every eval_steps (when > 0), and at the last step.</summary>
+    public bool IsEvalStep(int step) => EvalEnabled && ((EvalSteps > 0 && step % EvalSteps == 0) || step == MaxSteps);
 }

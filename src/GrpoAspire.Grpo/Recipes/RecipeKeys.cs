@@ -50,6 +50,17 @@ internal static class RecipeKeys
         ["save_steps"] = (r, v) => r with { SaveSteps = v.Int(1) },
         ["eval_steps"] = (r, v) => r with { EvalSteps = v.Int(0) },
         ["eval_tasks"] = (r, v) => r with { EvalTasks = v.Int(1, 100_000) },
+        ["eval_strategy"] = (r, v) => r with { EvalEnabled = v.Parse(ParseEvalStrategy) },
+        ["eval_on_start"] = (r, v) => r with { EvalOnStart = v.Bool() },
+        ["eval_samples"] = (r, v) => r with { EvalSamples = v.Int(0, 64) },
+        ["per_device_eval_batch_size"] = (r, v) => r with { PerDeviceEvalBatchSize = v.Int(1, 4096) },
+    };
+
+    private static bool ParseEvalStrategy(string value) => value.ToLowerInvariant() switch
+    {
+        "steps" => true,
+        "no" => false,
+        _ => throw new ArgumentException($"'{value}' is not valid; valid: steps, no"),
     };
 
     private static string ParseDtype(string value) => value.ToLowerInvariant() switch

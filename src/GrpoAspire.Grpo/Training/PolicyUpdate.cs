@@ -11,27 +11,47 @@ public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, 
 /// The optimization part of a GRPO step. Micro-batches are PerDeviceTrainBatchSize prompts x G completions; the
 /// loss of each is divided by the number of micro-batches (gradient accumulation). With num_iterations (mu) > 1
 /// the same rollouts give mu optimizer steps against the log-probs recorded before the first (TRL's old logps).
+/// With mu = 1 and beta = 0, rows of advantage 0 (groups whose rewards are all equal) are not run through the model:
+/// they cannot move the loss, and the normalization still counts them, so the update is the same, for less compute.
 /// </summary>
 internal static class PolicyUpdate
 {
     public static UpdateSummary Run(
         GrpoStepContext context, IReadOnlyList<PromptJob> prompts, IReadOnlyList<ScoredCompletion> completions,
-        Tensor advantages, double learningRate)
+        Tensor advantages, double learningRate, bool skipZeroAdvantage = true)
     {
         var recipe = context.Recipe;
         var device = context.Policy.OutputWeight.device;
         var g = recipe.NumGenerations;
         var promptIds = prompts.ToDictionary(p => p.Index, p => p.PromptIds);
         var microSize = System.Math.Max(1, recipe.PerDeviceTrainBatchSize) * g;
-        var micro = new List<(TrainingBatch Batch, Tensor Advantages, Tensor? Old, Tensor? Ref)>();
+        var advantageValues = advantages.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var skipIdle = skipZeroAdvantage && CanSkipZeroAdvantage(recipe);
+        var micro = new List<MicroBatch>();
         try
         {
             for (var start = 0; start < completions.Count; start += microSize)
             {
-                var slice = completions.Skip(start).Take(microSize).ToArray();
+                var count = System.Math.Min(microSize, completions.Count - start);
+                var rows = Enumerable.Range(start, count).ToArray();
+                var activeTokens = rows.Sum(i => ActiveTokens(completions[i], recipe.MaskTruncatedCompletions));
+                if (skipIdle)
+                {
+                    // A row whose advantage is 0 adds exactly 0 to the loss and its gradient when the update is
+                    // on-policy with no KL term: only its share of the normalization is kept (Sequences, ActiveTokens).
+                    rows = rows.Where(i => advantageValues[i] != 0f).ToArray();
+                }
+
+                if (rows.Length == 0)
+                {
+                    micro.Add(new MicroBatch(null, null, null, null, count, activeTokens));
+                    continue;
+                }
+
+                var slice = rows.Select(i => completions[i]).ToArray();
                 var batch = TrainingBatch.Build(
                     slice.Select(c => promptIds[c.PromptIndex]).ToArray(), slice, context.PadTokenId, recipe.MaskTruncatedCompletions, device);
-                var adv = advantages.narrow(0, start, slice.Length).to(device).DetachFromDisposeScope();
+                var adv = tensor(rows.Select(i => advantageValues[i]).ToArray(), dtype: ScalarType.Float32).to(device).DetachFromDisposeScope();
                 Tensor? old = null, reference = null;
                 using (no_grad())
                 {
@@ -47,10 +67,9 @@ internal static class PolicyUpdate
                     }
                 }
 
-                micro.Add((batch, adv, old, reference));
+                micro.Add(new MicroBatch(batch, adv, old, reference, count, activeTokens));
             }
 
-            var activeTokens = micro.Sum(m => m.Batch.CompletionMask.sum().item<float>());
             var options = new GrpoLossOptions
             {
                 Beta = recipe.Beta,
@@ -58,25 +77,40 @@ internal static class PolicyUpdate
                 EpsilonHigh = recipe.EffectiveEpsilonHigh,
                 LossType = recipe.LossType,
                 MaxCompletionLength = recipe.MaxCompletionLength,
-                GlobalActiveTokens = activeTokens / micro.Count,
+                GlobalActiveTokens = micro.Sum(m => (double)m.ActiveTokens) / micro.Count,
             };
             return Optimize(context, micro, options, learningRate);
         }
         finally
         {
-            foreach (var (batch, adv, old, reference) in micro)
+            foreach (var m in micro)
             {
-                batch.Dispose();
-                adv.Dispose();
-                old?.Dispose();
-                reference?.Dispose();
+                m.Batch?.Dispose();
+                m.Advantages?.Dispose();
+                m.Old?.Dispose();
+                m.Ref?.Dispose();
             }
         }
     }
 
+    /// <summary>
+    /// Whether rows of advantage 0 can be left out of the update without changing it: one optimizer pass over fresh
+    /// rollouts (ratio 1, no clipping) and no KL term, so such a row's per-token loss and gradient are exactly 0.
+    /// </summary>
+    public static bool CanSkipZeroAdvantage(Recipes.GrpoRecipe recipe) => recipe.Beta == 0 && recipe.NumIterations == 1;
+
+    /// <summary>Completion tokens a row contributes to the loss's normalization (see <see cref="TrainingBatch"/>'s mask).</summary>
+    public static int ActiveTokens(ScoredCompletion completion, bool maskTruncated) =>
+        maskTruncated && completion.FinishReason == Model.Sampling.FinishReason.Length ? 0 : completion.TokenIds.Length;
+
+    /// <summary>
+    /// One micro-batch: the rows that can move the loss (Batch null when none can), with the row count and active
+    /// tokens of the whole slice it stands for, which the loss divides by.
+    /// </summary>
+    private sealed record MicroBatch(TrainingBatch? Batch, Tensor? Advantages, Tensor? Old, Tensor? Ref, int Rows, int ActiveTokens);
+
     private static UpdateSummary Optimize(
-        GrpoStepContext context, List<(TrainingBatch Batch, Tensor Advantages, Tensor? Old, Tensor? Ref)> micro,
-        GrpoLossOptions options, double learningRate)
+        GrpoStepContext context, List<MicroBatch> micro, GrpoLossOptions options, double learningRate)
     {
         var recipe = context.Recipe;
         var policy = context.Policy;
@@ -91,15 +125,22 @@ internal static class PolicyUpdate
         for (var iteration = 0; iteration < recipe.NumIterations; iteration++)
         {
             context.Optimizer.zero_grad();
-            foreach (var (batch, adv, old, reference) in micro)
+            foreach (var m in micro)
             {
+                passes++;
+                if (m.Batch is not { } batch)
+                {
+                    continue; // every row had advantage 0: loss 0, gradient 0, nothing clipped, no KL term
+                }
+
                 using var scope = NewDisposeScope();
                 var logps = PolicyLogProbs.Compute(policy, batch, recipe.Temperature);
-                var (microLoss, metrics) = GrpoLoss.Compute(logps, old, reference, adv, batch.CompletionMask, options);
+                var (microLoss, metrics) = GrpoLoss.Compute(
+                    logps, m.Old, m.Ref, m.Advantages!, batch.CompletionMask,
+                    options with { Sequences = m.Rows, ActiveTokens = m.ActiveTokens });
                 (microLoss / micro.Count).backward();
                 loss += microLoss.item<float>();
                 (kl, low, high, region) = (kl + metrics.MeanKl, low + metrics.ClipRatioLow, high + metrics.ClipRatioHigh, region + metrics.ClipRatioRegion);
-                passes++;
             }
 
             gradNorm += recipe.MaxGradNorm > 0

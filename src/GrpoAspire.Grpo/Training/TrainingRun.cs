@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GrpoAspire.Grpo.Checkpoints;
+using GrpoAspire.Grpo.Evaluation;
 using GrpoAspire.Grpo.Logging;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Model.Qwen2;
@@ -41,7 +42,8 @@ public sealed record TrainingRunResult(string RunDirectory, int FirstStep, int L
 
 /// <summary>
 /// One training run with every output the run folder promises: checkpoints, <c>metrics.jsonl</c>,
-/// TensorBoard events under <c>tensorboard/</c>, completion samples, <c>curves.png</c>, and the resolved
+/// TensorBoard events under <c>tensorboard/</c>, completion samples, <c>curves.png</c>, held-out evaluations
+/// (<c>eval.jsonl</c>, when the recipe asks for them), and the resolved
 /// recipe (<c>recipe.json</c>). Data and model are resolved before anything heavy is loaded, so a bad path
 /// fails in milliseconds.
 /// </summary>
@@ -90,17 +92,27 @@ public static class TrainingRun
         var tasks = await TrainingData.LoadAsync(recipe, cancellationToken);
         log($"data: {tasks.Count} training tasks ({TrainingData.Resolve(recipe).Description})");
         Directory.CreateDirectory(runDirectory);
-        var modelFolder = ModelResolver.Resolve(recipe.ModelNameOrPath, runDirectory, recipe.Seed);
+        var modelFolder = recipe.ModelNameOrPath == ModelResolver.EmbeddedDefault
+            ? Sft.WarmStart.Ensure(recipe.Device, log, cancellationToken)
+            : ModelResolver.Resolve(recipe.ModelNameOrPath, runDirectory, recipe.Seed);
         log($"model: {modelFolder}" + (resume is null ? string.Empty : $", resuming from {resume}"));
         var tokenizer = QwenTokenizer.FromDirectory(modelFolder);
         File.WriteAllText(Path.Combine(runDirectory, ResolvedRecipeFileName), Describe(recipe));
         var metricsPath = Path.Combine(runDirectory, MetricsJsonlWriter.FileName);
         var startStep = resume is null ? 0 : TrainerState.Load(resume).GlobalStep;
         KeepMetricsUpTo(metricsPath, startStep);
+        KeepMetricsUpTo(Path.Combine(runDirectory, HeldOutEvaluation.FileName), startStep);
 
         var setup = new TrainerSetup(recipe, modelFolder, tokenizer, tasks, runDirectory, resume, Rollouts: hooks?.Rollouts);
         using var trainer = new GrpoTrainer(setup);
         hooks?.OnStart?.Invoke(trainer);
+        var evaluation = recipe.EvalEnabled || recipe.EvalOnStart ? new HeldOutEvaluation(recipe, tokenizer, runDirectory) : null;
+        if (evaluation is not null && recipe.EvalOnStart && startStep == 0)
+        {
+            log($"eval: {recipe.EvalTasks} held-out tasks, before step 1 ...");
+            log($"eval before step 1: {evaluation.Run(trainer.Policy, 0).Describe()}");
+        }
+
         var tensorBoard = new TensorBoardLogger(Path.Combine(runDirectory, TensorBoardFolder));
         var pngPath = Path.Combine(runDirectory, CurvePlotter.FileName);
         string? lastCheckpoint = null;
@@ -108,9 +120,21 @@ public static class TrainingRun
         {
             tensorBoard.Write(metrics);
             onStep?.Invoke(metrics);
+            var plot = false;
             if (recipe.IsCheckpointStep(metrics.Step))
             {
                 lastCheckpoint = CheckpointFolders.For(runDirectory, metrics.Step);
+                plot = true;
+            }
+
+            if (evaluation is not null && recipe.IsEvalStep(metrics.Step))
+            {
+                log($"eval after step {metrics.Step}: {evaluation.Run(trainer.Policy, metrics.Step).Describe()}");
+                plot = true;
+            }
+
+            if (plot)
+            {
                 CurvePlotter.Plot(metricsPath, pngPath);
             }
         }, cancellationToken: cancellationToken);
