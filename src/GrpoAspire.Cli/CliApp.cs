@@ -10,7 +10,11 @@ namespace GrpoAspire.Cli;
 public static class CliApp
 {
     /// <summary>Every verb, in the order the general help lists them.</summary>
-    public static IReadOnlyList<ICommand> Commands { get; } = [new ScoreCommand(), new SftCommand(), new TrainCommand(), new EvalCommand(), new CheckParityCommand()];
+    public static IReadOnlyList<IVerb> Commands { get; } =
+    [
+        new ScoreCommand(), new SftCommand(), new TrainCommand(), new EvalCommand(), new CheckParityCommand(),
+        new CommandGroup("tokenizer", "Tokenizers for Countdown models (train: learn a byte-level BPE on Countdown text).", [new TokenizerTrainCommand()]),
+    ];
 
     public static async Task<int> RunAsync(
         IReadOnlyList<string> args, CliConsole console, CancellationToken cancellationToken = default)
@@ -32,22 +36,31 @@ public static class CliApp
             return ExitCodes.Success;
         }
 
-        var rest = args.Skip(1).ToArray();
-        if (verb == "help")
+        // "grpo help score" reads as "grpo score --help", "grpo help tokenizer train" as "grpo tokenizer train --help".
+        IReadOnlyList<string> words = verb == "help" ? [.. args.Skip(1), "--help"] : args;
+        var rest = words.Skip(1).ToArray();
+        var found = Commands.FirstOrDefault(c => c.Name == words[0]);
+        if (found is null)
         {
-            // "grpo help score" reads as "grpo score --help".
-            (verb, rest) = (args[1], ["--help"]);
-        }
-
-        var command = Commands.FirstOrDefault(c => c.Name == verb);
-        if (command is null)
-        {
-            console.Error.WriteLine($"{HelpWriter.Program}: unknown command '{verb}'");
+            console.Error.WriteLine($"{HelpWriter.Program}: unknown command '{words[0]}'");
             console.Error.WriteLine();
             HelpWriter.WriteGeneral(console.Error, Commands);
             return ExitCodes.Usage;
         }
 
+        if (found is CommandGroup group)
+        {
+            var (sub, exitCode) = PickSubCommand(group, rest, console);
+            if (sub is null)
+            {
+                return exitCode;
+            }
+
+            (found, rest) = (sub, rest[1..]);
+        }
+
+        var command = found as ICommand
+            ?? throw new InvalidOperationException($"verb '{found.Name}' is neither a command nor a command group");
         if (ArgumentParser.WantsHelp(rest))
         {
             HelpWriter.WriteCommand(console.Out, command);
@@ -72,5 +85,31 @@ public static class CliApp
             console.Error.WriteLine($"{HelpWriter.Program} {command.Name}: libtorch failed: {e.Message.Split('\n')[0]}");
             return ExitCodes.PartialFailure;
         }
+    }
+
+    /// <summary>
+    /// The sub-command <paramref name="rest"/> starts with; otherwise no command and the exit code, after the group's
+    /// help on stdout (for --help) or an error and the help on stderr.
+    /// </summary>
+    private static (ICommand? Command, int ExitCode) PickSubCommand(CommandGroup group, string[] rest, CliConsole console)
+    {
+        if (rest.Length > 0 && rest[0] is "-h" or "--help")
+        {
+            HelpWriter.WriteGroup(console.Out, group);
+            return (null, ExitCodes.Success);
+        }
+
+        var sub = rest.Length > 0 ? group.Find(rest[0]) : null;
+        if (sub is null)
+        {
+            console.Error.WriteLine(rest.Length == 0
+                ? $"{HelpWriter.Program} {group.Name}: no sub-command given"
+                : $"{HelpWriter.Program} {group.Name}: unknown sub-command '{rest[0]}'");
+            console.Error.WriteLine();
+            HelpWriter.WriteGroup(console.Error, group);
+            return (null, ExitCodes.Usage);
+        }
+
+        return (sub, ExitCodes.Success);
     }
 }

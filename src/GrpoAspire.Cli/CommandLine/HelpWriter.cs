@@ -5,7 +5,7 @@ public static class HelpWriter
 {
     public const string Program = "grpo";
 
-    public static void WriteGeneral(TextWriter writer, IReadOnlyList<ICommand> commands)
+    public static void WriteGeneral(TextWriter writer, IReadOnlyList<IVerb> commands)
     {
         writer.WriteLine($"{Program}: GRPO reinforcement learning of LLMs on the Countdown game.");
         writer.WriteLine();
@@ -20,6 +20,24 @@ public static class HelpWriter
 
         writer.WriteLine();
         writer.WriteLine($"Run '{Program} <command> --help' for a command's options.");
+    }
+
+    /// <summary>The usage of a group: its sub-commands, one line each.</summary>
+    public static void WriteGroup(TextWriter writer, CommandGroup group)
+    {
+        writer.WriteLine($"Usage: {Program} {group.Name} <sub-command> [options]");
+        writer.WriteLine();
+        writer.WriteLine(group.Summary);
+        writer.WriteLine();
+        writer.WriteLine("Sub-commands:");
+        var width = group.SubCommands.Max(c => group.WordOf(c).Length) + 2;
+        foreach (var command in group.SubCommands)
+        {
+            writer.WriteLine($"  {group.WordOf(command).PadRight(width)}{command.Summary}");
+        }
+
+        writer.WriteLine();
+        writer.WriteLine($"Run '{Program} {group.Name} <sub-command> --help' for a sub-command's options.");
     }
 
     public static void WriteCommand(TextWriter writer, ICommand command)
