@@ -60,11 +60,24 @@ public static class AppHostRunner
                 replica.Environment["Generation__ModelPath"] = await StartingModelAsync(trainer, cancellationToken);
         }
 
-        await using var dashboard = arguments.Dashboard
-            ? await DashboardHost.StartAsync(
-                new DashboardOptions { UiPort = arguments.DashboardPort, OtlpGrpcPort = arguments.DashboardPort == 0 ? 0 : 18889, OtlpHttpPort = arguments.DashboardPort == 0 ? 0 : 18890 },
-                new AppModelCatalog(builder.Resources), CompletionSamplesFile.ForRun(output))
-            : null;
+        DashboardHost? dashboardHost = null;
+        try
+        {
+            dashboardHost = arguments.Dashboard
+                ? await DashboardHost.StartAsync(
+                    new DashboardOptions { UiPort = arguments.DashboardPort, OtlpGrpcPort = arguments.DashboardPort == 0 ? 0 : 18889, OtlpHttpPort = arguments.DashboardPort == 0 ? 0 : 18890 },
+                    new AppModelCatalog(builder.Resources), CompletionSamplesFile.ForRun(output))
+                : null;
+        }
+        catch (IOException e)
+        {
+            // Kestrel's "address already in use": most often another AppHost still running.
+            console.WriteLine($"apphost: the dashboard cannot listen ({e.Message}); is another AppHost running? "
+                + "Stop it, or pass --dashboard-port 0 (free ports) or --no-dashboard");
+            return 1;
+        }
+
+        await using var dashboard = dashboardHost;
         if (dashboard is not null)
         {
             // Every service exports traces, metrics and logs to the dashboard (Aspire's OTEL_* contract).

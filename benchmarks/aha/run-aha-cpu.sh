@@ -19,5 +19,5 @@ end=$(date +%s)
 echo "apphost exit code $code"
 python3 benchmarks/aha/report.py --run "$run" --log "$log" --seconds "$((end - start))" --exit-code "$code" \
   --command "dotnet run --project GrpoAspire.AppHost" --out "benchmarks/results/aha-cpu-$(date -u +%Y-%m-%d).json"
-cp "$run/curves.png" docs/aha-curves.png
+mkdir -p docs && cp "$run/curves.png" docs/aha-curves.png
 exit "$code"

@@ -7,6 +7,21 @@ namespace GrpoAspire.Model;
 public static class TorchRuntime
 {
     /// <summary>Parses "cpu", "cuda" or "cuda:N"; fails clearly when CUDA is asked for but absent.</summary>
+    /// <summary>
+    /// libtorch's intra-op threads for CPU work: OMP_NUM_THREADS when set, else every core. OpenMP keeps the thread
+    /// count per calling thread, and in the services the torch work runs on whichever thread-pool thread an await
+    /// resumed on; whatever runs a model calls this first, so every such thread uses the configured cores. Cheap when
+    /// nothing changes.
+    /// </summary>
+    public static void UseConfiguredThreads()
+    {
+        var wanted = int.TryParse(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), out var n) && n > 0 ? n : Environment.ProcessorCount;
+        if (torch.get_num_threads() != wanted)
+        {
+            torch.set_num_threads(wanted);
+        }
+    }
+
     public static Device ParseDevice(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);

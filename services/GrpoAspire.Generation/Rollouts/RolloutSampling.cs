@@ -71,24 +71,36 @@ internal static class RolloutSampling
     {
         var sampler = new Sampler(model);
         var results = new Dictionary<RolloutJob, SampledJob>(ReferenceEqualityComparer.Instance);
-        foreach (var sameSettings in jobs.GroupBy(j => j.Sampling))
+        foreach (var batch in SamplingBatches(jobs, maxBatchSequences))
         {
-            var parameters = Parameters(sameSettings.Key);
-            foreach (var batch in Batches(sameSettings.ToArray(), maxBatchSequences))
+            // The batch's seed is its first job's: jobs sampled together share one random stream.
+            var parameters = Parameters(batch[0].Sampling);
+            var prompts = batch.SelectMany(j => Enumerable.Repeat((IReadOnlyList<int>)j.PromptTokenIds.ToArray(), j.NumGenerations)).ToArray();
+            var sequences = sampler.Generate(prompts, parameters);
+            var offset = 0;
+            foreach (var job in batch)
             {
-                var prompts = batch.SelectMany(j => Enumerable.Repeat((IReadOnlyList<int>)j.PromptTokenIds.ToArray(), j.NumGenerations)).ToArray();
-                // The batch's seed is its first job's: jobs sampled together share one random stream.
-                var sequences = sampler.Generate(prompts, parameters with { Seed = unchecked((long)batch[0].Sampling.Seed) });
-                var offset = 0;
-                foreach (var job in batch)
-                {
-                    results[job] = new SampledJob(job, sequences.Skip(offset).Take(job.NumGenerations).ToArray());
-                    offset += job.NumGenerations;
-                }
+                results[job] = new SampledJob(job, sequences.Skip(offset).Take(job.NumGenerations).ToArray());
+                offset += job.NumGenerations;
             }
         }
 
         return jobs.Select(j => results[j]).ToArray();
+    }
+
+    /// <summary>
+    /// The sampler calls for <paramref name="jobs"/>: jobs whose settings match but for the seed share calls of up to
+    /// <paramref name="maxSequences"/> sequences (a step's jobs differ only in their seeds, so they go together).
+    /// </summary>
+    internal static IEnumerable<RolloutJob[]> SamplingBatches(IReadOnlyList<RolloutJob> jobs, int maxSequences) =>
+        jobs.GroupBy(j => BatchKey(j.Sampling)).SelectMany(same => Batches(same.ToArray(), maxSequences));
+
+    /// <summary>The settings jobs must share to be sampled in one batch: all but the seed (the batch takes its first job's).</summary>
+    internal static SamplingSettings BatchKey(SamplingSettings settings)
+    {
+        var key = settings.Clone();
+        key.Seed = 0;
+        return key;
     }
 
     /// <summary>Consecutive jobs whose sequences fit <paramref name="maxSequences"/> (a larger job goes alone).</summary>

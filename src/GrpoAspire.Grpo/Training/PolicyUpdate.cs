@@ -20,6 +20,7 @@ internal static class PolicyUpdate
         GrpoStepContext context, IReadOnlyList<PromptJob> prompts, IReadOnlyList<ScoredCompletion> completions,
         Tensor advantages, double learningRate, bool skipZeroAdvantage = true)
     {
+        Model.TorchRuntime.UseConfiguredThreads();
         var recipe = context.Recipe;
         var device = context.Policy.OutputWeight.device;
         var g = recipe.NumGenerations;

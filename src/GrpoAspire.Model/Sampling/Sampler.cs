@@ -26,6 +26,8 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
             return [];
         }
 
+        TorchRuntime.UseConfiguredThreads();
+
         if (prompts.Any(p => p.Count == 0))
         {
             throw new ArgumentException("every prompt needs at least one token", nameof(prompts));
