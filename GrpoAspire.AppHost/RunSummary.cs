@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
+using GrpoAspire.Countdown.Evaluation;
 
 namespace GrpoAspire.AppHost;
 
@@ -9,13 +9,10 @@ namespace GrpoAspire.AppHost;
 /// </summary>
 public static class RunSummary
 {
-    /// <summary>One held-out evaluation as <c>eval.jsonl</c> records it.</summary>
-    public sealed record Evaluation(int Step, int Tasks, double Greedy, double? Sampled, double? Format, double Temperature);
-
     public static void Write(TextWriter console, string runFolder, string outcome, TimeSpan elapsed)
     {
         ArgumentNullException.ThrowIfNull(console);
-        var evaluations = ReadEvaluations(Path.Combine(runFolder, "eval.jsonl"));
+        var evaluations = HeldOutResults.Read(runFolder);
         if (evaluations.Count > 0)
         {
             console.WriteLine($"[apphost] {Compare(evaluations[0], evaluations[^1])}");
@@ -28,7 +25,7 @@ public static class RunSummary
         foreach (var (name, what) in new[]
         {
             ("curves.png", "training curves, with the held-out evaluations"),
-            ("eval.jsonl", "held-out evaluations (step 0 is the starting model)"),
+            (HeldOutResults.FileName, "held-out evaluations (step 0 is the starting model)"),
             ("metrics.jsonl", "one line of metrics per step"),
             ("completion_samples", "completions as sampled, early and late"),
             ("tensorboard", "TensorBoard events"),
@@ -47,61 +44,27 @@ public static class RunSummary
     }
 
     /// <summary>e.g. <c>held-out success (500 tasks, sampled at T=1): 10.6 % before, 27.0 % after step 60 (+16.4 points); greedy 13.0 % -> 30.2 %</c>.</summary>
-    public static string Compare(Evaluation before, Evaluation after)
+    public static string Compare(HeldOutResult before, HeldOutResult after)
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
         if (before.Step == after.Step)
         {
-            return $"held-out success at step {after.Step} ({after.Tasks} tasks): {Percent(after.Sampled ?? after.Greedy)}";
+            return $"held-out success at step {after.Step} ({after.Tasks} tasks): {HeldOutResults.Percent(after.SampledSuccessRate ?? after.GreedySuccessRate)}";
         }
 
-        var (b, a, how) = before.Sampled is { } bs && after.Sampled is { } @as
+        var (b, a, how) = before.SampledSuccessRate is { } bs && after.SampledSuccessRate is { } @as
             ? (bs, @as, $"sampled at T={after.Temperature.ToString("0.##", CultureInfo.InvariantCulture)}")
-            : (before.Greedy, after.Greedy, "greedy");
+            : (before.GreedySuccessRate, after.GreedySuccessRate, "greedy");
         var points = ((a - b) * 100).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture);
-        var text = $"held-out success ({after.Tasks} tasks, {how}): {Percent(b)} at step {before.Step}, {Percent(a)} after step {after.Step} ({points} points)";
-        if (before.Sampled is not null && after.Sampled is not null)
+        var text = $"held-out success ({after.Tasks} tasks, {how}): {HeldOutResults.Percent(b)} at step {before.Step}, {HeldOutResults.Percent(a)} after step {after.Step} ({points} points)";
+        if (before.SampledSuccessRate is not null && after.SampledSuccessRate is not null)
         {
-            text += $"; greedy {Percent(before.Greedy)} -> {Percent(after.Greedy)}";
+            text += $"; greedy {HeldOutResults.Percent(before.GreedySuccessRate)} -> {HeldOutResults.Percent(after.GreedySuccessRate)}";
         }
 
-        if (after.Format is { } format)
-        {
-            text += $"; format {Percent(format)}";
-        }
+        text += $"; format {HeldOutResults.Percent(after.SampledFormatRate ?? after.GreedyFormatRate)}";
 
         return text;
     }
-
-    /// <summary>The evaluations of an <c>eval.jsonl</c>, in order; a missing file or an unreadable line gives none for it.</summary>
-    public static IReadOnlyList<Evaluation> ReadEvaluations(string path)
-    {
-        if (!File.Exists(path))
-        {
-            return [];
-        }
-
-        var results = new List<Evaluation>();
-        foreach (var line in File.ReadLines(path))
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(line);
-                var root = document.RootElement;
-                double? Optional(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-                results.Add(new Evaluation(
-                    root.GetProperty("step").GetInt32(), root.GetProperty("tasks").GetInt32(), root.GetProperty("greedy_success_rate").GetDouble(),
-                    Optional("sampled_success_rate"), Optional("sampled_format_rate") ?? Optional("greedy_format_rate"), Optional("temperature") ?? 1.0));
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                // A line cut by a killed trainer: the others still count.
-            }
-        }
-
-        return results;
-    }
-
-    private static string Percent(double rate) => (rate * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %";
 }

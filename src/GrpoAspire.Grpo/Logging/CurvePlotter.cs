@@ -67,7 +67,7 @@ public static class CurvePlotter
 
     private static void AddHeldOut(Plot plot, string runDirectory)
     {
-        var evaluations = Evaluation.HeldOutEvaluation.Read(runDirectory);
+        var evaluations = Countdown.Evaluation.HeldOutResults.Read(runDirectory);
         if (evaluations.Count == 0)
         {
             return;

@@ -46,22 +46,16 @@ internal static class RecipeKeys
         ["reward_funcs"] = (r, v) => r with { Rewards = WithFunctions(r.Rewards, v) },
         ["reward_weights"] = (r, v) => r with { Rewards = WithWeights(r.Rewards, v) },
         ["logging_steps"] = (r, v) => r with { LoggingSteps = v.Int(1) },
-        ["save_strategy"] = (r, v) => r with { SaveEnabled = v.Parse(ParseSaveStrategy) },
+        ["save_strategy"] = (r, v) => r with { SaveEnabled = v.Parse(ParseStepsOrNo) },
         ["save_steps"] = (r, v) => r with { SaveSteps = v.Int(1) },
         ["eval_steps"] = (r, v) => r with { EvalSteps = v.Int(0) },
         ["eval_tasks"] = (r, v) => r with { EvalTasks = v.Int(1, 100_000) },
-        ["eval_strategy"] = (r, v) => r with { EvalEnabled = v.Parse(ParseEvalStrategy) },
+        ["eval_strategy"] = (r, v) => r with { EvalEnabled = v.Parse(ParseStepsOrNo) },
         ["eval_on_start"] = (r, v) => r with { EvalOnStart = v.Bool() },
         ["eval_samples"] = (r, v) => r with { EvalSamples = v.Int(0, 64) },
         ["per_device_eval_batch_size"] = (r, v) => r with { PerDeviceEvalBatchSize = v.Int(1, 4096) },
     };
 
-    private static bool ParseEvalStrategy(string value) => value.ToLowerInvariant() switch
-    {
-        "steps" => true,
-        "no" => false,
-        _ => throw new ArgumentException($"'{value}' is not valid; valid: steps, no"),
-    };
 
     private static string ParseDtype(string value) => value.ToLowerInvariant() switch
     {
@@ -80,7 +74,8 @@ internal static class RecipeKeys
         _ => throw new ArgumentException($"'{value}' is not valid; valid: constant, constant_with_warmup, linear, cosine"),
     };
 
-    private static bool ParseSaveStrategy(string value) => value.ToLowerInvariant() switch
+    /// <summary>save_strategy and eval_strategy: <c>steps</c> (on) or <c>no</c> (off); TRL's <c>epoch</c> has no meaning here.</summary>
+    private static bool ParseStepsOrNo(string value) => value.ToLowerInvariant() switch
     {
         "steps" => true,
         "no" => false,

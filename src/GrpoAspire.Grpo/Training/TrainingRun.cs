@@ -101,7 +101,7 @@ public static class TrainingRun
         var metricsPath = Path.Combine(runDirectory, MetricsJsonlWriter.FileName);
         var startStep = resume is null ? 0 : TrainerState.Load(resume).GlobalStep;
         KeepMetricsUpTo(metricsPath, startStep);
-        KeepMetricsUpTo(Path.Combine(runDirectory, HeldOutEvaluation.FileName), startStep);
+        KeepMetricsUpTo(Path.Combine(runDirectory, Countdown.Evaluation.HeldOutResults.FileName), startStep);
 
         var setup = new TrainerSetup(recipe, modelFolder, tokenizer, tasks, runDirectory, resume, Rollouts: hooks?.Rollouts);
         using var trainer = new GrpoTrainer(setup);
