@@ -90,15 +90,20 @@ public sealed class DistributedTrainingTests
             try
             {
                 var held = await db.StreamPendingMessagesAsync(keys.Jobs, RolloutJobQueue.GroupName, 16, "replica-doomed");
-                if (held.Length > 0)
+                // Read the held jobs before the kill: an acknowledged job's entry is deleted (XACK then XDEL), so
+                // one acknowledged between the pending check and the read is gone and is not a job the kill can lose.
+                var ids = new List<string>();
+                foreach (var entry in held)
+                {
+                    var read = await db.StreamRangeAsync(keys.Jobs, entry.MessageId, entry.MessageId);
+                    ids.AddRange(read.Select(e => RolloutJob.Parser.ParseFrom((byte[])e.Values.Single(v => v.Name == "m").Value!).JobId));
+                }
+
+                if (ids.Count > 0)
                 {
                     doomed.Kill();
                     killed = true;
-                    foreach (var entry in held)
-                    {
-                        var read = await db.StreamRangeAsync(keys.Jobs, entry.MessageId, entry.MessageId);
-                        heldJobs.AddRange(read.Select(e => RolloutJob.Parser.ParseFrom((byte[])e.Values.Single(v => v.Name == "m").Value!).JobId));
-                    }
+                    heldJobs.AddRange(ids);
                 }
             }
             catch (RedisServerException)

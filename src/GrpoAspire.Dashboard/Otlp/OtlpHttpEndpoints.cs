@@ -21,6 +21,9 @@ internal static class OtlpHttpEndpoints
     private const int InvalidArgument = 3;
     private const int ResourceExhausted = 8;
 
+    /// <summary>Most bytes of a too-large body read and dropped before the 413 (see <see cref="TooLargeAsync"/>).</summary>
+    private const long DrainBytes = 16L * 1024 * 1024;
+
     public static void MapOtlpHttp(this IEndpointRouteBuilder endpoints, OtlpReceiver receiver, int maxMessageBytes)
     {
         endpoints.MapPost("/v1/traces", (HttpContext context) =>
@@ -54,7 +57,7 @@ internal static class OtlpHttpEndpoints
 
         if (request.ContentLength > maxMessageBytes)
         {
-            await ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ResourceExhausted, TooLarge(maxMessageBytes));
+            await TooLargeAsync(context, maxMessageBytes);
             return;
         }
 
@@ -75,7 +78,7 @@ internal static class OtlpHttpEndpoints
 
         if (body is null)
         {
-            await ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ResourceExhausted, TooLarge(maxMessageBytes));
+            await TooLargeAsync(context, maxMessageBytes);
             return;
         }
 
@@ -115,6 +118,36 @@ internal static class OtlpHttpEndpoints
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// Answers 413. A client still sending the body when the answer comes and the connection closes gets a broken
+    /// pipe instead of the 413, so the rest of a body of a bounded size (<see cref="DrainBytes"/>) is read and
+    /// dropped first; a larger one is cut off (the connection closes, as for any request that does not stop).
+    /// </summary>
+    private static async Task TooLargeAsync(HttpContext context, int maxMessageBytes)
+    {
+        var request = context.Request;
+        if (request.ContentLength is not > DrainBytes)
+        {
+            try
+            {
+                var chunk = new byte[16 * 1024];
+                long drained = 0;
+                int read;
+                while (drained <= DrainBytes && (read = await request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+                {
+                    drained += read;
+                }
+            }
+            catch (Exception e) when (e is IOException or BadHttpRequestException or OperationCanceledException)
+            {
+                // The client went away or the server's own body limit cut it: the answer below is all that is left to do.
+            }
+        }
+
+        context.Response.Headers.Connection = "close";
+        await ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, ResourceExhausted, TooLarge(maxMessageBytes));
     }
 
     private static bool IsProtobuf(string? contentType) =>
