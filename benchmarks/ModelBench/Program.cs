@@ -10,6 +10,27 @@ using static TorchSharp.torch;
 
 // model-bench [--shape small|0.5B|3B] [--device cpu|cuda] [--dtype float32|bfloat16] [--batches 1,64,256]
 //             [--prompt 128] [--new 256] [--train-batch 8] [--train-seq 512] [--skip-train] [--output FILE]
+// model-bench seed-step [--shape 3B] [--device cuda] [--dtype bfloat16] [--recipe FILE] [--steps 2]
+//             [--prompt 200] [--completion N] [--prompts N] [--output FILE]: the seed's GRPO step, colocated (SeedStepBench).
+if (args.Length > 0 && args[0] == "seed-step")
+{
+    var stepOptions = Args.Parse(args[1..]);
+    var stepResults = SeedStepBench.Run(
+        stepOptions, TorchRuntime.ParseDevice(stepOptions.Get("device", "cpu")), TorchRuntime.ParseDtype(stepOptions.Get("dtype", "bfloat16")));
+    stepResults["device"] = stepOptions.Get("device", "cpu");
+    stepResults["dtype"] = stepOptions.Get("dtype", "bfloat16");
+    stepResults["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}";
+    stepResults["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    var stepJson = JsonSerializer.Serialize(stepResults, new JsonSerializerOptions { WriteIndented = true });
+    Console.WriteLine(stepJson);
+    if (stepOptions.Has("output"))
+    {
+        File.WriteAllText(stepOptions.Get("output", string.Empty), stepJson);
+    }
+
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "parity")
 {
     // model-bench parity --model DIR --expected FILE [--device cuda]: the check-parity verb, packable for the GPU machine.

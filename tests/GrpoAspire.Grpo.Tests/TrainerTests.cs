@@ -71,6 +71,20 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void AStepsTimeSplitsIntoItsPhases()
+    {
+        using var trainer = new GrpoTrainer(Setup("split"));
+        var m = Assert.Single(trainer.Train(untilStep: 1));
+        Assert.True(m.GenerationSeconds > 0 && m.LogProbSeconds > 0 && m.OptimizeSeconds > 0, $"{m}");
+        Assert.True(m.ScoreSeconds >= 0, $"{m}");
+        var phases = m.GenerationSeconds + m.ScoreSeconds + m.LogProbSeconds + m.OptimizeSeconds;
+        Assert.True(phases <= m.StepSeconds, $"phases {phases:F4} s > step {m.StepSeconds:F4} s");
+        var line = File.ReadLines(Path.Combine(_folder, "split", "metrics.jsonl")).Single();
+        Assert.Contains("\"logprob_seconds\"", line, StringComparison.Ordinal);
+        Assert.Contains("\"optimize_seconds\"", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FourStepsStraightEqualTwoStepsThenResumeThenTwoSteps()
     {
         using (var straight = new GrpoTrainer(Setup("straight")))

@@ -36,6 +36,9 @@ public sealed class MetricsJsonlWriter(string path) : IDisposable
             ["tokens_per_second"] = m.TokensPerSecond,
             ["step_seconds"] = m.StepSeconds,
             ["generation_seconds"] = m.GenerationSeconds,
+            ["score_seconds"] = m.ScoreSeconds,
+            ["logprob_seconds"] = m.LogProbSeconds,
+            ["optimize_seconds"] = m.OptimizeSeconds,
         };
         foreach (var (name, value) in m.RewardsByFunction)
         {

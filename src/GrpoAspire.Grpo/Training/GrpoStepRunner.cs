@@ -53,6 +53,7 @@ public static class GrpoStepRunner
         }
 
         var generationSeconds = watch.Elapsed.TotalSeconds;
+        var scoring = Stopwatch.StartNew();
 
         // 2. Score (unless the generation service already did, through the reward service).
         var byIndex = prompts.ToDictionary(p => p.Index);
@@ -62,6 +63,7 @@ public static class GrpoStepRunner
             var reward = g.Reward ?? context.Score(byIndex[g.PromptIndex], text, g.Sequence.TokenIds);
             return new ScoredCompletion(g.PromptIndex, g.Sequence.TokenIds, g.Sequence.LogProbs, g.Sequence.FinishReason, text, reward, g.PolicyVersion);
         }).ToArray();
+        var scoreSeconds = scoring.Elapsed.TotalSeconds;
 
         // 3. Advantages over each group of G.
         using var rewards = tensor(completions.Select(c => (float)c.Reward.Total).ToArray());
@@ -81,6 +83,9 @@ public static class GrpoStepRunner
         {
             StepSeconds = watch.Elapsed.TotalSeconds,
             GenerationSeconds = generationSeconds,
+            ScoreSeconds = scoreSeconds,
+            LogProbSeconds = update.LogProbSeconds,
+            OptimizeSeconds = update.OptimizeSeconds,
             TokensPerSecond = tokens / System.Math.Max(1e-9, watch.Elapsed.TotalSeconds),
         };
         return new StepResult(metrics, completions);

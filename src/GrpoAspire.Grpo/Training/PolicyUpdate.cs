@@ -4,8 +4,15 @@ using static TorchSharp.torch;
 
 namespace GrpoAspire.Grpo.Training;
 
-/// <summary>Averages of what the loss reported over the micro-batches of a step.</summary>
-public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, double ClipRatioHigh, double ClipRatioRegion, double GradNorm);
+/// <summary>Averages of what the loss reported over the micro-batches of a step, and where the update's time went.</summary>
+public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, double ClipRatioHigh, double ClipRatioRegion, double GradNorm)
+{
+    /// <summary>Seconds of the no-grad reference (and old-policy) log-prob passes.</summary>
+    public double LogProbSeconds { get; init; }
+
+    /// <summary>Seconds of forward, backward, clipping and optimizer steps.</summary>
+    public double OptimizeSeconds { get; init; }
+}
 
 /// <summary>
 /// The optimization part of a GRPO step. Micro-batches are PerDeviceTrainBatchSize prompts x G completions; the
@@ -29,6 +36,7 @@ internal static class PolicyUpdate
         var advantageValues = advantages.to(ScalarType.Float32).cpu().data<float>().ToArray();
         var skipIdle = skipZeroAdvantage && CanSkipZeroAdvantage(recipe);
         var micro = new List<MicroBatch>();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             for (var start = 0; start < completions.Count; start += microSize)
@@ -80,7 +88,12 @@ internal static class PolicyUpdate
                 MaxCompletionLength = recipe.MaxCompletionLength,
                 GlobalActiveTokens = micro.Sum(m => (double)m.ActiveTokens) / micro.Count,
             };
-            return Optimize(context, micro, options, learningRate);
+            Synchronize(device);
+            var logProbSeconds = watch.Elapsed.TotalSeconds;
+            watch.Restart();
+            var summary = Optimize(context, micro, options, learningRate);
+            Synchronize(device);
+            return summary with { LogProbSeconds = logProbSeconds, OptimizeSeconds = watch.Elapsed.TotalSeconds };
         }
         finally
         {
@@ -91,6 +104,15 @@ internal static class PolicyUpdate
                 m.Old?.Dispose();
                 m.Ref?.Dispose();
             }
+        }
+    }
+
+    /// <summary>Waits for the device's queued work, so that a phase's time is its own (CUDA runs asynchronously).</summary>
+    private static void Synchronize(Device device)
+    {
+        if (device.type == DeviceType.CUDA)
+        {
+            cuda.synchronize(device);
         }
     }
 

@@ -22,4 +22,13 @@ public sealed record StepMetrics
     public double TokensPerSecond { get; init; }
     public double StepSeconds { get; init; }
     public double GenerationSeconds { get; init; }
+
+    /// <summary>Seconds spent scoring the completions (0 when the generation service scored them).</summary>
+    public double ScoreSeconds { get; init; }
+
+    /// <summary>Seconds of the no-grad log-prob passes before the update: the reference model's, and the old policy's when mu > 1.</summary>
+    public double LogProbSeconds { get; init; }
+
+    /// <summary>Seconds of the policy update itself: forward, backward, clipping and optimizer steps.</summary>
+    public double OptimizeSeconds { get; init; }
 }

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using GrpoAspire.Countdown;
+using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Grpo.Training;
+using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
+using static TorchSharp.torch;
+
+namespace ModelBench;
+
+/// <summary>
+/// The seed's GRPO step on one device, generation colocated: the seed's recipe (prompts per step, G, completion
+/// length, beta, micro-batches, learning rate) on a random-weight model of the given shape, through the trainer's own
+/// step (<see cref="GrpoStepRunner"/>: sample, score, reference log-probs, update). Random weights rarely emit the
+/// end-of-turn token, so completions run to max_completion_length: the step's worst case. Countdown rewards of random
+/// text are all 0, which would leave every advantage 0; a toy reward (the share of even token ids) gives the groups
+/// varied rewards so that the whole update runs, as in a real step.
+/// </summary>
+internal static class SeedStepBench
+{
+    public static Dictionary<string, object> Run(Args options, Device device, ScalarType dtype)
+    {
+        var recipePath = options.Get("recipe", "recipes/grpo-qwen-2.5-3b-deepseek-r1-countdown.yaml");
+        var recipe = RecipeLoader.LoadFile(recipePath).Recipe;
+        if (options.Has("completion"))
+        {
+            recipe = recipe with { MaxCompletionLength = Int(options, "completion") };
+        }
+
+        if (options.Has("prompts"))
+        {
+            // Fewer prompts for a quick run on a small machine: prompts per step = per_device x accumulation x processes.
+            recipe = recipe with { PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = Int(options, "prompts"), NumProcesses = 1 };
+        }
+
+        var shape = options.Get("shape", "3B");
+        var promptLength = options.Has("prompt") ? Int(options, "prompt") : 200;
+        var steps = options.Has("steps") ? Int(options, "steps") : 2;
+        var config = Shapes.Get(shape).Validated();
+        using var policy = new Qwen2ForCausalLM(config, device, dtype);
+        policy.InitializeWeights(0);
+        using var reference = recipe.Beta != 0 ? new Qwen2ForCausalLM(config, device, dtype) : null;
+        if (reference is not null)
+        {
+            reference.InitializeWeights(0);
+            foreach (var parameter in reference.parameters())
+            {
+                parameter.requires_grad = false;
+            }
+        }
+
+        using var optimizer = optim.AdamW(policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
+        var random = new Random(7);
+        var context = new GrpoStepContext(
+            policy, reference, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(policy)),
+            ids => string.Empty, PadTokenId: 0, EosTokenIds: [config.VocabSize - 1]);
+        var results = new Dictionary<string, object>
+        {
+            ["recipe"] = recipePath, ["shape"] = shape, ["parameters"] = policy.ParameterCount(),
+            ["prompts_per_step"] = recipe.PromptsPerStep, ["num_generations"] = recipe.NumGenerations,
+            ["max_completion_length"] = recipe.MaxCompletionLength, ["prompt_length"] = promptLength,
+            ["micro_batch_prompts"] = recipe.PerDeviceTrainBatchSize, ["beta"] = recipe.Beta,
+            ["gradient_checkpointing"] = recipe.GradientCheckpointing,
+        };
+        var perStep = new List<Dictionary<string, double>>();
+        for (var step = 0; step < steps; step++)
+        {
+            var prompts = Enumerable.Range(0, recipe.PromptsPerStep).Select(i => new PromptJob(
+                i, new CountdownTask([1, 2, 3], 6), string.Empty,
+                Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray())).ToArray();
+            var watch = Stopwatch.StartNew();
+            var result = GrpoStepRunner.Run(context, step, prompts, recipe.LearningRate);
+            Synchronize(device);
+            var m = result.Metrics;
+            var split = new Dictionary<string, double>
+            {
+                ["step_s"] = Math.Round(watch.Elapsed.TotalSeconds, 2),
+                ["generate_s"] = Math.Round(m.GenerationSeconds, 2),
+                ["score_s"] = Math.Round(m.ScoreSeconds, 3),
+                ["ref_logprobs_s"] = Math.Round(m.LogProbSeconds, 2),
+                ["optimize_s"] = Math.Round(m.OptimizeSeconds, 2),
+                ["sync_s"] = 0, // colocated: the sampler reads the policy's own weights
+                ["completion_tokens"] = result.Completions.Sum(c => c.TokenIds.Length),
+            };
+            perStep.Add(split);
+            Console.Error.WriteLine($"seed step {step + 1}/{steps} ({shape}): " + string.Join(", ", split.Select(kv => $"{kv.Key} {kv.Value.ToString(CultureInfo.InvariantCulture)}")));
+        }
+
+        results["steps"] = perStep;
+        // The first step pays one-time costs (allocator warm-up, kernel selection): the last one is the figure.
+        results["seed_step_s"] = perStep[^1]["step_s"];
+        return results;
+    }
+
+    private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
+    {
+        var share = tokens.Length == 0 ? 0 : tokens.Count(t => t % 2 == 0) / (double)tokens.Length;
+        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, share)], share, EquationVerdict.WrongValue);
+    }
+
+    private static int Int(Args options, string name) =>
+        int.TryParse(options.Get(name, string.Empty), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new ArgumentException($"--{name} needs a positive integer, got '{options.Get(name, string.Empty)}'");
+
+    private static void Synchronize(Device device)
+    {
+        if (device.type == TorchSharp.DeviceType.CUDA)
+        {
+            cuda.synchronize(device);
+        }
+    }
+}
