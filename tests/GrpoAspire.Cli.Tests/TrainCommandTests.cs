@@ -131,7 +131,28 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(Directory.Exists(output));
     }
 
+    [Fact]
+    public async Task TheSeedRecipeOnThreeGpusPassesDryRunWithTheMasterFirst()
+    {
+        var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", SeedRecipe, "--dry-run", "--data-parallel-devices", "cuda:0, cuda:1,cuda:2");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var config = JsonDocument.Parse(result.Out[..(result.Out.LastIndexOf('}') + 1)]).RootElement;
+        Assert.Equal("cuda:0", config.GetProperty("device").GetString());
+        Assert.Equal(["cuda:0", "cuda:1", "cuda:2"], config.GetProperty("data_parallel_devices").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("training devices: cuda:0, cuda:1, cuda:2 (data parallel, master cuda:0)", result.Out, StringComparison.Ordinal);
+        Assert.Contains("prompts per step: 24", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARepeatedGpuInTheDeviceListIsAUsageError()
+    {
+        var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", SeedRecipe, "--dry-run", "--data-parallel-devices", "cuda:0,cuda:1,cuda:1");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--data-parallel-devices: cuda:1 appears 2 times", result.Error, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("data_parallel_devices: cuda:0,tpu:1", "data_parallel_devices")]
     [InlineData("learning_rate: 5", "learning_rate")]
     [InlineData("num_generations: 1", "num_generations")]
     [InlineData("lr_scheduler_type: exponential", "lr_scheduler_type")]

@@ -23,6 +23,7 @@ public sealed class TrainCommand : ICommand
         new("model", "DIR", "local Hugging Face folder standing in for model_name_or_path"),
         new("resume", "DIR|latest", "continue from a checkpoint folder, or the newest one in the run folder"),
         new("device", "DEVICE", "cpu, cuda or cuda:N (default: the recipe's device)"),
+        new("data-parallel-devices", "LIST", "one policy replica per device, master first, e.g. cuda:0,cuda:1,cuda:2 (default: the recipe's data_parallel_devices)"),
         new("max-steps", "N", "stop after N optimizer steps instead of the recipe's max_steps"),
     ];
 
@@ -45,7 +46,7 @@ public sealed class TrainCommand : ICommand
         var options = new TrainingRunOptions
         {
             Output = arguments.Value("output"), Dataset = arguments.Value("dataset"), Model = arguments.Value("model"),
-            Resume = arguments.Value("resume"), Device = arguments.Value("device"),
+            Resume = arguments.Value("resume"), Device = arguments.Value("device"), DataParallelDevices = arguments.Value("data-parallel-devices"),
             MaxSteps = arguments.Has("max-steps") ? arguments.Int32("max-steps", 1, 1, 10_000_000) : null,
         };
         LoadedRecipe loaded;
@@ -63,7 +64,16 @@ public sealed class TrainCommand : ICommand
             console.Error.WriteLine(notice);
         }
 
-        var recipe = TrainingRun.Apply(loaded.Recipe, options);
+        GrpoRecipe recipe;
+        try
+        {
+            recipe = TrainingRun.Apply(loaded.Recipe, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--data-parallel-devices: {e.Message}");
+        }
+
         if (arguments.Has("dry-run"))
         {
             return DryRun(recipe, options, console);
@@ -89,6 +99,9 @@ public sealed class TrainCommand : ICommand
         o.WriteLine(TrainingRun.Describe(recipe));
         o.WriteLine($"prompts per step: {recipe.PromptsPerStep} ({recipe.PerDeviceTrainBatchSize} x {recipe.GradientAccumulationSteps} accumulation x {recipe.NumProcesses} processes)");
         o.WriteLine($"completions per step: {recipe.CompletionsPerStep} ({recipe.NumGenerations} per prompt)");
+        o.WriteLine(recipe.DataParallelDevices.Count > 1
+            ? $"training devices: {string.Join(", ", recipe.DataParallelDevices)} (data parallel, master {recipe.DataParallelDevices[0]})"
+            : $"training device: {recipe.Device}");
         o.WriteLine($"dataset: {TrainingData.Resolve(recipe).Description}");
         var model = recipe.ModelNameOrPath;
         o.WriteLine(model.StartsWith(ModelResolver.RandomPrefix, StringComparison.Ordinal)

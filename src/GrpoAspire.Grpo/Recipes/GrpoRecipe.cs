@@ -24,6 +24,13 @@ public sealed record GrpoRecipe
     public bool Bf16 { get; init; }
     public bool GradientCheckpointing { get; init; }
     public string Device { get; init; } = "cpu";
+
+    /// <summary>
+    /// data_parallel_devices: one policy replica per device (e.g. cuda:0, cuda:1, cuda:2), master first; empty = the
+    /// policy alone on <see cref="Device"/>. Replicas split a step's micro-batches; the batch itself does not change.
+    /// </summary>
+    public IReadOnlyList<string> DataParallelDevices { get; init; } = [];
+
     public int NumProcesses { get; init; } = 1;
 
     // Data

@@ -13,6 +13,7 @@ internal static class RecipeKeys
         ["bf16"] = (r, v) => r with { Bf16 = v.Bool() },
         ["gradient_checkpointing"] = (r, v) => r with { GradientCheckpointing = v.Bool() },
         ["device"] = (r, v) => r with { Device = v.String() },
+        ["data_parallel_devices"] = (r, v) => r with { DataParallelDevices = Devices(v) },
         ["num_processes"] = (r, v) => r with { NumProcesses = v.Int(1, 64) },
         ["dataset_id_or_path"] = (r, v) => r with { DatasetIdOrPath = v.String() },
         ["output_dir"] = (r, v) => r with { OutputDir = v.String() },
@@ -81,6 +82,18 @@ internal static class RecipeKeys
         "no" => false,
         _ => throw new ArgumentException($"'{value}' is not valid; valid: steps, no"),
     };
+
+    private static IReadOnlyList<string> Devices(RecipeValue value)
+    {
+        try
+        {
+            return Training.TrainingDevices.Normalize(value.StringList());
+        }
+        catch (ArgumentException e)
+        {
+            throw value.Fail(e.Message);
+        }
+    }
 
     private static IReadOnlyList<RewardWeight> WithFunctions(IReadOnlyList<RewardWeight> current, RecipeValue value)
     {

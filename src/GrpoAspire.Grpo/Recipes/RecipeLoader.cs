@@ -72,6 +72,7 @@ public static class RecipeLoader
             recipe = setter(recipe, value);
         }
 
+        recipe = WithMasterDevice(recipe, root.Children.Keys.Any(k => k is YamlScalarNode { Value: "device" }), source);
         RecipeValidator.Validate(recipe, source);
         if (recipe.GradientCheckpointing)
         {
@@ -79,6 +80,40 @@ public static class RecipeLoader
         }
 
         return new LoadedRecipe(recipe, notices);
+    }
+
+    /// <summary>
+    /// With data_parallel_devices, the first entry is the master replica's device: <c>device</c> follows it when left
+    /// out, and must name it when given.
+    /// </summary>
+    private static GrpoRecipe WithMasterDevice(GrpoRecipe recipe, bool deviceGiven, string source)
+    {
+        if (recipe.DataParallelDevices.Count == 0)
+        {
+            return recipe;
+        }
+
+        var first = recipe.DataParallelDevices[0];
+        if (!deviceGiven)
+        {
+            return recipe with { Device = first };
+        }
+
+        string master;
+        try
+        {
+            master = Training.TrainingDevices.Normalize([recipe.Device])[0];
+        }
+        catch (ArgumentException e)
+        {
+            throw new RecipeException($"{source}: device: {e.Message}");
+        }
+
+        return master == first
+            ? recipe
+            : throw new RecipeException(
+                $"{source}: device {recipe.Device} is not the first of data_parallel_devices [{string.Join(", ", recipe.DataParallelDevices)}]; "
+                + "the first replica generates, steps the optimizer and is checkpointed: leave device out or make it the first entry");
     }
 
     private static YamlMappingNode ParseMapping(string yaml, string source)

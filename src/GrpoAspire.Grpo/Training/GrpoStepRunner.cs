@@ -9,7 +9,10 @@ using static TorchSharp.torch;
 
 namespace GrpoAspire.Grpo.Training;
 
-/// <summary>Everything one GRPO step needs besides the prompts.</summary>
+/// <summary>
+/// Everything one GRPO step needs besides the prompts. <paramref name="Replicas"/>: data-parallel copies of the policy,
+/// master first (null = the policy alone).
+/// </summary>
 public sealed record GrpoStepContext(
     Qwen2ForCausalLM Policy,
     Qwen2ForCausalLM? Reference,
@@ -19,7 +22,8 @@ public sealed record GrpoStepContext(
     IRolloutSource Rollouts,
     Func<IReadOnlyList<int>, string> Decode,
     int PadTokenId,
-    IReadOnlyList<int> EosTokenIds);
+    IReadOnlyList<int> EosTokenIds,
+    PolicyReplicas? Replicas = null);
 
 /// <summary>The result of a step: its metrics and the scored completions (for samples and logs).</summary>
 public sealed record StepResult(StepMetrics Metrics, IReadOnlyList<ScoredCompletion> Completions);

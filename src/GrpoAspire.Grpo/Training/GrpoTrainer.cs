@@ -34,6 +34,7 @@ public sealed class GrpoTrainer : IDisposable
     private readonly TrainerSetup _setup;
     private readonly Qwen2ForCausalLM _policy;
     private readonly Qwen2ForCausalLM? _reference;
+    private readonly PolicyReplicas? _replicas;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
     private readonly TaskSource _tasks;
     private readonly LearningRateSchedule _schedule;
@@ -45,16 +46,25 @@ public sealed class GrpoTrainer : IDisposable
     {
         _setup = setup;
         var recipe = setup.Recipe;
-        var device = Model.TorchRuntime.ParseDevice(recipe.Device);
+        var devices = TrainingDevices.Resolve(recipe);
         var dtype = recipe.Bf16 || recipe.TorchDtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var start = setup.ResumeFrom ?? setup.ModelFolder;
-        _policy = Qwen2Checkpoint.Load(start, device, dtype);
-        // The reference is the starting model, frozen; none is loaded when beta = 0 (TRL does the same).
-        _reference = recipe.Beta != 0 ? Qwen2Checkpoint.Load(setup.ModelFolder, device, dtype) : null;
-        foreach (var parameter in _reference?.parameters() ?? [])
+        (Qwen2ForCausalLM Policy, Qwen2ForCausalLM? Reference) Load(Device device)
         {
-            parameter.requires_grad = false;
+            var policy = Qwen2Checkpoint.Load(start, device, dtype);
+            // The reference is the starting model, frozen; none is loaded when beta = 0 (TRL does the same). With data
+            // parallel each device holds one, so reference log-probs are computed where their micro-batch trains.
+            var reference = recipe.Beta != 0 ? Qwen2Checkpoint.Load(setup.ModelFolder, device, dtype) : null;
+            foreach (var parameter in reference?.parameters() ?? [])
+            {
+                parameter.requires_grad = false;
+            }
+
+            return (policy, reference);
         }
+
+        (_policy, _reference) = Load(devices[0]);
+        _replicas = devices.Count > 1 ? PolicyReplicas.Create(_policy, _reference, devices, Load) : null;
 
         _optimizer = optim.AdamW(_policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         _schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LrSchedulerType, recipe.MaxSteps, recipe.WarmupRatio);
@@ -94,7 +104,7 @@ public sealed class GrpoTrainer : IDisposable
         var context = new GrpoStepContext(
             _policy, _reference, _optimizer, recipe, _setup.Reward ?? ((job, text, _) => _scorer.Score(text, job.Task)),
             _setup.Rollouts?.Invoke(_policy) ?? new LocalRolloutSource(new Sampler(_policy)), ids => _setup.Tokenizer.Decode(ids, skipSpecialTokens: true),
-            _setup.Tokenizer.PadTokenId, [_setup.Tokenizer.EosTokenId]);
+            _setup.Tokenizer.PadTokenId, [_setup.Tokenizer.EosTokenId], _replicas);
         var history = new List<StepMetrics>();
         while (GlobalStep < last)
         {
@@ -164,6 +174,7 @@ public sealed class GrpoTrainer : IDisposable
     public void Dispose()
     {
         _optimizer.Dispose();
+        _replicas?.Dispose();
         _reference?.Dispose();
         _policy.Dispose();
     }

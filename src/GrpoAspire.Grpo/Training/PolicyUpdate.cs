@@ -1,4 +1,5 @@
 using GrpoAspire.Grpo.Math;
+using GrpoAspire.Model.Qwen2;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, 
     /// <summary>Seconds of the no-grad reference (and old-policy) log-prob passes.</summary>
     public double LogProbSeconds { get; init; }
 
-    /// <summary>Seconds of forward, backward, clipping and optimizer steps.</summary>
+    /// <summary>Seconds of forward, backward, gradient reduction, clipping and optimizer steps.</summary>
     public double OptimizeSeconds { get; init; }
 }
 
@@ -20,6 +21,8 @@ public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, 
 /// the same rollouts give mu optimizer steps against the log-probs recorded before the first (TRL's old logps).
 /// With mu = 1 and beta = 0, rows of advantage 0 (groups whose rewards are all equal) are not run through the model:
 /// they cannot move the loss, and the normalization still counts them, so the update is the same, for less compute.
+/// With several replicas (data_parallel_devices) micro-batch i runs on replica i mod N and the gradients are summed
+/// into the master before its one optimizer step (<see cref="PolicyReplicas"/>); the normalization does not change.
 /// </summary>
 internal static class PolicyUpdate
 {
@@ -29,56 +32,22 @@ internal static class PolicyUpdate
     {
         Model.TorchRuntime.UseConfiguredThreads();
         var recipe = context.Recipe;
-        var device = context.Policy.OutputWeight.device;
-        var g = recipe.NumGenerations;
+        var replicas = context.Replicas ?? PolicyReplicas.Single(context.Policy, context.Reference);
         var promptIds = prompts.ToDictionary(p => p.Index, p => p.PromptIds);
-        var microSize = System.Math.Max(1, recipe.PerDeviceTrainBatchSize) * g;
         var advantageValues = advantages.to(ScalarType.Float32).cpu().data<float>().ToArray();
-        var skipIdle = skipZeroAdvantage && CanSkipZeroAdvantage(recipe);
-        var micro = new List<MicroBatch>();
+        var plans = Plan(recipe, completions, advantageValues, skipZeroAdvantage && CanSkipZeroAdvantage(recipe));
+        var micro = new MicroBatch[plans.Count];
         var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
-            for (var start = 0; start < completions.Count; start += microSize)
+            // Micro-batch i is trained by replica i mod N, which also computes its old and reference log-probs.
+            replicas.ForEach(replica =>
             {
-                var count = System.Math.Min(microSize, completions.Count - start);
-                var rows = Enumerable.Range(start, count).ToArray();
-                var activeTokens = rows.Sum(i => ActiveTokens(completions[i], recipe.MaskTruncatedCompletions));
-                if (skipIdle)
+                for (var i = replica; i < plans.Count; i += replicas.Count)
                 {
-                    // A row whose advantage is 0 adds exactly 0 to the loss and its gradient when the update is
-                    // on-policy with no KL term: only its share of the normalization is kept (Sequences, ActiveTokens).
-                    rows = rows.Where(i => advantageValues[i] != 0f).ToArray();
+                    micro[i] = Prepare(context, replicas, replica, plans[i], completions, promptIds, advantageValues);
                 }
-
-                if (rows.Length == 0)
-                {
-                    micro.Add(new MicroBatch(null, null, null, null, count, activeTokens));
-                    continue;
-                }
-
-                var slice = rows.Select(i => completions[i]).ToArray();
-                var batch = TrainingBatch.Build(
-                    slice.Select(c => promptIds[c.PromptIndex]).ToArray(), slice, context.PadTokenId, recipe.MaskTruncatedCompletions, device);
-                var adv = tensor(rows.Select(i => advantageValues[i]).ToArray(), dtype: ScalarType.Float32).to(device).DetachFromDisposeScope();
-                Tensor? old = null, reference = null;
-                using (no_grad())
-                {
-                    if (recipe.NumIterations > 1)
-                    {
-                        context.Policy.eval();
-                        old = PolicyLogProbs.Compute(context.Policy, batch, recipe.Temperature).DetachFromDisposeScope();
-                    }
-
-                    if (recipe.Beta != 0 && context.Reference is { } referenceModel)
-                    {
-                        reference = PolicyLogProbs.Compute(referenceModel, batch, recipe.Temperature).DetachFromDisposeScope();
-                    }
-                }
-
-                micro.Add(new MicroBatch(batch, adv, old, reference, count, activeTokens));
-            }
-
+            });
             var options = new GrpoLossOptions
             {
                 Beta = recipe.Beta,
@@ -86,31 +55,31 @@ internal static class PolicyUpdate
                 EpsilonHigh = recipe.EffectiveEpsilonHigh,
                 LossType = recipe.LossType,
                 MaxCompletionLength = recipe.MaxCompletionLength,
-                GlobalActiveTokens = micro.Sum(m => (double)m.ActiveTokens) / micro.Count,
+                GlobalActiveTokens = plans.Sum(m => (double)m.ActiveTokens) / plans.Count,
             };
-            Synchronize(device);
+            Synchronize(replicas);
             var logProbSeconds = watch.Elapsed.TotalSeconds;
             watch.Restart();
-            var summary = Optimize(context, micro, options, learningRate);
-            Synchronize(device);
+            var summary = Optimize(context, replicas, micro, options, learningRate);
+            Synchronize(replicas);
             return summary with { LogProbSeconds = logProbSeconds, OptimizeSeconds = watch.Elapsed.TotalSeconds };
         }
         finally
         {
             foreach (var m in micro)
             {
-                m.Batch?.Dispose();
-                m.Advantages?.Dispose();
-                m.Old?.Dispose();
-                m.Ref?.Dispose();
+                m?.Batch?.Dispose();
+                m?.Advantages?.Dispose();
+                m?.Old?.Dispose();
+                m?.Ref?.Dispose();
             }
         }
     }
 
-    /// <summary>Waits for the device's queued work, so that a phase's time is its own (CUDA runs asynchronously).</summary>
-    private static void Synchronize(Device device)
+    /// <summary>Waits for the replicas' queued device work, so that a phase's time is its own (CUDA runs asynchronously).</summary>
+    private static void Synchronize(PolicyReplicas replicas)
     {
-        if (device.type == DeviceType.CUDA)
+        foreach (var device in replicas.Policies.Select(p => p.OutputWeight.device).Where(d => d.type == DeviceType.CUDA).DistinctBy(d => d.index))
         {
             cuda.synchronize(device);
         }
@@ -126,14 +95,75 @@ internal static class PolicyUpdate
     public static int ActiveTokens(ScoredCompletion completion, bool maskTruncated) =>
         maskTruncated && completion.FinishReason == Model.Sampling.FinishReason.Length ? 0 : completion.TokenIds.Length;
 
+    /// <summary>A micro-batch before any tensor exists: the rows to run, and the row count and active tokens of its whole slice.</summary>
+    private sealed record MicroPlan(int[] Rows, int Count, int ActiveTokens);
+
     /// <summary>
     /// One micro-batch: the rows that can move the loss (Batch null when none can), with the row count and active
     /// tokens of the whole slice it stands for, which the loss divides by.
     /// </summary>
     private sealed record MicroBatch(TrainingBatch? Batch, Tensor? Advantages, Tensor? Old, Tensor? Ref, int Rows, int ActiveTokens);
 
+    private static List<MicroPlan> Plan(
+        Recipes.GrpoRecipe recipe, IReadOnlyList<ScoredCompletion> completions, float[] advantageValues, bool skipIdle)
+    {
+        var microSize = System.Math.Max(1, recipe.PerDeviceTrainBatchSize) * recipe.NumGenerations;
+        var plans = new List<MicroPlan>();
+        for (var start = 0; start < completions.Count; start += microSize)
+        {
+            var count = System.Math.Min(microSize, completions.Count - start);
+            var rows = Enumerable.Range(start, count).ToArray();
+            var activeTokens = rows.Sum(i => ActiveTokens(completions[i], recipe.MaskTruncatedCompletions));
+            if (skipIdle)
+            {
+                // A row whose advantage is 0 adds exactly 0 to the loss and its gradient when the update is
+                // on-policy with no KL term: only its share of the normalization is kept (Sequences, ActiveTokens).
+                rows = rows.Where(i => advantageValues[i] != 0f).ToArray();
+            }
+
+            plans.Add(new MicroPlan(rows, count, activeTokens));
+        }
+
+        return plans;
+    }
+
+    /// <summary>The tensors of one micro-batch on <paramref name="replica"/>'s device, with its old and reference log-probs.</summary>
+    private static MicroBatch Prepare(
+        GrpoStepContext context, PolicyReplicas replicas, int replica, MicroPlan plan, IReadOnlyList<ScoredCompletion> completions,
+        Dictionary<int, IReadOnlyList<int>> promptIds, float[] advantageValues)
+    {
+        var recipe = context.Recipe;
+        if (plan.Rows.Length == 0)
+        {
+            return new MicroBatch(null, null, null, null, plan.Count, plan.ActiveTokens);
+        }
+
+        var policy = replicas.Policies[replica];
+        var device = policy.OutputWeight.device;
+        var slice = plan.Rows.Select(i => completions[i]).ToArray();
+        var batch = TrainingBatch.Build(
+            slice.Select(c => promptIds[c.PromptIndex]).ToArray(), slice, context.PadTokenId, recipe.MaskTruncatedCompletions, device);
+        var adv = tensor(plan.Rows.Select(i => advantageValues[i]).ToArray(), dtype: ScalarType.Float32).to(device).DetachFromDisposeScope();
+        Tensor? old = null, reference = null;
+        using (no_grad())
+        {
+            if (recipe.NumIterations > 1)
+            {
+                policy.eval();
+                old = PolicyLogProbs.Compute(policy, batch, recipe.Temperature).DetachFromDisposeScope();
+            }
+
+            if (recipe.Beta != 0 && replicas.References[replica] is { } referenceModel)
+            {
+                reference = PolicyLogProbs.Compute(referenceModel, batch, recipe.Temperature).DetachFromDisposeScope();
+            }
+        }
+
+        return new MicroBatch(batch, adv, old, reference, plan.Count, plan.ActiveTokens);
+    }
+
     private static UpdateSummary Optimize(
-        GrpoStepContext context, List<MicroBatch> micro, GrpoLossOptions options, double learningRate)
+        GrpoStepContext context, PolicyReplicas replicas, MicroBatch[] micro, GrpoLossOptions options, double learningRate)
     {
         var recipe = context.Recipe;
         var policy = context.Policy;
@@ -142,37 +172,68 @@ internal static class PolicyUpdate
             group.LearningRate = learningRate;
         }
 
+        // Per micro-batch, so that the sums below run in micro-batch order whatever replica computed them.
+        var losses = new double[micro.Length];
+        var lossMetrics = new LossMetrics?[micro.Length];
         double loss = 0, kl = 0, low = 0, high = 0, region = 0, gradNorm = 0;
         var passes = 0;
-        policy.train();
         for (var iteration = 0; iteration < recipe.NumIterations; iteration++)
         {
             context.Optimizer.zero_grad();
-            foreach (var m in micro)
+            replicas.ZeroOtherGradients();
+            replicas.ForEach(replica =>
+            {
+                var model = replicas.Policies[replica];
+                model.train();
+                for (var i = replica; i < micro.Length; i += replicas.Count)
+                {
+                    (losses[i], lossMetrics[i]) = Backward(model, micro[i], micro.Length, options, recipe.Temperature);
+                }
+            });
+            for (var i = 0; i < micro.Length; i++)
             {
                 passes++;
-                if (m.Batch is not { } batch)
+                if (lossMetrics[i] is not { } metrics)
                 {
                     continue; // every row had advantage 0: loss 0, gradient 0, nothing clipped, no KL term
                 }
 
-                using var scope = NewDisposeScope();
-                var logps = PolicyLogProbs.Compute(policy, batch, recipe.Temperature);
-                var (microLoss, metrics) = GrpoLoss.Compute(
-                    logps, m.Old, m.Ref, m.Advantages!, batch.CompletionMask,
-                    options with { Sequences = m.Rows, ActiveTokens = m.ActiveTokens });
-                (microLoss / micro.Count).backward();
-                loss += microLoss.item<float>();
+                loss += losses[i];
                 (kl, low, high, region) = (kl + metrics.MeanKl, low + metrics.ClipRatioLow, high + metrics.ClipRatioHigh, region + metrics.ClipRatioRegion);
             }
 
+            // One optimizer, on the master: the summed gradients are clipped and applied there, then copied out.
+            replicas.ReduceGradients();
             gradNorm += recipe.MaxGradNorm > 0
                 ? nn.utils.clip_grad_norm_(policy.parameters(), recipe.MaxGradNorm, 2.0)
                 : 0.0;
             context.Optimizer.step();
+            replicas.Broadcast();
         }
 
         context.Optimizer.zero_grad();
+        replicas.ZeroOtherGradients();
         return new UpdateSummary(loss / passes, kl / passes, low / passes, high / passes, region / passes, gradNorm / recipe.NumIterations);
+    }
+
+    /// <summary>
+    /// Forward and backward of one micro-batch, its loss divided by the step's micro-batch count (gradient accumulation:
+    /// the same division whichever replica runs it, so the reduced sum is the one-device gradient).
+    /// </summary>
+    private static (double Loss, LossMetrics? Metrics) Backward(
+        Qwen2ForCausalLM model, MicroBatch m, int microBatches, GrpoLossOptions options, double temperature)
+    {
+        if (m.Batch is not { } batch)
+        {
+            return (0, null);
+        }
+
+        using var scope = NewDisposeScope();
+        var logps = PolicyLogProbs.Compute(model, batch, temperature);
+        var (microLoss, metrics) = GrpoLoss.Compute(
+            logps, m.Old, m.Ref, m.Advantages!, batch.CompletionMask,
+            options with { Sequences = m.Rows, ActiveTokens = m.ActiveTokens });
+        (microLoss / microBatches).backward();
+        return (microLoss.item<float>(), metrics);
     }
 }

@@ -27,6 +27,9 @@ public sealed record TrainingRunOptions
     /// <summary>Overrides the recipe's device (cpu, cuda, cuda:N).</summary>
     public string? Device { get; init; }
 
+    /// <summary>Overrides the recipe's data_parallel_devices: a comma-separated list, master first (cuda:0,cuda:1,cuda:2).</summary>
+    public string? DataParallelDevices { get; init; }
+
     /// <summary>Overrides the recipe's max_steps (the schedule follows it).</summary>
     public int? MaxSteps { get; init; }
 }
@@ -66,9 +69,14 @@ public static class TrainingRun
     {
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(options);
+        var devices = options.DataParallelDevices is { } list
+            ? TrainingDevices.Normalize(list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            : recipe.DataParallelDevices;
         return recipe with
         {
-            Device = options.Device ?? recipe.Device,
+            // The master replica runs on the first data-parallel device unless --device names one (checked when the trainer starts).
+            Device = options.Device ?? (options.DataParallelDevices is null ? recipe.Device : devices[0]),
+            DataParallelDevices = devices,
             OutputDir = options.Output ?? recipe.OutputDir,
             ModelNameOrPath = options.Model ?? recipe.ModelNameOrPath,
             DatasetIdOrPath = options.Dataset ?? recipe.DatasetIdOrPath,
