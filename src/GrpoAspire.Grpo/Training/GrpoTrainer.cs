@@ -49,6 +49,7 @@ public sealed class GrpoTrainer : IDisposable
         var dtype = recipe.Bf16 || recipe.TorchDtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
         var start = setup.ResumeFrom ?? setup.ModelFolder;
         _policy = Qwen2Checkpoint.Load(start, device, dtype);
+        _policy.GradientCheckpointing = recipe.GradientCheckpointing;
         // The reference is the starting model, frozen; none is loaded when beta = 0 (TRL does the same).
         _reference = recipe.Beta != 0 ? Qwen2Checkpoint.Load(setup.ModelFolder, device, dtype) : null;
         foreach (var parameter in _reference?.parameters() ?? [])
