@@ -9,7 +9,8 @@ using ModelBench;
 using static TorchSharp.torch;
 
 // model-bench [--shape small|0.5B|3B] [--device cpu|cuda] [--dtype float32|bfloat16] [--batches 1,64,256]
-//             [--prompt 128] [--new 256] [--train-batch 8] [--train-seq 512] [--skip-train] [--output FILE]
+//             [--prompt 128] [--new 256] [--train-batch 8] [--train-seq 512] [--skip-train] [--skip-generate]
+//             [--gradient-checkpointing] [--output FILE]
 // model-bench seed-step [--shape 3B] [--device cuda] [--dtype bfloat16] [--recipe FILE] [--steps 2]
 //             [--prompt 200] [--completion N] [--prompts N] [--output FILE]: the seed's GRPO step, colocated (SeedStepBench).
 if (args.Length > 0 && args[0] == "seed-step")
@@ -64,7 +65,7 @@ results["parameters"] = model.ParameterCount();
 Console.Error.WriteLine($"{shape}: {model.ParameterCount():N0} parameters on {device} in {dtype}");
 
 var sampler = new Sampler(model);
-foreach (var batch in batches)
+foreach (var batch in options.Has("skip-generate") ? [] : batches)
 {
     var random = new Random(batch);
     var prompts = Enumerable.Range(0, batch)
@@ -88,11 +89,15 @@ if (!options.Has("skip-train"))
 {
     var trainBatch = int.Parse(options.Get("train-batch", "8"), CultureInfo.InvariantCulture);
     var trainSeq = int.Parse(options.Get("train-seq", "512"), CultureInfo.InvariantCulture);
+    model.GradientCheckpointing = options.Has("gradient-checkpointing");
+    results["gradient_checkpointing"] = model.GradientCheckpointing;
     var rate = TrainingBench.Run(model, trainBatch, trainSeq, device);
     results[$"train_B{trainBatch}_T{trainSeq}_tok_per_s"] = Math.Round(rate, 1);
     Console.Error.WriteLine($"train B={trainBatch} T={trainSeq}: {rate:F0} tok/s");
 }
 
+// The process's peak resident memory: compare runs with and without --gradient-checkpointing on the same shape.
+results["peak_working_set_gb"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e9, 3);
 var json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
 Console.WriteLine(json);
 if (options.Has("output"))

@@ -41,6 +41,7 @@ internal static class SeedStepBench
         var config = Shapes.Get(shape).Validated();
         using var policy = new Qwen2ForCausalLM(config, device, dtype);
         policy.InitializeWeights(0);
+        policy.GradientCheckpointing = recipe.GradientCheckpointing; // the seed's recipe turns it on
         using var reference = recipe.Beta != 0 ? new Qwen2ForCausalLM(config, device, dtype) : null;
         if (reference is not null)
         {

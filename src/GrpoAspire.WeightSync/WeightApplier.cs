@@ -28,11 +28,19 @@ public static class WeightApplier
         using var noGrad = no_grad();
         foreach (var tensor in weights.Tensors)
         {
+            var target = live[tensor.Name];
+            if (target.device_type == DeviceType.CPU && target.is_contiguous())
+            {
+                // Straight into the live tensor's memory: everything was checked above, so nothing can fail halfway.
+                ModelTensors.WriteBytes(tensor.Data, target);
+                continue;
+            }
+
             // One tensor's host copy at a time, freed before the next.
             using var scope = NewDisposeScope();
             var host = empty([.. tensor.Shape], dtype: tensor.ScalarType, device: CPU);
             ModelTensors.WriteBytes(tensor.Data, host);
-            live[tensor.Name].copy_(host);
+            target.copy_(host);
         }
 
         return weights.Version;

@@ -9,7 +9,9 @@ namespace GrpoAspire.WeightSync;
 /// the manifest against <see cref="WeightAssemblerOptions"/> before any tensor memory is allocated, each chunk's
 /// place, order and size as it arrives, each tensor's SHA-256 as soon as its last byte is in, and at
 /// <see cref="Complete"/> that nothing is missing. The first violation throws <see cref="WeightStreamException"/>
-/// and poisons the assembler. A tensor's buffer is allocated when its first chunk arrives, so memory grows with
+/// and poisons the assembler. Tensors of at least <see cref="BackgroundHashBytes"/> are hashed on the thread pool
+/// while the next ones arrive (hashing is most of the replica's work); a mismatch there fails the next
+/// <see cref="Add"/> or <see cref="Complete"/>, which also waits for every hash. A tensor's buffer is allocated when its first chunk arrives, so memory grows with
 /// what was received, not with what was announced. Not thread-safe: one stream, one reader.
 /// </summary>
 public sealed class WeightAssembler
@@ -17,8 +19,12 @@ public sealed class WeightAssembler
     /// <summary>Longest name quoted back in a message, so a hostile name cannot bloat the error.</summary>
     private const int MaxQuotedNameLength = 200;
 
+    /// <summary>Tensors this large or larger are verified in the background; smaller ones at once.</summary>
+    internal const long BackgroundHashBytes = 1 << 20;
+
     private readonly WeightAssemblerOptions _options;
     private readonly long _expectedVersion;
+    private readonly List<Task<WeightStreamException?>> _verifications = [];
     private long _version;
     private Expected[]? _expected;
     private TensorBytes?[] _buffers = [];
@@ -27,6 +33,7 @@ public sealed class WeightAssembler
     private long _messages;
     private WeightStreamException? _failure;
     private bool _completed;
+    private volatile WeightStreamException? _backgroundFailure;
 
     /// <param name="options">Limits; null for the defaults.</param>
     /// <param name="expectedVersion">The version asked for, which the manifest must carry; 0 accepts any (a request for the latest).</param>
@@ -51,6 +58,11 @@ public sealed class WeightAssembler
         Guard();
         try
         {
+            if (_backgroundFailure is { } background)
+            {
+                throw background;
+            }
+
             _messages++;
             switch (chunk.KindCase)
             {
@@ -88,6 +100,13 @@ public sealed class WeightAssembler
                 throw Fail(
                     $"the stream ended early: {Describe(_current)} has {_received[_current]} of {tensor.ByteLength} bytes "
                     + $"({_current} of {_expected.Length} tensors complete, {BytesReceived} of {TotalBytes} bytes received)");
+            }
+
+            // Every background hash, and the first mismatch in manifest order (deterministic, whatever finished first).
+            Task.WaitAll(_verifications);
+            if (_verifications.Select(v => v.Result).FirstOrDefault(f => f is not null) is { } mismatch)
+            {
+                throw mismatch;
             }
 
             var tensors = ImmutableArray.CreateBuilder<WeightTensor>(_expected.Length);
@@ -276,16 +295,41 @@ public sealed class WeightAssembler
         {
             var expected = _expected[_current];
             var buffer = _buffers[_current] ??= new TensorBytes(0);
-            var actual = buffer.Sha256();
-            if (!actual.AsSpan().SequenceEqual(expected.Sha256.AsSpan()))
+            var place = Describe(_current);
+            if (expected.ByteLength < BackgroundHashBytes)
             {
-                throw Fail(
-                    $"{Describe(_current)}: SHA-256 mismatch, the manifest says {Convert.ToHexStringLower(expected.Sha256.AsSpan())}, "
-                    + $"the {expected.ByteLength} bytes received hash to {Convert.ToHexStringLower(actual)}");
+                if (Verify(buffer, expected, place) is { } failure)
+                {
+                    throw failure;
+                }
+            }
+            else
+            {
+                _verifications.Add(Task.Run(() =>
+                {
+                    var failure = Verify(buffer, expected, place);
+                    if (failure is not null)
+                    {
+                        _backgroundFailure ??= failure;
+                    }
+
+                    return failure;
+                }));
             }
 
             _current++;
         }
+    }
+
+    /// <summary>Null when the bytes hash to the manifest's SHA-256, else the failure to throw.</summary>
+    private static WeightStreamException? Verify(TensorBytes buffer, Expected expected, string place)
+    {
+        var actual = buffer.Sha256();
+        return actual.AsSpan().SequenceEqual(expected.Sha256.AsSpan())
+            ? null
+            : Fail(
+                $"{place}: SHA-256 mismatch, the manifest says {Convert.ToHexStringLower(expected.Sha256.AsSpan())}, "
+                + $"the {expected.ByteLength} bytes received hash to {Convert.ToHexStringLower(actual)}");
     }
 
     private void Guard()

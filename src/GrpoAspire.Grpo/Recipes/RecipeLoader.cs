@@ -22,7 +22,7 @@ public static class RecipeLoader
         ["model_revision"] = "models are local folders; there is no revision to pick",
         ["attn_implementation"] = "attention is TorchSharp's scaled_dot_product_attention",
         ["tf32"] = "TorchSharp decides TF32 use on the GPU",
-        ["gradient_checkpointing_kwargs"] = "checkpointing here has no reentrant variant",
+        ["gradient_checkpointing_kwargs"] = "checkpointing here is one custom autograd function per decoder layer; it takes no options",
         ["use_vllm"] = "generation is built in (the generation service)",
         ["vllm_device"] = "generation runs on the recipe's device",
         ["vllm_gpu_memory_utilization"] = "the KV cache is sized from the batch, not a memory fraction",
@@ -74,11 +74,6 @@ public static class RecipeLoader
 
         recipe = WithMasterDevice(recipe, root.Children.Keys.Any(k => k is YamlScalarNode { Value: "device" }), source);
         RecipeValidator.Validate(recipe, source);
-        if (recipe.GradientCheckpointing)
-        {
-            notices.Add("notice: gradient_checkpointing is not implemented yet; every activation is kept for the backward pass");
-        }
-
         return new LoadedRecipe(recipe, notices);
     }
 

@@ -45,6 +45,9 @@ public sealed record SftOptions
 
     public long Seed { get; init; } = 42;
 
+    /// <summary>Activation checkpointing of the decoder layers (<see cref="Model.Qwen2.Qwen2ForCausalLM.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>Evaluate on held-out tasks every N steps and after the last (0 = only after the last).</summary>
     public int EvalEvery { get; init; }
 

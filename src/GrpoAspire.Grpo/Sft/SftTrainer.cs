@@ -53,6 +53,7 @@ public sealed class SftTrainer : IDisposable
             _model.InitializeWeights(options.Seed);
         }
 
+        _model.GradientCheckpointing = options.GradientCheckpointing;
         Tokenizer = QwenTokenizer.FromDirectory(_tokenizerFolder);
         if (Tokenizer.EosTokenId >= _model.Config.VocabSize || Tokenizer.PadTokenId >= _model.Config.VocabSize)
         {

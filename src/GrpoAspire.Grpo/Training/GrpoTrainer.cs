@@ -52,6 +52,7 @@ public sealed class GrpoTrainer : IDisposable
         (Qwen2ForCausalLM Policy, Qwen2ForCausalLM? Reference) Load(Device device)
         {
             var policy = Qwen2Checkpoint.Load(start, device, dtype);
+            policy.GradientCheckpointing = recipe.GradientCheckpointing;
             // The reference is the starting model, frozen; none is loaded when beta = 0 (TRL does the same). With data
             // parallel each device holds one, so reference log-probs are computed where their micro-batch trains.
             var reference = recipe.Beta != 0 ? Qwen2Checkpoint.Load(setup.ModelFolder, device, dtype) : null;

@@ -24,6 +24,13 @@ public sealed class Qwen2ForCausalLM : nn.Module
 
     public Qwen2Config Config => model.Config;
 
+    /// <summary>Activation checkpointing of the decoder layers in training forwards (<see cref="Qwen2Model.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing
+    {
+        get => model.GradientCheckpointing;
+        set => model.GradientCheckpointing = value;
+    }
+
     /// <summary>Logits [B, T, vocab] in the model's dtype.</summary>
     public Tensor Forward(Tensor inputIds, Tensor positionIds, Tensor? keyPadding = null, KvCache? cache = null)
     {

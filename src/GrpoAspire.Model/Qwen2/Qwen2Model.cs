@@ -27,6 +27,13 @@ public sealed class Qwen2Model : nn.Module
 
     public Qwen2Config Config { get; }
 
+    /// <summary>
+    /// When true, a forward with gradients on (and no KV cache) keeps no activation inside the decoder layers and
+    /// recomputes each layer in the backward (<see cref="DecoderLayerCheckpoint"/>): less memory, about a third more
+    /// compute. Inference is unaffected.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>Final hidden states [B, T, hidden] for <paramref name="inputIds"/> [B, T].</summary>
     /// <param name="positionIds">[B, T] positions (cumsum of the mask - 1 for left padding).</param>
     /// <param name="keyPadding">[B, past + T] 1 for real tokens, 0 for padding; null when there is none.</param>
@@ -53,9 +60,13 @@ public sealed class Qwen2Model : nn.Module
         }
 
         profile?.Mark("mask");
+        // Checkpointing only pays where a backward follows: a training forward (grad on, no KV cache).
+        var checkpoint = GradientCheckpointing && cache is null && is_grad_enabled() && hidden.requires_grad;
         foreach (var layer in layers)
         {
-            hidden = layer.Forward(hidden, cos, sin, mask, cache);
+            hidden = checkpoint
+                ? DecoderLayerCheckpoint.Run(layer, hidden, cos, sin, mask)
+                : layer.Forward(hidden, cos, sin, mask, cache);
         }
 
         profile?.Mark("layers");

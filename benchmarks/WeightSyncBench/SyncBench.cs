@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Grpc.Core;
+using GrpoAspire.Contracts.V1;
+using GrpoAspire.Model.Qwen2;
+using GrpoAspire.WeightSync;
+using static TorchSharp.torch;
+
+namespace WeightSyncBench;
+
+/// <summary>Seconds of each phase of one trainer -> replica sync.</summary>
+/// <param name="CpuSeconds">User + system CPU time of the whole process (both sides) over the sync.</param>
+/// <param name="CaptureCpuSeconds">The same over the capture alone.</param>
+internal sealed record SyncTiming(double Capture, double Pull, double Apply, double Check, double CpuSeconds, double CaptureCpuSeconds)
+{
+    public double Total => Capture + Pull + Apply + Check;
+}
+
+/// <summary>
+/// One sync as the services do it: the trainer captures and publishes version N (<c>TrainerWorker.Publish</c>), the
+/// replica pulls it through <see cref="WeightsClient"/> (transfer, assembly, per-tensor SHA-256 verification), applies
+/// it (<c>PolicyHost</c>) and compares the version's checksum with the trainer's.
+/// </summary>
+internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM replica, WeightStore store, WeightsHost host, Device device)
+{
+    public async Task<SyncTiming> RunAsync(long version, CancellationToken cancellationToken)
+    {
+        // A new version each time (as after an optimizer step), and the previous version's host copies collected
+        // outside the timed region, so every repetition starts from the same heap.
+        using (no_grad())
+        {
+            trainer.model.norm.weight.add_(0.125);
+        }
+
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        var snapshot = WeightSnapshot.Capture(trainer, version);
+        store.Publish(snapshot);
+        var capture = Lap(watch);
+        var captureCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+
+        var weights = await WeightsClient.PullAsync(host.Client, version, WeightsHost.Token, cancellationToken);
+        var pull = Lap(watch);
+
+        WeightApplier.Apply(replica, weights);
+        Synchronize(device);
+        var apply = Lap(watch);
+
+        if (WeightChecksum.Of(weights) != WeightChecksum.Of(snapshot))
+        {
+            throw new InvalidOperationException($"version {version}: the replica's checksum differs from the trainer's");
+        }
+
+        var check = Lap(watch);
+        return new SyncTiming(capture, pull, apply, check, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, captureCpu);
+    }
+
+    /// <summary>Seconds to drain the latest version's stream without assembling it: the gRPC transfer alone.</summary>
+    public async Task<(double Seconds, long Bytes)> TransferOnlyAsync(CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        long bytes = 0;
+        using var call = host.Client.GetWeights(
+            new GetWeightsRequest(), WeightsClient.AuthorizationHeaders(WeightsHost.Token), cancellationToken: cancellationToken);
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            bytes += chunk.Tensor?.Data.Length ?? 0;
+        }
+
+        return (watch.Elapsed.TotalSeconds, bytes);
+    }
+
+    /// <summary>Seconds for one SHA-256 pass over every tensor of the latest version, on one thread.</summary>
+    public double HashOnce()
+    {
+        var snapshot = store.Latest ?? throw new InvalidOperationException("nothing published yet");
+        var watch = Stopwatch.StartNew();
+        foreach (var tensor in snapshot.Tensors)
+        {
+            tensor.Data.Sha256();
+        }
+
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The replica's own weights (not the pulled copies) hash like the trainer's.</summary>
+    public bool ReplicaMatchesTrainer() => WeightChecksum.Of(replica) == WeightChecksum.Of(trainer);
+
+    private static double Lap(Stopwatch watch)
+    {
+        var seconds = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        return seconds;
+    }
+
+    private static void Synchronize(Device device)
+    {
+        if (device.type == TorchSharp.DeviceType.CUDA)
+        {
+            cuda.synchronize(device);
+        }
+    }
+}

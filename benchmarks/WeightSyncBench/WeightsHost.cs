@@ -1,0 +1,82 @@
+using System.Net;
+using Grpc.Net.Client;
+using GrpoAspire.Contracts.V1;
+using GrpoAspire.WeightSync;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace WeightSyncBench;
+
+/// <summary>
+/// The trainer's side (<see cref="WeightsGrpcService"/> over a <see cref="WeightStore"/>, guarded by a bearer token, in
+/// Kestrel on a free loopback port, HTTP/2 cleartext) and the replica's channel to it, set up as the two services do.
+/// </summary>
+internal sealed class WeightsHost : IAsyncDisposable
+{
+    public const string Token = "weight-sync-bench-token";
+
+    /// <summary>What the generation service allows per message on its weights channel: a 1 MiB chunk plus framing.</summary>
+    private const int MaxWeightMessageBytes = (1 << 20) + (64 * 1024);
+
+    private readonly WebApplication _app;
+
+    private WeightsHost(WebApplication app, Uri address, int? clientWindowBytes)
+    {
+        _app = app;
+        Address = address;
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        if (clientWindowBytes is { } window)
+        {
+            handler.InitialHttp2StreamWindowSize = window;
+        }
+
+        Channel = GrpcChannel.ForAddress(
+            address, new GrpcChannelOptions { MaxReceiveMessageSize = MaxWeightMessageBytes, HttpHandler = handler });
+        Client = new WeightsService.WeightsServiceClient(Channel);
+    }
+
+    public Uri Address { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public WeightsService.WeightsServiceClient Client { get; }
+
+    /// <param name="clientWindowBytes">The client's initial HTTP/2 stream window; null for .NET's default.</param>
+    /// <param name="serverResponseBufferBytes">Kestrel's MaxResponseBufferSize; null for its default.</param>
+    public static async Task<WeightsHost> StartAsync(WeightStore store, int? clientWindowBytes = null, long? serverResponseBufferBytes = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
+            if (serverResponseBufferBytes is { } buffer)
+            {
+                kestrel.Limits.MaxResponseBufferSize = buffer;
+            }
+        });
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IWeightSource>(store);
+        builder.Services.AddGrpcBearerToken(Token, WeightsService.Descriptor.FullName);
+
+        var app = builder.Build();
+        app.MapGrpcService<WeightsGrpcService>();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features
+            .GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        return new WeightsHost(app, new Uri(address), clientWindowBytes);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
