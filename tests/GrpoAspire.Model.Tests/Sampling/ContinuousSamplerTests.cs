@@ -162,6 +162,19 @@ public sealed class ContinuousSamplerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ABfloat16ModelFillsItsSlotCacheInBfloat16AndGivesFiniteLogProbs()
+    {
+        using var model = TinyModels.Random(seed: 29, dtype: ScalarType.BFloat16);
+        var results = new ContinuousSampler(model).Generate(Requests(Mixed), new SamplingParams { Temperature = 1.0, Seed = 4 }, maxBatchRows: 3);
+        for (var i = 0; i < Mixed.Length; i++)
+        {
+            var sequence = results.Sequences[i][0];
+            Assert.Equal(Mixed[i].MaxNew, sequence.TokenIds.Length);
+            Assert.All(sequence.LogProbs, p => Assert.True(float.IsFinite(p) && p <= 0, $"log-prob {p}"));
+        }
+    }
+
+    [Fact]
     public void NoRequestsGiveNoResults()
     {
         using var model = TinyModels.Random();
