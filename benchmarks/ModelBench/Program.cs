@@ -42,6 +42,39 @@ if (args.Length > 0 && args[0] == "parity")
     return report.Passed ? 0 : 1;
 }
 
+if (args.Length > 0 && args[0] == "continuous")
+{
+    // model-bench continuous [--shape small] [--device cpu] [--dtype float32] [--sequences 128] [--rows 32,128] [--new 256]
+    //                        [--eos 13] [--repeats 3] [--output FILE]: Sampler vs ContinuousSampler on skewed lengths.
+    var benchOptions = Args.Parse(args[1..]);
+    var benchShape = benchOptions.Get("shape", "small");
+    var benchDevice = TorchRuntime.ParseDevice(benchOptions.Get("device", "cpu"));
+    var benchDtype = TorchRuntime.ParseDtype(benchOptions.Get("dtype", "float32"));
+    using var benchModel = new Qwen2ForCausalLM(Shapes.Get(benchShape).Validated(), benchDevice, benchDtype);
+    benchModel.InitializeWeights(0);
+    benchModel.eval();
+    var figures = new Dictionary<string, object>
+    {
+        ["shape"] = benchShape, ["parameters"] = benchModel.ParameterCount(), ["device"] = benchDevice.ToString(), ["dtype"] = benchDtype.ToString(),
+        ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
+        ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        ["omp_num_threads"] = Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? "unset",
+    };
+    foreach (var (key, value) in ContinuousBench.Run(benchModel, benchOptions))
+    {
+        figures[key] = value;
+    }
+
+    var benchJson = JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true });
+    Console.WriteLine(benchJson);
+    if (benchOptions.Has("output"))
+    {
+        File.WriteAllText(benchOptions.Get("output", string.Empty), benchJson);
+    }
+
+    return 0;
+}
+
 var options = Args.Parse(args);
 var shape = options.Get("shape", "small");
 var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));

@@ -28,6 +28,16 @@ public sealed record GenerationOptions
     [Range(1, 65_536)]
     public int MaxBatchSequences { get; init; } = 256;
 
+    /// <summary>
+    /// Rows of the continuous batch that samples rollout jobs (<see cref="GrpoAspire.Model.Sampling.ContinuousSampler"/>): at
+    /// most this many sequences decode at once, a finished one is replaced by a waiting one. 0 = off: jobs are sampled
+    /// in consecutive batches of <see cref="MaxBatchSequences"/> sequences by the batch-at-once sampler.
+    /// </summary>
+    [Range(0, 65_536)]
+    public int MaxBatchRows { get; init; } = DefaultMaxBatchRows;
+
+    public const int DefaultMaxBatchRows = 0;
+
     /// <summary>Most jobs taken from the stream at once.</summary>
     [Range(1, 4096)]
     public int MaxJobsPerBatch { get; init; } = 64;

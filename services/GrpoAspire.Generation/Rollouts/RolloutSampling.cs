@@ -10,8 +10,8 @@ internal sealed record SampledJob(RolloutJob Job, IReadOnlyList<GeneratedSequenc
 
 /// <summary>
 /// Turns rollout jobs into sampler calls: jobs with the same sampling settings share batches of at most
-/// <c>MaxBatchSequences</c> sequences (each prompt repeated num_generations times), so a replica batches
-/// across jobs as vLLM does across requests.
+/// <c>MaxBatchSequences</c> sequences (each prompt repeated num_generations times), or, with <c>MaxBatchRows</c> &gt; 0,
+/// one continuous batch whose finished rows are refilled from the waiting jobs, as vLLM does across requests.
 /// </summary>
 internal static class RolloutSampling
 {
@@ -66,9 +66,18 @@ internal static class RolloutSampling
         Seed = unchecked((long)sampling.Seed),
     };
 
-    /// <summary>Samples every job (already checked with <see cref="Problem"/>); results in the order of <paramref name="jobs"/>.</summary>
-    public static IReadOnlyList<SampledJob> Sample(Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchSequences)
+    /// <summary>
+    /// Samples every job (already checked with <see cref="Problem"/>); results in the order of <paramref name="jobs"/>.
+    /// With <paramref name="maxBatchRows"/> &gt; 0, continuously batched (<see cref="SampleContinuous"/>); otherwise in
+    /// consecutive batches of at most <paramref name="maxBatchSequences"/> sequences.
+    /// </summary>
+    public static IReadOnlyList<SampledJob> Sample(Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchSequences, int maxBatchRows = 0)
     {
+        if (maxBatchRows > 0)
+        {
+            return SampleContinuous(model, jobs, maxBatchRows);
+        }
+
         var sampler = new Sampler(model);
         var results = new Dictionary<RolloutJob, SampledJob>(ReferenceEqualityComparer.Instance);
         foreach (var batch in SamplingBatches(jobs, maxBatchSequences))
@@ -86,6 +95,42 @@ internal static class RolloutSampling
         }
 
         return jobs.Select(j => results[j]).ToArray();
+    }
+
+    /// <summary>
+    /// Continuous batching: jobs whose settings match but for the seed and max_new_tokens share one
+    /// <see cref="ContinuousSampler"/> call with <paramref name="maxBatchRows"/> rows; each job is one request (one
+    /// prefill for its num_generations samples) with its own limit and its own seed, so a job's completions depend on
+    /// the job alone, not on the jobs sampled beside it.
+    /// </summary>
+    public static IReadOnlyList<SampledJob> SampleContinuous(Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchRows)
+    {
+        var sampler = new ContinuousSampler(model);
+        var results = new Dictionary<RolloutJob, SampledJob>(ReferenceEqualityComparer.Instance);
+        foreach (var group in jobs.GroupBy(j => ContinuousKey(j.Sampling)))
+        {
+            var groupJobs = group.ToArray();
+            var requests = groupJobs.Select(j => new SamplingRequest(j.PromptTokenIds.ToArray(), j.NumGenerations)
+            {
+                MaxNewTokens = j.Sampling.MaxNewTokens,
+                Seed = unchecked((long)j.Sampling.Seed),
+            }).ToArray();
+            var sequences = sampler.Generate(requests, Parameters(groupJobs[0].Sampling), maxBatchRows).Sequences;
+            for (var i = 0; i < groupJobs.Length; i++)
+            {
+                results[groupJobs[i]] = new SampledJob(groupJobs[i], sequences[i]);
+            }
+        }
+
+        return jobs.Select(j => results[j]).ToArray();
+    }
+
+    /// <summary>The settings jobs must share to be continuously batched: all but the seed and max_new_tokens (per request there).</summary>
+    internal static SamplingSettings ContinuousKey(SamplingSettings settings)
+    {
+        var key = BatchKey(settings);
+        key.MaxNewTokens = 0;
+        return key;
     }
 
     /// <summary>

@@ -30,6 +30,19 @@ public static class AttentionMask
         return mask.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// [n, 1, 1, S] for one query per row at <paramref name="positions"/> [n, 1] over keys 0..S-1 of a slot cache
+    /// (<see cref="SlotKvCache"/>): row i sees keys 0..positions[i] and nothing beyond (shorter rows, stale columns).
+    /// </summary>
+    public static Tensor Slots(Tensor positions, int keyLength, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var keys = arange(0, keyLength, dtype: ScalarType.Int64, device: positions.device).unsqueeze(0); // [1, S]
+        var hidden = keys.gt(positions); // [n, S]
+        var mask = zeros(hidden.shape, dtype: dtype, device: positions.device).masked_fill_(hidden, finfo(dtype).min);
+        return mask.view(positions.shape[0], 1, 1, keyLength).MoveToOuterDisposeScope(); // [n, 1, 1, S]
+    }
+
     /// <summary>Position ids from a left-padded mask: cumsum(mask) - 1, clamped at 0 (as transformers).</summary>
     public static Tensor PositionIds(Tensor attentionMask)
     {

@@ -6,7 +6,7 @@ namespace GrpoAspire.Model.Qwen2;
 /// Preallocated key/value cache, one [B, KVH, capacity, D] pair per layer. All rows share one write position
 /// (prompts are left-padded), so appending is a narrow + copy with no reallocation.
 /// </summary>
-public sealed class KvCache : IDisposable
+public sealed class KvCache : IKvCache, IDisposable
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
@@ -57,6 +57,10 @@ public sealed class KvCache : IDisposable
 
     /// <summary>Called once after all layers wrote <paramref name="length"/> new positions.</summary>
     public void Advance(int length) => Length += length;
+
+    /// <summary>The written positions of <paramref name="layer"/>: views [B, KVH, Length, D].</summary>
+    public (Tensor Keys, Tensor Values) Written(int layer) =>
+        (_keys[layer].narrow(2, 0, Length), _values[layer].narrow(2, 0, Length));
 
     /// <summary>Keeps only the given batch rows (finished rows stop costing compute).</summary>
     public void KeepRows(Tensor rowIndices)

@@ -32,7 +32,7 @@ public sealed class Qwen2Attention : nn.Module
 
     /// <param name="hidden">[B, T, hidden]</param>
     /// <param name="mask">additive [B, 1, T, S], or null for plain causal attention without a cache</param>
-    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, KvCache? cache)
+    public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, IKvCache? cache)
     {
         using var scope = NewDisposeScope();
         var profile = Sampling.PhaseTimer.Enabled && cache is not null && hidden.shape[1] == 1 ? new Sampling.PhaseTimer("attn", hidden.device) : null;

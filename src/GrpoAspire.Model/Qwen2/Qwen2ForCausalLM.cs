@@ -39,6 +39,13 @@ public sealed class Qwen2ForCausalLM : nn.Module
         return Logits(hidden).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Logits [n, 1, vocab] of one decode step over a slot cache (<see cref="Qwen2Model.ForwardSlots"/>).</summary>
+    public Tensor ForwardSlots(Tensor inputIds, Tensor positionIds, SlotKvCache cache)
+    {
+        using var scope = NewDisposeScope();
+        return Logits(model.ForwardSlots(inputIds, positionIds, cache)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Projects hidden states [..., hidden] to logits [..., vocab].</summary>
     public Tensor Logits(Tensor hidden) =>
         lm_head is not null ? lm_head.forward(hidden) : nn.functional.linear(hidden, model.embed_tokens.weight);

@@ -76,6 +76,24 @@ public sealed class Qwen2Model : nn.Module
         return result;
     }
 
+    /// <summary>
+    /// One decode step of a continuous batch: <paramref name="inputIds"/> [n, 1] at <paramref name="positionIds"/> [n, 1]
+    /// for rows 0..n-1 of <paramref name="cache"/>, whose step was begun with the same positions; hidden states [n, 1, hidden].
+    /// </summary>
+    public Tensor ForwardSlots(Tensor inputIds, Tensor positionIds, SlotKvCache cache)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = embed_tokens.forward(inputIds); // [n, 1, hidden]
+        var (cos, sin) = _rotary.Compute(positionIds, hidden.dtype);
+        var mask = AttentionMask.Slots(positionIds, cache.AttendLength, hidden.dtype); // [n, 1, 1, S]
+        foreach (var layer in layers)
+        {
+            hidden = layer.Forward(hidden, cos, sin, mask, cache);
+        }
+
+        return norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -41,10 +41,7 @@ internal sealed class DecodeState
             var token = (int)tokens[i];
             _tokens[row].Add(token);
             _logProbs[row].Add(logProbs[i]);
-            FinishReason? reason = _eos.Contains(token) ? FinishReason.Eos
-                : HitsStopString(_tokens[row], decode) ? FinishReason.Stop
-                : produced >= _parameters.MaxNewTokens ? FinishReason.Length
-                : null;
+            var reason = Finish(_tokens[row], produced, _parameters.MaxNewTokens, _eos, _parameters.StopStrings, decode);
             if (reason is not null)
             {
                 _finish[row] = reason;
@@ -83,16 +80,27 @@ internal sealed class DecodeState
     private GeneratedSequence Result(int row) =>
         new(_tokens[row].ToArray(), _logProbs[row].ToArray(), _finish[row] ?? FinishReason.Length);
 
-    private bool HitsStopString(List<int> tokens, Func<IReadOnlyList<int>, string>? decode)
+    /// <summary>
+    /// Why a sequence ends after its last token (<paramref name="tokens"/>[^1]), or null: end of sequence first, then a
+    /// stop string in the decoded last <see cref="StopWindow"/> tokens, then the length limit.
+    /// </summary>
+    internal static FinishReason? Finish(
+        List<int> tokens, int produced, int maxNewTokens, HashSet<int> eos, IReadOnlyList<string> stopStrings, Func<IReadOnlyList<int>, string>? decode) =>
+        eos.Contains(tokens[^1]) ? FinishReason.Eos
+        : HitsStopString(tokens, stopStrings, decode) ? FinishReason.Stop
+        : produced >= maxNewTokens ? FinishReason.Length
+        : null;
+
+    private static bool HitsStopString(List<int> tokens, IReadOnlyList<string> stopStrings, Func<IReadOnlyList<int>, string>? decode)
     {
-        if (_parameters.StopStrings.Count == 0 || decode is null)
+        if (stopStrings.Count == 0 || decode is null)
         {
             return false;
         }
 
         var window = tokens.Count <= StopWindow ? tokens : tokens.GetRange(tokens.Count - StopWindow, StopWindow);
         var text = decode(window);
-        return _parameters.StopStrings.Any(stop => text.Contains(stop, StringComparison.Ordinal));
+        return stopStrings.Any(stop => text.Contains(stop, StringComparison.Ordinal));
     }
 
     private const int StopWindow = 32;
