@@ -45,8 +45,9 @@ def main():
             "training_vs_torch_eager": ratio(o5.get("train_B8_T512_tok_per_s"), peer.get("torch_train_0.5B_B8_T512_tok_per_s")),
             "training_3b_vs_torch_eager_checkpointed": ratio(o3.get("train_B4_T512_tok_per_s"), peer.get("torch_train_3B_B4_T512_tok_per_s")),
         },
-        "weight_sync_0_5b_s": None,
-        "seed_3b_step_s": None,
+        "weight_sync_0_5b_s": (load(os.path.join(folder, "weight-sync-cuda.json")) or {}).get("weight_sync_0_5b_s"),
+        "seed_3b_step_s": (load(os.path.join(folder, "seed-step-3B.json")) or {}).get("seed_step_s"),
+        "seed_3b_step_split": ((load(os.path.join(folder, "seed-step-3B.json")) or {}).get("steps") or [None])[-1],
     }
     result["ratios"] = {k: v for k, v in result["ratios"].items() if v is not None}
     print(json.dumps(result, indent=2))
