@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
 # Packs every GPU benchmark for one device call (run from the repo root, ../shared beside it):
 #   .gpu/app.tar.xz          model-bench: generation, training step, seed-step, continuous (run by .gpu/on-device.sh)
-#   .gpu/weight-sync.tar.xz  weight-sync-bench (run by benchmarks/gpu/step-and-sync.sh)
+#   .gpu/weight-sync.tar.xz  weight-sync-bench, only the files model-bench's publish lacks or has otherwise (the two
+#                            self-contained publishes share the runtime and TorchSharp; both whole would pass the
+#                            device tool's 64 MiB carry); step-and-sync.sh unpacks app.tar.xz and then this over it
 # Then, with the device tool: run(command: "bash benchmarks/gpu/model-bench-and-peer.sh ...", carry: [".gpu"]) and
 # run(command: "bash benchmarks/gpu/step-and-sync.sh", carry: [".gpu"]); python3 benchmarks/gpu/report.py on the files.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
-bash ../shared/gpu/pack.sh benchmarks/WeightSyncBench/WeightSyncBench.csproj
-mv .gpu/app.tar.xz .gpu/weight-sync.tar.xz.partial
 bash ../shared/gpu/pack.sh benchmarks/ModelBench/ModelBench.csproj
-mv .gpu/weight-sync.tar.xz.partial .gpu/weight-sync.tar.xz
-du -h .gpu/*.tar.xz
+base=$(mktemp -d)
+pub=$(mktemp -d)
+trap 'rm -rf "$base" "$pub"' EXIT
+tar -xJf .gpu/app.tar.xz -C "$base"
+dotnet publish benchmarks/WeightSyncBench/WeightSyncBench.csproj -c Release -r linux-x64 --self-contained true \
+  -p:TorchBackend=external -o "$pub" >&2
+echo weight-sync-bench > "$pub/.entry"
+(cd "$pub" && find . -type f | sort) | while read -r f; do
+  cmp -s "$pub/$f" "$base/$f" || echo "$f"
+done > "$base.list"
+tar -cJf .gpu/weight-sync.tar.xz -C "$pub" -T "$base.list"
+echo "weight-sync-bench: $(wc -l < "$base.list") files beyond model-bench's" >&2
+rm -f "$base.list"
+du -ch .gpu/*.tar.xz

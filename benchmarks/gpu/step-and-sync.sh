@@ -16,7 +16,7 @@ echo "seed-step rc=$?" >> "$OUT/ours.log"
 nvidia-smi --query-gpu=memory.used --format=csv,noheader >> "$OUT/ours.log" 2>&1
 TL=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__)+'/lib')")
 app=/tmp/gpu-weight-sync
-[ -d $app ] || { mkdir -p $app && tar -xJf .gpu/weight-sync.tar.xz -C $app; }
+[ -d $app ] || { mkdir -p $app && tar -xJf .gpu/app.tar.xz -C $app && tar -xJf .gpu/weight-sync.tar.xz -C $app; }
 LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout 150 "$app/$(cat $app/.entry)" --shape 0.5B --device cuda --repeats 5 \
   --output "$OUT/weight-sync-cuda.json" >> "$OUT/ours.log" 2>&1
 echo "weight-sync rc=$?" >> "$OUT/ours.log"
