@@ -52,18 +52,20 @@ internal static class SeedStepBench
             }
         }
 
-        using var optimizer = optim.AdamW(policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
+        // As the trainer: a bf16 policy is optimized through float32 master weights unless the recipe says otherwise.
+        using var master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(policy) : null;
+        using var optimizer = optim.AdamW(master?.Parameters ?? policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         var random = new Random(7);
         var context = new GrpoStepContext(
             policy, reference, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(policy)),
-            ids => string.Empty, PadTokenId: 0, EosTokenIds: [config.VocabSize - 1]);
+            ids => string.Empty, PadTokenId: 0, EosTokenIds: [config.VocabSize - 1], Master: master);
         var results = new Dictionary<string, object>
         {
             ["recipe"] = recipePath, ["shape"] = shape, ["parameters"] = policy.ParameterCount(),
             ["prompts_per_step"] = recipe.PromptsPerStep, ["num_generations"] = recipe.NumGenerations,
             ["max_completion_length"] = recipe.MaxCompletionLength, ["prompt_length"] = promptLength,
             ["micro_batch_prompts"] = recipe.PerDeviceTrainBatchSize, ["beta"] = recipe.Beta,
-            ["gradient_checkpointing"] = recipe.GradientCheckpointing,
+            ["gradient_checkpointing"] = recipe.GradientCheckpointing, ["fp32_master_weights"] = master is not null,
         };
         var perStep = new List<Dictionary<string, double>>();
         for (var step = 0; step < steps; step++)

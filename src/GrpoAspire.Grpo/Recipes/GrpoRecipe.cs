@@ -23,6 +23,12 @@ public sealed record GrpoRecipe
     public string TorchDtype { get; init; } = "float32";
     public bool Bf16 { get; init; }
     public bool GradientCheckpointing { get; init; }
+
+    /// <summary>
+    /// fp32_master_weights: a bfloat16/float16 policy is optimized through float32 master copies (<see cref="Training.MasterWeights"/>);
+    /// false trains the low-precision weights directly. No effect on a float32 policy.
+    /// </summary>
+    public bool Fp32MasterWeights { get; init; } = true;
     public string Device { get; init; } = "cpu";
 
     /// <summary>

@@ -12,6 +12,7 @@ internal static class RecipeKeys
         ["torch_dtype"] = (r, v) => r with { TorchDtype = v.Parse(ParseDtype) },
         ["bf16"] = (r, v) => r with { Bf16 = v.Bool() },
         ["gradient_checkpointing"] = (r, v) => r with { GradientCheckpointing = v.Bool() },
+        ["fp32_master_weights"] = (r, v) => r with { Fp32MasterWeights = v.Bool() },
         ["device"] = (r, v) => r with { Device = v.String() },
         ["data_parallel_devices"] = (r, v) => r with { DataParallelDevices = Devices(v) },
         ["num_processes"] = (r, v) => r with { NumProcesses = v.Int(1, 64) },

@@ -11,7 +11,8 @@ namespace GrpoAspire.Grpo.Training;
 
 /// <summary>
 /// Everything one GRPO step needs besides the prompts. <paramref name="Replicas"/>: data-parallel copies of the policy,
-/// master first (null = the policy alone).
+/// master first (null = the policy alone). <paramref name="Master"/>: float32 master weights the optimizer steps
+/// (null = the optimizer steps the policy's own parameters).
 /// </summary>
 public sealed record GrpoStepContext(
     Qwen2ForCausalLM Policy,
@@ -23,7 +24,8 @@ public sealed record GrpoStepContext(
     Func<IReadOnlyList<int>, string> Decode,
     int PadTokenId,
     IReadOnlyList<int> EosTokenIds,
-    PolicyReplicas? Replicas = null);
+    PolicyReplicas? Replicas = null,
+    MasterWeights? Master = null);
 
 /// <summary>The result of a step: its metrics and the scored completions (for samples and logs).</summary>
 public sealed record StepResult(StepMetrics Metrics, IReadOnlyList<ScoredCompletion> Completions);

@@ -35,6 +35,7 @@ public sealed class GrpoTrainer : IDisposable
     private readonly Qwen2ForCausalLM _policy;
     private readonly Qwen2ForCausalLM? _reference;
     private readonly PolicyReplicas? _replicas;
+    private readonly MasterWeights? _master;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
     private readonly TaskSource _tasks;
     private readonly LearningRateSchedule _schedule;
@@ -67,7 +68,8 @@ public sealed class GrpoTrainer : IDisposable
         (_policy, _reference) = Load(devices[0]);
         _replicas = devices.Count > 1 ? PolicyReplicas.Create(_policy, _reference, devices, Load) : null;
 
-        _optimizer = optim.AdamW(_policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
+        _master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(_policy, setup.ResumeFrom) : null;
+        _optimizer = optim.AdamW(_master?.Parameters ?? _policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         _schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LrSchedulerType, recipe.MaxSteps, recipe.WarmupRatio);
         _template = PromptTemplate.Get(recipe.PromptTemplate);
         _scorer = new CountdownScorer(recipe.Rewards);
@@ -105,7 +107,7 @@ public sealed class GrpoTrainer : IDisposable
         var context = new GrpoStepContext(
             _policy, _reference, _optimizer, recipe, _setup.Reward ?? ((job, text, _) => _scorer.Score(text, job.Task)),
             _setup.Rollouts?.Invoke(_policy) ?? new LocalRolloutSource(new Sampler(_policy)), ids => _setup.Tokenizer.Decode(ids, skipSpecialTokens: true),
-            _setup.Tokenizer.PadTokenId, [_setup.Tokenizer.EosTokenId], _replicas);
+            _setup.Tokenizer.PadTokenId, [_setup.Tokenizer.EosTokenId], _replicas, _master);
         var history = new List<StepMetrics>();
         while (GlobalStep < last)
         {
@@ -157,6 +159,7 @@ public sealed class GrpoTrainer : IDisposable
 
         Qwen2Checkpoint.Save(_policy, partial, companionsFrom: _setup.ModelFolder);
         _optimizer.save_state_dict(Path.Combine(partial, CheckpointFolders.OptimizerFileName));
+        _master?.Save(partial);
         new TrainerState
         {
             GlobalStep = GlobalStep, MaxSteps = _setup.Recipe.MaxSteps, DatasetCursor = _tasks.Cursor,
@@ -175,6 +178,7 @@ public sealed class GrpoTrainer : IDisposable
     public void Dispose()
     {
         _optimizer.Dispose();
+        _master?.Dispose();
         _replicas?.Dispose();
         _reference?.Dispose();
         _policy.Dispose();

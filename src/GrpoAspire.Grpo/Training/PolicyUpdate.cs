@@ -180,6 +180,7 @@ internal static class PolicyUpdate
         for (var iteration = 0; iteration < recipe.NumIterations; iteration++)
         {
             context.Optimizer.zero_grad();
+            context.Master?.ZeroModelGradients();
             replicas.ZeroOtherGradients();
             replicas.ForEach(replica =>
             {
@@ -203,15 +204,20 @@ internal static class PolicyUpdate
             }
 
             // One optimizer, on the master: the summed gradients are clipped and applied there, then copied out.
+            // With master weights, the gradients are clipped and applied in float32 and the result rounded into the policy.
             replicas.ReduceGradients();
+            context.Master?.GatherGradients();
+            var stepped = context.Master?.Parameters ?? policy.parameters();
             gradNorm += recipe.MaxGradNorm > 0
-                ? nn.utils.clip_grad_norm_(policy.parameters(), recipe.MaxGradNorm, 2.0)
+                ? nn.utils.clip_grad_norm_(stepped, recipe.MaxGradNorm, 2.0)
                 : 0.0;
             context.Optimizer.step();
+            context.Master?.WriteBack();
             replicas.Broadcast();
         }
 
         context.Optimizer.zero_grad();
+        context.Master?.ZeroModelGradients();
         replicas.ZeroOtherGradients();
         return new UpdateSummary(loss / passes, kl / passes, low / passes, high / passes, region / passes, gradNorm / recipe.NumIterations);
     }
