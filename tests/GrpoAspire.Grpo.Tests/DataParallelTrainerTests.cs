@@ -1,10 +1,7 @@
-using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Qwen2;
-using GrpoAspire.Model.Tokenization;
 using static TorchSharp.torch;
 
 namespace GrpoAspire.Grpo.Tests;
@@ -24,19 +21,10 @@ public sealed class DataParallelTrainerTests : IDisposable
         WeightDecay = 0.01, SaveSteps = 3, Seed = 3, LrSchedulerType = LrSchedulerType.Cosine, WarmupRatio = 0.25,
     };
 
-    private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
-    {
-        double count = tokens.Count(t => t < 128);
-        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
-    }
-
     private string Train(string run, IReadOnlyList<string> devices)
     {
         var recipe = Recipe with { DataParallelDevices = devices };
-        var model = ModelResolver.Resolve(recipe.ModelNameOrPath, _folder, recipe.Seed);
-        var tasks = new TaskGenerator(1).Take(50).ToList();
-        using var trainer = new GrpoTrainer(new TrainerSetup(
-            recipe, model, QwenTokenizer.FromDirectory(model), tasks, Path.Combine(_folder, run), Reward: ToyReward));
+        using var trainer = new GrpoTrainer(ToyTraining.Setup(recipe, _folder, run));
         trainer.Train();
         return CheckpointFolders.For(Path.Combine(_folder, run), 3);
     }

@@ -1,11 +1,8 @@
-using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Safetensors;
-using GrpoAspire.Model.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -103,18 +100,7 @@ public sealed class MasterWeightsTests : IDisposable
         Beta = 0.04, SaveSteps = 2, Seed = 3,
     };
 
-    private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
-    {
-        double count = tokens.Count(t => t < 128);
-        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
-    }
-
-    private TrainerSetup Setup(bool masters, string run, string? resume = null)
-    {
-        var model = ModelResolver.Resolve("random:tiny", _folder, 3);
-        return new TrainerSetup(
-            Recipe(masters), model, QwenTokenizer.FromDirectory(model), new TaskGenerator(1).Take(50).ToList(), Path.Combine(_folder, run), resume, ToyReward);
-    }
+    private TrainerSetup Setup(bool masters, string run, string? resume = null) => ToyTraining.Setup(Recipe(masters), _folder, run, resume);
 
     [Fact]
     public void ABf16RunSavesItsMastersAndResumesFromThem()

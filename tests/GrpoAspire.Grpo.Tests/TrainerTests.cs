@@ -1,10 +1,7 @@
-using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Safetensors;
-using GrpoAspire.Model.Tokenization;
 
 namespace GrpoAspire.Grpo.Tests;
 
@@ -21,19 +18,7 @@ public sealed class TrainerTests : IDisposable
         SaveSteps = 2, Seed = 3, LrSchedulerType = LrSchedulerType.Cosine, WarmupRatio = 0.25,
     };
 
-    /// <summary>Rewards ASCII-range tokens, so that a random model gets varied rewards and actually learns.</summary>
-    private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
-    {
-        double count = tokens.Count(t => t < 128);
-        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
-    }
-
-    private TrainerSetup Setup(string run, string? resume = null)
-    {
-        var model = ModelResolver.Resolve(Recipe.ModelNameOrPath, _folder, Recipe.Seed);
-        var tasks = new TaskGenerator(1).Take(50).ToList();
-        return new TrainerSetup(Recipe, model, QwenTokenizer.FromDirectory(model), tasks, Path.Combine(_folder, run), resume, ToyReward);
-    }
+    private TrainerSetup Setup(string run, string? resume = null) => ToyTraining.Setup(Recipe, _folder, run, resume);
 
     /// <summary>The largest absolute difference between two checkpoints' tensors of the same name, and which tensor.</summary>
     private static (double Largest, string Where) LargestDifference(string folderA, string folderB)

@@ -1,0 +1,29 @@
+using GrpoAspire.Countdown.Datasets;
+using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Grpo.Training;
+using GrpoAspire.Model.Tokenization;
+
+namespace GrpoAspire.Grpo.Tests;
+
+/// <summary>What the trainer tests share: a toy reward a random model can learn, and a trainer setup on it.</summary>
+internal static class ToyTraining
+{
+    /// <summary>Rewards ASCII-range tokens, so that a random model gets varied rewards and actually learns.</summary>
+    public static RewardBreakdown AsciiReward(PromptJob prompt, string text, int[] tokens)
+    {
+        double count = tokens.Count(t => t < 128);
+        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
+    }
+
+    /// <summary>
+    /// A run of <paramref name="recipe"/> (a random:* model, made once in <paramref name="folder"/>) on 50 generated tasks
+    /// with <see cref="AsciiReward"/>, writing to <paramref name="folder"/>/<paramref name="run"/>.
+    /// </summary>
+    public static TrainerSetup Setup(GrpoRecipe recipe, string folder, string run, string? resume = null)
+    {
+        var model = ModelResolver.Resolve(recipe.ModelNameOrPath, folder, recipe.Seed);
+        var tasks = new TaskGenerator(1).Take(50).ToList();
+        return new TrainerSetup(recipe, model, QwenTokenizer.FromDirectory(model), tasks, Path.Combine(folder, run), resume, AsciiReward);
+    }
+}
