@@ -56,6 +56,24 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void GradientCheckpointingTrainsTheSameWeights()
+    {
+        using (var plain = new GrpoTrainer(ToyTraining.Setup(Recipe with { MaxSteps = 2, SaveSteps = 2 }, _folder, "plain")))
+        {
+            plain.Train();
+        }
+
+        using (var checkpointed = new GrpoTrainer(ToyTraining.Setup(Recipe with { MaxSteps = 2, SaveSteps = 2, GradientCheckpointing = true }, _folder, "checkpointed")))
+        {
+            Assert.True(checkpointed.Policy.GradientCheckpointing);
+            checkpointed.Train();
+        }
+
+        var (largest, where) = LargestDifference(Path.Combine(_folder, "plain", "checkpoint-2"), Path.Combine(_folder, "checkpointed", "checkpoint-2"));
+        Assert.True(largest <= 1e-6, $"with and without gradient checkpointing the weights differ by {largest:g3} in {where}");
+    }
+
+    [Fact]
     public void AStepsTimeSplitsIntoItsPhases()
     {
         using var trainer = new GrpoTrainer(Setup("split"));

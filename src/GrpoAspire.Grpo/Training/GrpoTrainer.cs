@@ -66,7 +66,17 @@ public sealed class GrpoTrainer : IDisposable
         }
 
         (_policy, _reference) = Load(devices[0]);
-        _replicas = devices.Count > 1 ? PolicyReplicas.Create(_policy, _reference, devices, Load) : null;
+        try
+        {
+            _replicas = devices.Count > 1 ? PolicyReplicas.Create(_policy, _reference, devices, Load) : null;
+        }
+        catch
+        {
+            // A replica that cannot load (a device out of memory) leaves nothing behind: the master goes too.
+            _reference?.Dispose();
+            _policy.Dispose();
+            throw;
+        }
 
         _master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(_policy, setup.ResumeFrom) : null;
         _optimizer = optim.AdamW(_master?.Parameters ?? _policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
