@@ -56,6 +56,17 @@ public sealed class MemoryStabilityTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RssStaysFlatOverAThousandContinuousBatchingCalls()
+    {
+        using var model = TinyModels.Random(seed: 23);
+        var sampler = new ContinuousSampler(model);
+        // More samples than rows, lengths of their own: slots are refilled and rows moved in every call.
+        SamplingRequest[] requests = [new([1, 2, 3, 4], 2), new([5, 6]) { MaxNewTokens = 3 }, new([7, 8, 9], 3)];
+        var seed = 0L;
+        AssertFlat("continuous batching", () => sampler.Generate(requests, new SamplingParams { MaxNewTokens = 8, Seed = seed++, EosTokenIds = [3] }, maxBatchRows: 2));
+    }
+
+    [Fact]
     public void RssStaysFlatOverAThousandTrainingSteps()
     {
         using var model = TinyModels.Random(seed: 22);
