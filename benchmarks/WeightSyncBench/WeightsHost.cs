@@ -21,9 +21,6 @@ internal sealed class WeightsHost : IAsyncDisposable
 {
     public const string Token = "weight-sync-bench-token";
 
-    /// <summary>What the generation service allows per message on its weights channel: a 1 MiB chunk plus framing.</summary>
-    private const int MaxWeightMessageBytes = (1 << 20) + (64 * 1024);
-
     private readonly WebApplication _app;
 
     private WeightsHost(WebApplication app, Uri address, int? clientWindowBytes)
@@ -37,7 +34,7 @@ internal sealed class WeightsHost : IAsyncDisposable
         }
 
         Channel = GrpcChannel.ForAddress(
-            address, new GrpcChannelOptions { MaxReceiveMessageSize = MaxWeightMessageBytes, HttpHandler = handler });
+            address, new GrpcChannelOptions { MaxReceiveMessageSize = WeightChunker.MaxMessageBytes, HttpHandler = handler });
         Client = new WeightsService.WeightsServiceClient(Channel);
     }
 

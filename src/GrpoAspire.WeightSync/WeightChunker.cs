@@ -15,6 +15,9 @@ public static class WeightChunker
     /// </summary>
     public const int MaxChunkBytes = 1 << 20;
 
+    /// <summary>The largest message a weights stream carries: one chunk of <see cref="MaxChunkBytes"/> plus framing (what a client must accept).</summary>
+    public const int MaxMessageBytes = MaxChunkBytes + (64 * 1024);
+
     /// <summary>The manifest, then chunks of at most <paramref name="maxChunkBytes"/> bytes.</summary>
     public static IEnumerable<WeightChunk> Chunks(WeightSnapshot snapshot, int maxChunkBytes = MaxChunkBytes)
     {

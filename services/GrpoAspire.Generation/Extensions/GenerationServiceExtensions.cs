@@ -5,6 +5,7 @@ using GrpoAspire.Generation.Options;
 using GrpoAspire.Generation.Policy;
 using GrpoAspire.Generation.Rollouts;
 using GrpoAspire.Generation.Weights;
+using GrpoAspire.WeightSync;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -14,9 +15,6 @@ public static class GenerationServiceExtensions
 {
     /// <summary>Largest gRPC message the service accepts (a Generate request of long prompts).</summary>
     private const int MaxReceiveMessageBytes = 16 * 1024 * 1024;
-
-    /// <summary>Weight chunks are at most 1 MiB; the rest is framing.</summary>
-    private const int MaxWeightMessageBytes = (1 << 20) + (64 * 1024);
 
     public static IHostApplicationBuilder AddGenerationServices(this IHostApplicationBuilder builder)
     {
@@ -60,7 +58,7 @@ public static class GenerationServiceExtensions
         // The trainer's weight stream: long, so no resilience handler (its total timeout would cut it); bounded messages.
 #pragma warning disable EXTEXP0001 // experimental, and the only way to take the default handler off one client
         builder.Services.AddGrpcClient<WeightsService.WeightsServiceClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
-            .ConfigureChannel(channel => channel.MaxReceiveMessageSize = MaxWeightMessageBytes)
+            .ConfigureChannel(channel => channel.MaxReceiveMessageSize = WeightChunker.MaxMessageBytes)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
 
