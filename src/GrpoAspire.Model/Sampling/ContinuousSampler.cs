@@ -135,23 +135,13 @@ public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList
     /// One token per row of <paramref name="logits"/> [n, V]; log-prob under the temperature-scaled, unfiltered
     /// distribution (as <see cref="Sampler"/>). Sampling is inverse-CDF with the host's uniforms (n values in (0, 1]).
     /// </summary>
-    private static (Tensor Tokens, Tensor LogProbs) Pick(Tensor logits, SamplingParams parameters, float[]? uniforms)
-    {
-        var z = logits.to(ScalarType.Float32);
-        if (parameters.Temperature == 0 || uniforms is null)
+    private static (Tensor Tokens, Tensor LogProbs) Pick(Tensor logits, SamplingParams parameters, float[]? uniforms) =>
+        TokenChoice.Pick(logits, parameters, uniforms is null ? null : probs =>
         {
-            var greedy = z.argmax(-1);
-            return (greedy, z.log_softmax(-1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1));
-        }
-
-        z = z / parameters.Temperature;
-        var logProbs = z.log_softmax(-1);
-        var filtered = LogitFilters.TopP(LogitFilters.TopK(z, parameters.TopK), parameters.TopP);
-        var vocabulary = z.shape[^1];
-        var cdf = filtered.softmax(-1).cumsum(-1); // [n, V]
-        var target = tensor(uniforms, [uniforms.Length, 1], device: z.device) * cdf.narrow(-1, vocabulary - 1, 1); // [n, 1]
-        // The first token whose cumulative probability reaches the target: the count of those below it.
-        var sampled = cdf.lt(target).sum(-1).clamp_max(vocabulary - 1); // [n]
-        return (sampled, logProbs.gather(-1, sampled.unsqueeze(-1)).squeeze(-1));
-    }
+            var vocabulary = probs.shape[^1];
+            var cdf = probs.cumsum(-1); // [n, V]
+            var target = tensor(uniforms, [uniforms.Length, 1], device: probs.device) * cdf.narrow(-1, vocabulary - 1, 1); // [n, 1]
+            // The first token whose cumulative probability reaches the target: the count of those below it.
+            return cdf.lt(target).sum(-1).clamp_max(vocabulary - 1); // [n]
+        });
 }

@@ -93,22 +93,9 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
         current = next;
     }
 
-    /// <summary>Chooses one token per row; log-prob under the temperature-scaled, unfiltered distribution.</summary>
-    private static (Tensor Tokens, Tensor LogProbs) Pick(Tensor logits, SamplingParams parameters, Generator? generator)
-    {
-        var z = logits.to(ScalarType.Float32);
-        if (parameters.Temperature == 0)
-        {
-            var greedy = z.argmax(-1);
-            return (greedy, z.log_softmax(-1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1));
-        }
-
-        z = z / parameters.Temperature;
-        var logProbs = z.log_softmax(-1);
-        var filtered = LogitFilters.TopP(LogitFilters.TopK(z, parameters.TopK), parameters.TopP);
-        var sampled = filtered.softmax(-1).multinomial(1, generator: generator).squeeze(-1);
-        return (sampled, logProbs.gather(-1, sampled.unsqueeze(-1)).squeeze(-1));
-    }
+    /// <summary>Chooses one token per row (<see cref="TokenChoice"/>), drawn by multinomial on the call's generator.</summary>
+    private static (Tensor Tokens, Tensor LogProbs) Pick(Tensor logits, SamplingParams parameters, Generator? generator) =>
+        TokenChoice.Pick(logits, parameters, probs => probs.multinomial(1, generator: generator).squeeze(-1));
 
     private static (Tensor InputIds, Tensor Mask) LeftPad(IReadOnlyList<IReadOnlyList<int>> prompts, int length, Device device)
     {
