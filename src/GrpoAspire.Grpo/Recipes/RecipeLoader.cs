@@ -88,27 +88,20 @@ public static class RecipeLoader
             return recipe;
         }
 
-        var first = recipe.DataParallelDevices[0];
         if (!deviceGiven)
         {
-            return recipe with { Device = first };
+            return recipe with { Device = recipe.DataParallelDevices[0] };
         }
 
-        string master;
         try
         {
-            master = Training.TrainingDevices.Normalize([recipe.Device])[0];
+            Training.TrainingDevices.RequireMaster(recipe.Device, recipe.DataParallelDevices);
+            return recipe;
         }
         catch (ArgumentException e)
         {
-            throw new RecipeException($"{source}: device: {e.Message}");
+            throw new RecipeException($"{source}: {e.Message}");
         }
-
-        return master == first
-            ? recipe
-            : throw new RecipeException(
-                $"{source}: device {recipe.Device} is not the first of data_parallel_devices [{string.Join(", ", recipe.DataParallelDevices)}]; "
-                + "the first replica generates, steps the optimizer and is checkpointed: leave device out or make it the first entry");
     }
 
     private static YamlMappingNode ParseMapping(string yaml, string source)

@@ -53,16 +53,24 @@ public static class TrainingDevices
         }
 
         var names = Normalize(recipe.DataParallelDevices);
-        var master = NormalizeOne(recipe.Device);
-        if (master != names[0])
+        RequireMaster(recipe.Device, names);
+        return names.Select(Model.TorchRuntime.ParseDevice).ToArray();
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless <paramref name="device"/> names the first of <paramref name="names"/>
+    /// (normalized): the first replica generates, steps the optimizer and is checkpointed, on the recipe's device.
+    /// </summary>
+    public static void RequireMaster(string device, IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (NormalizeOne(device) != names[0])
         {
             throw new ArgumentException(
-                $"device {recipe.Device} is not the first of data_parallel_devices [{string.Join(", ", names)}]: the first "
+                $"device {device} is not the first of data_parallel_devices [{string.Join(", ", names)}]: the first "
                 + "replica generates, steps the optimizer and is checkpointed, so it runs on the recipe's device; "
                 + "leave device out or make it the first entry");
         }
-
-        return names.Select(Model.TorchRuntime.ParseDevice).ToArray();
     }
 
     private static string NormalizeOne(string name)
