@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 // model-bench [--shape small|0.5B|3B] [--device cpu|cuda] [--dtype float32|bfloat16] [--batches 1,64,256]
 //             [--prompt 128] [--new 256] [--train-batch 8] [--train-seq 512] [--skip-train] [--skip-generate]
-//             [--gradient-checkpointing] [--output FILE]
+//             [--gradient-checkpointing] [--loops eager,fixed,graph] [--output FILE]
 // model-bench seed-step [--shape 3B] [--device cuda] [--dtype bfloat16] [--recipe FILE] [--steps 2]
 //             [--prompt 200] [--completion N] [--prompts N] [--output FILE]: the seed's GRPO step, colocated (SeedStepBench).
 if (args.Length > 0 && args[0] == "seed-step")
@@ -97,25 +97,59 @@ model.eval();
 results["parameters"] = model.ParameterCount();
 Console.Error.WriteLine($"{shape}: {model.ParameterCount():N0} parameters on {device} in {dtype}");
 
-var sampler = new Sampler(model);
-foreach (var batch in options.Has("skip-generate") ? [] : batches)
+// --loops eager,fixed,graph: the decode loops to time (DecodeLoopMode); the first one's figures are the plain
+// generate_B*_tok_per_s keys, every one's are also under generate_<loop>_B*_tok_per_s.
+var loops = options.Get("loops", "eager").Split(',').Select(name => Enum.Parse<DecodeLoopMode>(name, ignoreCase: true)).ToArray();
+results["decode_loops"] = string.Join(",", loops).ToLowerInvariant();
+foreach (var loop in loops)
 {
-    var random = new Random(batch);
-    var prompts = Enumerable.Range(0, batch)
-        .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 1)).ToArray())
+    var sampler = new Sampler(model) { Loop = loop };
+    var name = loop.ToString().ToLowerInvariant();
+    foreach (var batch in options.Has("skip-generate") ? [] : batches)
+    {
+        var random = new Random(batch);
+        var prompts = Enumerable.Range(0, batch)
+            .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 1)).ToArray())
+            .ToArray();
+        // Forced length (no end-of-sequence token), as the peer's min_new_tokens = max_new_tokens.
+        var parameters = new SamplingParams { Temperature = 1.0, MaxNewTokens = newTokens, Seed = 1 };
+        sampler.Generate(prompts, parameters with { MaxNewTokens = 8 }); // warm-up
+        Synchronize(device);
+        var watch = Stopwatch.StartNew();
+        var outputs = sampler.Generate(prompts, parameters);
+        Synchronize(device);
+        var seconds = watch.Elapsed.TotalSeconds;
+        var produced = outputs.Sum(o => o.TokenIds.Length);
+        var rate = produced / seconds;
+        if (loop == loops[0])
+        {
+            results[$"generate_B{batch}_tok_per_s"] = Math.Round(rate, 1);
+        }
+
+        results[$"generate_{name}_B{batch}_tok_per_s"] = Math.Round(rate, 1);
+        Console.Error.WriteLine($"generate [{name}] B={batch} P={promptLength} N={newTokens}: {seconds:F2}s {rate:F0} tok/s");
+    }
+}
+
+if (loops.Length > 1 && !options.Has("skip-generate"))
+{
+    // Do the loops decode alike? Greedy, 4 rows of different prompt lengths (left padding), 48 tokens: the share of
+    // tokens each loop has in common with the first (bf16 attention kernels differ between eager and fixed, so a late
+    // token may flip there; fixed and graph run the same kernels and must agree exactly).
+    var random = new Random(7);
+    var prompts = new[] { 40, 17, 64, 5 }
+        .Select(length => (IReadOnlyList<int>)Enumerable.Range(0, length).Select(_ => random.Next(0, config.VocabSize - 1)).ToArray())
         .ToArray();
-    // Forced length (no end-of-sequence token), as the peer's min_new_tokens = max_new_tokens.
-    var parameters = new SamplingParams { Temperature = 1.0, MaxNewTokens = newTokens, Seed = 1 };
-    sampler.Generate(prompts, parameters with { MaxNewTokens = 8 }); // warm-up
-    Synchronize(device);
-    var watch = Stopwatch.StartNew();
-    var outputs = sampler.Generate(prompts, parameters);
-    Synchronize(device);
-    var seconds = watch.Elapsed.TotalSeconds;
-    var produced = outputs.Sum(o => o.TokenIds.Length);
-    var rate = produced / seconds;
-    results[$"generate_B{batch}_tok_per_s"] = Math.Round(rate, 1);
-    Console.Error.WriteLine($"generate B={batch} P={promptLength} N={newTokens}: {seconds:F2}s {rate:F0} tok/s");
+    var greedy = new SamplingParams { Temperature = 0, MaxNewTokens = 48 };
+    var reference = new Sampler(model) { Loop = loops[0] }.Generate(prompts, greedy);
+    foreach (var loop in loops.Skip(1))
+    {
+        var other = new Sampler(model) { Loop = loop }.Generate(prompts, greedy);
+        var same = reference.Zip(other).Sum(pair => pair.First.TokenIds.Zip(pair.Second.TokenIds).TakeWhile(t => t.First == t.Second).Count());
+        var share = (double)same / reference.Sum(r => r.TokenIds.Length);
+        results[$"greedy_prefix_agreement_{loop.ToString().ToLowerInvariant()}_vs_{loops[0].ToString().ToLowerInvariant()}"] = Math.Round(share, 4);
+        Console.Error.WriteLine($"greedy agreement {loop} vs {loops[0]}: {share:P1} of tokens before the first difference");
+    }
 }
 
 if (!options.Has("skip-train"))

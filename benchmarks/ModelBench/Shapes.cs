@@ -22,6 +22,13 @@ internal static class Shapes
             VocabSize = 512, HiddenSize = 256, IntermediateSize = 768, NumHiddenLayers = 4, NumAttentionHeads = 8,
             NumKeyValueHeads = 2, RopeThetaTopLevel = 1e4, TieWordEmbeddings = true, MaxPositionEmbeddings = 4096,
         },
-        _ => throw new ArgumentException($"unknown shape '{name}'; valid: 0.5B, 3B, small"),
+        // The 0.5B's layer count and head layout with tiny matrices: on a CPU its decode time is almost all host work
+        // (one native call per op), which is what bounds batch-1 decoding on a GPU.
+        "host" => new Qwen2Config
+        {
+            VocabSize = 512, HiddenSize = 112, IntermediateSize = 128, NumHiddenLayers = 24, NumAttentionHeads = 14,
+            NumKeyValueHeads = 2, RopeThetaTopLevel = 1e6, TieWordEmbeddings = true, MaxPositionEmbeddings = 4096,
+        },
+        _ => throw new ArgumentException($"unknown shape '{name}'; valid: 0.5B, 3B, small, host"),
     };
 }

@@ -56,6 +56,22 @@ public sealed class KvCache : IKvCache, IDisposable
     }
 
     /// <summary>Called once after all layers wrote <paramref name="length"/> new positions.</summary>
+    /// <summary>
+    /// Device-side write position for fixed-shape decoding (<see cref="Sampling.FixedShapeDecoder"/>): when set, a one-token
+    /// forward writes its keys and values at this index (a [1] int64 tensor on the cache's device) and attends over the
+    /// whole buffer under the caller's mask, so no host integer enters the step and a CUDA graph can replay it.
+    /// </summary>
+    public Tensor? WriteIndex { get; set; }
+
+    /// <summary>Writes one position's keys and values at <see cref="WriteIndex"/>; returns the whole buffers [B, KVH, capacity, D].</summary>
+    public (Tensor Keys, Tensor Values) WriteAtIndex(int layer, Tensor keys, Tensor values)
+    {
+        var index = WriteIndex ?? throw new InvalidOperationException("no write index is set on this cache");
+        _keys[layer].index_copy_(2, index, keys);
+        _values[layer].index_copy_(2, index, values);
+        return (_keys[layer].alias(), _values[layer].alias());
+    }
+
     public void Advance(int length) => Length += length;
 
     /// <summary>The written positions of <paramref name="layer"/>: views [B, KVH, Length, D].</summary>

@@ -48,6 +48,17 @@ public sealed class Qwen2Attention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         profile?.Mark("rope");
+        if (length == 1 && cache is KvCache { WriteIndex: not null } fixedShape)
+        {
+            // Fixed-shape decode step (CUDA-graph safe): write at the device-side index, attend over the whole buffer
+            // under the caller's mask. The query heads sharing a key/value head go in as that head's query rows, so one
+            // scaled_dot_product_attention does grouped-query attention without repeating the cache.
+            var (keys, values) = fixedShape.WriteAtIndex(_layerIndex, k, v); // [B, KVH, capacity, D]
+            var grouped = q.reshape(batch, _kvHeads, _heads / _kvHeads, _headDim); // [B, KVH, G, D]
+            var perGroup = nn.functional.scaled_dot_product_attention(grouped, keys, values, mask, 0.0, false); // [B, KVH, G, D]
+            return o_proj.forward(perGroup.reshape(batch, 1, _heads * _headDim)).MoveToOuterDisposeScope(); // head h = kv * G + g
+        }
+
         if (cache is not null && length == 1 && DecodeAttention.Mode != DecodeAttentionMode.Sdpa)
         {
             // Decode step: fixed-cost attention against the cache (see DecodeAttentionMode).

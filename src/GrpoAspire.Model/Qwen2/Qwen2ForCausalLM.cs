@@ -39,6 +39,13 @@ public sealed class Qwen2ForCausalLM : nn.Module
         return Logits(hidden).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Logits [B, 1, V] of one fixed-shape decode step (<see cref="Qwen2Model.ForwardFixedShape"/>).</summary>
+    public Tensor ForwardFixedShape(Tensor inputIds, Tensor positionIds, Tensor mask, KvCache cache)
+    {
+        using var scope = NewDisposeScope();
+        return Logits(model.ForwardFixedShape(inputIds, positionIds, mask, cache)).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Logits [n, 1, vocab] of one decode step over a slot cache (<see cref="Qwen2Model.ForwardSlots"/>).</summary>
     public Tensor ForwardSlots(Tensor inputIds, Tensor positionIds, SlotKvCache cache)
     {

@@ -77,6 +77,30 @@ public sealed class Qwen2Model : nn.Module
     }
 
     /// <summary>
+    /// One fixed-shape decode step (see <see cref="KvCache.WriteIndex"/>): <paramref name="inputIds"/> and
+    /// <paramref name="positionIds"/> [B, 1], <paramref name="mask"/> [B, 1, 1, capacity] additive (0 visible, the
+    /// dtype's minimum hidden). Builds no mask and leaves the cache's host length alone: the caller owns both, so the
+    /// step launches the same kernels on the same memory every time.
+    /// </summary>
+    public Tensor ForwardFixedShape(Tensor inputIds, Tensor positionIds, Tensor mask, KvCache cache)
+    {
+        if (cache.WriteIndex is null)
+        {
+            throw new ArgumentException("a fixed-shape step needs the cache's write index", nameof(cache));
+        }
+
+        using var scope = NewDisposeScope();
+        var hidden = embed_tokens.forward(inputIds); // [B, 1, hidden]
+        var (cos, sin) = _rotary.Compute(positionIds, hidden.dtype);
+        foreach (var layer in layers)
+        {
+            hidden = layer.Forward(hidden, cos, sin, mask, cache);
+        }
+
+        return norm.forward(hidden).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// One decode step of a continuous batch: <paramref name="inputIds"/> [n, 1] at <paramref name="positionIds"/> [n, 1]
     /// for rows 0..n-1 of <paramref name="cache"/>, whose step was begun with the same positions; hidden states [n, 1, hidden].
     /// </summary>

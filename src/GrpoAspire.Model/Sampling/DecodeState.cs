@@ -53,6 +53,20 @@ internal sealed class DecodeState
         return KeepIndices(finished);
     }
 
+    /// <summary>
+    /// <see cref="Append"/> for a batch that keeps every row (fixed-shape decoding): <paramref name="tokens"/> and
+    /// <paramref name="logProbs"/> hold one entry per original row; the finished rows' entries are ignored.
+    /// </summary>
+    public void AppendRows(long[] tokens, float[] logProbs, Func<IReadOnlyList<int>, string>? decode, int produced)
+    {
+        if (tokens.Length != _tokens.Length || logProbs.Length != _tokens.Length)
+        {
+            throw new ArgumentException($"expected one token and log-prob per row ({_tokens.Length}), got {tokens.Length} and {logProbs.Length}");
+        }
+
+        Append(_active.Select(row => tokens[row]).ToArray(), _active.Select(row => logProbs[row]).ToArray(), decode, produced);
+    }
+
     private long[]? KeepIndices(bool[] finished)
     {
         if (!finished.Contains(true))

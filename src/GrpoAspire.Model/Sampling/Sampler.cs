@@ -10,6 +10,9 @@ namespace GrpoAspire.Model.Sampling;
 /// </summary>
 public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, string>? decode = null)
 {
+    /// <summary>The decode loop; null = <see cref="DecodeLoop.For"/> (the <c>GRPO_DECODE_LOOP</c> setting).</summary>
+    public DecodeLoopMode? Loop { get; init; }
+
     /// <param name="onFinished">Called with (row, sequence) as each row finishes, before the others (for streaming).</param>
     public IReadOnlyList<GeneratedSequence> Generate(
         IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters, Action<int, GeneratedSequence>? onFinished = null)
@@ -52,6 +55,32 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
         var logits = model.Forward(inputIds, positions, keyPadding, cache).select(1, -1); // [B, V]
 
         var profile = SamplerProfile.Enabled ? new SamplerProfile(device) : null;
+        var loop = Loop ?? DecodeLoop.For(device);
+        if (loop != DecodeLoopMode.Eager)
+        {
+            // Fixed shapes: every row stays in the batch to the end (a finished row's tokens are dropped on the host).
+            using var fixedShape = new FixedShapeDecoder(model, cache, keyPadding, nextPositions, loop == DecodeLoopMode.Graph);
+            for (var step = 0; step < parameters.MaxNewTokens && state.ActiveCount > 0; step++)
+            {
+                using var scope = NewDisposeScope();
+                profile?.Mark("forward");
+                var (tokens, logProbs) = Pick(logits, parameters, generator);
+                logits.Dispose();
+                profile?.Mark("pick");
+                state.AppendRows(tokens.cpu().data<long>().ToArray(), logProbs.cpu().data<float>().ToArray(), decode, step + 1);
+                profile?.Mark("host-read");
+                if (state.ActiveCount == 0 || step + 1 == parameters.MaxNewTokens)
+                {
+                    break;
+                }
+
+                logits = fixedShape.Step(tokens).MoveToOuterDisposeScope();
+            }
+
+            profile?.Report();
+            return state.Results();
+        }
+
         for (var step = 0; step < parameters.MaxNewTokens && state.ActiveCount > 0; step++)
         {
             using var scope = NewDisposeScope();

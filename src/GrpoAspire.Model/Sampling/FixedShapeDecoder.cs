@@ -1,0 +1,142 @@
+using GrpoAspire.Model.Cuda;
+using GrpoAspire.Model.Qwen2;
+using static TorchSharp.torch;
+
+namespace GrpoAspire.Model.Sampling;
+
+/// <summary>How <see cref="Sampler"/> runs its decode steps after the prompt's forward.</summary>
+public enum DecodeLoopMode
+{
+    /// <summary>One forward per token over the positions written so far; finished rows leave the batch.</summary>
+    Eager,
+
+    /// <summary>
+    /// Every step the same shapes and memory (<see cref="FixedShapeDecoder"/>): attention over the whole preallocated
+    /// cache under a mask, write position on the device, finished rows kept in the batch (their tokens are ignored).
+    /// </summary>
+    Fixed,
+
+    /// <summary><see cref="Fixed"/>, recorded once as a CUDA graph and replayed: one launch per token instead of one per op.</summary>
+    Graph,
+}
+
+/// <summary>The decode loop <see cref="Sampler"/> uses: <c>GRPO_DECODE_LOOP</c> = eager (default), fixed, graph or auto.</summary>
+public static class DecodeLoop
+{
+    private static int _warned;
+
+    /// <summary>The configured mode; <c>auto</c> means graph on CUDA where graphs are available, eager elsewhere.</summary>
+    public static string Configured { get; } = Environment.GetEnvironmentVariable("GRPO_DECODE_LOOP") switch
+    {
+        null or "" => "eager",
+        var mode when mode is "eager" or "fixed" or "graph" or "auto" => mode,
+        var other => throw new ArgumentException($"GRPO_DECODE_LOOP='{other}' is not valid; valid: eager, fixed, graph, auto"),
+    };
+
+    /// <summary>The mode for a model on <paramref name="device"/>: graph falls back to fixed where CUDA graphs cannot run (said once on stderr).</summary>
+    public static DecodeLoopMode For(Device device)
+    {
+        var wantsGraph = Configured == "graph" || (Configured == "auto" && device.type == TorchSharp.DeviceType.CUDA);
+        if (!wantsGraph)
+        {
+            return Configured == "fixed" ? DecodeLoopMode.Fixed : DecodeLoopMode.Eager;
+        }
+
+        var why = device.type == TorchSharp.DeviceType.CUDA ? CudaGraph.Unavailable : $"the model is on {device}";
+        if (why is null)
+        {
+            return DecodeLoopMode.Graph;
+        }
+
+        if (Interlocked.Exchange(ref _warned, 1) == 0)
+        {
+            Console.Error.WriteLine($"decode loop: CUDA graphs not used ({why}); fixed-shape steps instead");
+        }
+
+        return Configured == "auto" ? DecodeLoopMode.Eager : DecodeLoopMode.Fixed;
+    }
+}
+
+/// <summary>
+/// Decode steps of one batch with fixed shapes (see <see cref="DecodeLoopMode.Fixed"/>), optionally replayed as a CUDA
+/// graph. The inputs of a step live in tensors owned here and are updated in place: the token ids [B, 1], their
+/// positions [B, 1], the cache's write index [1] and the additive mask [B, 1, 1, capacity] (prompt padding hidden,
+/// positions not yet written hidden; each step opens its own position).
+/// </summary>
+internal sealed class FixedShapeDecoder : IDisposable
+{
+    private readonly Qwen2ForCausalLM _model;
+    private readonly KvCache _cache;
+    private readonly Tensor _ids;
+    private readonly Tensor _positions;
+    private readonly Tensor _writeIndex;
+    private readonly Tensor _mask;
+    private readonly bool _useGraph;
+    private CudaGraph? _graph;
+
+    /// <param name="keyPadding">[B, P] 1 for prompt tokens, 0 for left padding, as the prompt's forward saw it.</param>
+    /// <param name="lastPositions">[B, 1] position id of each row's last prompt token.</param>
+    public FixedShapeDecoder(Qwen2ForCausalLM model, KvCache cache, Tensor keyPadding, Tensor lastPositions, bool useGraph)
+    {
+        _model = model;
+        _cache = cache;
+        _useGraph = useGraph;
+        var device = keyPadding.device;
+        var (batch, written) = (keyPadding.shape[0], keyPadding.shape[1]);
+        if (written != cache.Length)
+        {
+            throw new ArgumentException($"the padding covers {written} positions, the cache holds {cache.Length}", nameof(keyPadding));
+        }
+
+        using var scope = NewDisposeScope();
+        var dtype = model.OutputWeight.dtype;
+        var visible = cat([keyPadding.to(ScalarType.Bool), zeros([batch, cache.Capacity - written], dtype: ScalarType.Bool, device: device)], 1);
+        _mask = zeros([batch, 1, 1, cache.Capacity], dtype: dtype, device: device)
+            .masked_fill_(visible.logical_not().view(batch, 1, 1, cache.Capacity), finfo(dtype).min).DetachFromDisposeScope();
+        _ids = zeros([batch, 1], dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
+        _positions = lastPositions.to(ScalarType.Int64).clone().DetachFromDisposeScope();
+        _writeIndex = full([1], written, dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
+        cache.WriteIndex = _writeIndex;
+    }
+
+    /// <summary>Feeds <paramref name="tokens"/> [B] (one per row, finished rows included) and returns the next logits [B, V] (the caller disposes the handle).</summary>
+    public Tensor Step(Tensor tokens)
+    {
+        if (_cache.Length + 1 > _cache.Capacity)
+        {
+            throw new InvalidOperationException($"KV cache full: its capacity is {_cache.Capacity} positions");
+        }
+
+        _ids.copy_(tokens.view(_ids.shape));
+        _positions.add_(1);
+        _mask.index_fill_(3, _writeIndex, 0.0);
+        Tensor logits;
+        if (_useGraph)
+        {
+            _graph ??= CudaGraph.Capture(_ids.device, Forward);
+            _graph.Replay();
+            logits = _graph.Output.select(1, -1);
+        }
+        else
+        {
+            using var scope = NewDisposeScope();
+            logits = Forward().select(1, -1).MoveToOuterDisposeScope();
+        }
+
+        _writeIndex.add_(1);
+        _cache.Advance(1); // host bookkeeping only (capacity checks); the step itself reads the device index
+        return logits;
+    }
+
+    private Tensor Forward() => _model.ForwardFixedShape(_ids, _positions, _mask, _cache);
+
+    public void Dispose()
+    {
+        _cache.WriteIndex = null;
+        _graph?.Dispose();
+        foreach (var tensor in new[] { _ids, _positions, _writeIndex, _mask })
+        {
+            tensor.Dispose();
+        }
+    }
+}
