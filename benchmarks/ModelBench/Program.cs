@@ -128,6 +128,7 @@ foreach (var loop in loops)
 
         results[$"generate_{name}_B{batch}_tok_per_s"] = Math.Round(rate, 1);
         Console.Error.WriteLine($"generate [{name}] B={batch} P={promptLength} N={newTokens}: {seconds:F2}s {rate:F0} tok/s");
+        SaveSoFar(); // a later loop that fails (e.g. a CUDA graph the libtorch refuses) leaves these figures behind
     }
 }
 
@@ -173,6 +174,14 @@ if (options.Has("output"))
 }
 
 return 0;
+
+void SaveSoFar()
+{
+    if (options.Has("output"))
+    {
+        File.WriteAllText(options.Get("output", string.Empty), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
 
 static void Synchronize(Device device)
 {

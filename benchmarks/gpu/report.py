@@ -42,6 +42,9 @@ def main():
             "generation_b64_vs_hf_generate": ratio(o5.get("generate_B64_tok_per_s"), peer.get("hf_generate_0.5B_B64_tok_per_s")),
             "generation_3b_b256_vs_hf_generate": ratio(o3.get("generate_B256_tok_per_s"), peer.get("hf_generate_3B_B256_tok_per_s")),
             "generation_b256_vs_eager_loop": ratio(o5.get("generate_B256_tok_per_s"), peer2.get("eager_loop_0.5B_B256_tok_per_s")),
+            "generation_eager_loop_b256_vs_hf_generate": ratio(o5.get("generate_eager_B256_tok_per_s"), peer.get("hf_generate_0.5B_B256_tok_per_s")),
+            "generation_eager_loop_b1_vs_hf_generate": ratio(o5.get("generate_eager_B1_tok_per_s"), peer.get("hf_generate_0.5B_B1_tok_per_s")),
+            "generation_b1_vs_hf_compiled": ratio(o5.get("generate_B1_tok_per_s"), peer2.get("hf_static_compiled_0.5B_B1_tok_per_s")),
             "training_vs_torch_eager": ratio(o5.get("train_B8_T512_tok_per_s"), peer.get("torch_train_0.5B_B8_T512_tok_per_s")),
             "training_3b_vs_torch_eager_checkpointed": ratio(o3.get("train_B4_T512_tok_per_s"), peer.get("torch_train_3B_B4_T512_tok_per_s")),
         },
@@ -50,6 +53,10 @@ def main():
         "seed_3b_step_split": ((load(os.path.join(folder, "seed-step-3B.json")) or {}).get("steps") or [None])[-1],
     }
     result["ratios"] = {k: v for k, v in result["ratios"].items() if v is not None}
+    memory = os.path.join(folder, "seed-step-memory.csv")
+    if os.path.exists(memory):
+        used = [int(line.split()[0]) for line in open(memory) if line.strip() and line.split()[0].isdigit()]
+        result["seed_3b_step_peak_gpu_memory_mib"] = max(used) if used else None
     print(json.dumps(result, indent=2))
 
 

@@ -10,13 +10,17 @@ mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/gpu.txt" 2>&1
 python3 -c "import torch; print(torch.__version__)" >> "$OUT/gpu.txt" 2>&1
 steps=${SEED_STEPS:-2}
-timeout 420 bash .gpu/on-device.sh seed-step --shape 3B --device cuda --dtype bfloat16 --steps "$steps" \
+# GPU memory in use every half second while the step runs (nvidia-smi: the caching allocator's reserve + context).
+nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 500 > "$OUT/seed-step-memory.csv" 2>/dev/null &
+sampler=$!
+timeout ${SEED_TIMEOUT:-420} bash .gpu/on-device.sh seed-step --shape 3B --device cuda --dtype bfloat16 --steps "$steps" \
   --output "$OUT/seed-step-3B.json" >> "$OUT/ours.log" 2>&1
 echo "seed-step rc=$?" >> "$OUT/ours.log"
+kill $sampler 2>/dev/null
 nvidia-smi --query-gpu=memory.used --format=csv,noheader >> "$OUT/ours.log" 2>&1
 TL=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__)+'/lib')")
 app=/tmp/gpu-weight-sync
 [ -d $app ] || { mkdir -p $app && tar -xJf .gpu/app.tar.xz -C $app && tar -xJf .gpu/weight-sync.tar.xz -C $app; }
-LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout 150 "$app/$(cat $app/.entry)" --shape 0.5B --device cuda --repeats 5 \
+LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout ${SYNC_TIMEOUT:-150} "$app/$(cat $app/.entry)" --shape 0.5B --device cuda --repeats 5 \
   --output "$OUT/weight-sync-cuda.json" >> "$OUT/ours.log" 2>&1
 echo "weight-sync rc=$?" >> "$OUT/ours.log"

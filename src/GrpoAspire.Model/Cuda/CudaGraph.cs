@@ -182,7 +182,7 @@ public sealed unsafe class CudaGraph : IDisposable
                     _constructPlain = (delegate* unmanaged<void*, void>)Find(torchCuda, "_ZN2at4cuda9CUDAGraphC1Ev"),
                     _destruct = (delegate* unmanaged<void*, void>)Find(torchCuda, "_ZN2at4cuda9CUDAGraphD1Ev"),
                     _captureBeginMode = (delegate* unmanaged<void*, ulong, ulong, int, void>)Find(
-                        torchCuda, "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE20cudaStreamCaptureMode"),
+                        torchCuda, "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE21cudaStreamCaptureMode"),
                     _captureBeginPool = (delegate* unmanaged<void*, ulong, ulong, void>)Find(
                         torchCuda, "_ZN2at4cuda9CUDAGraph13capture_beginESt4pairIyyE"),
                     _captureEnd = (delegate* unmanaged<void*, void>)Find(torchCuda, "_ZN2at4cuda9CUDAGraph11capture_endEv"),

@@ -10,6 +10,7 @@ public sealed class KvCache : IKvCache, IDisposable
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
+    private (Tensor Weight, Tensor? Bias)?[]? _fused;
 
     public KvCache(Qwen2Config config, long batchSize, int capacity, Device device, ScalarType dtype)
     {
@@ -72,6 +73,24 @@ public sealed class KvCache : IKvCache, IDisposable
         return (_keys[layer].alias(), _values[layer].alias());
     }
 
+    /// <summary>
+    /// Per layer, the query/key/value projection weights (and biases) concatenated, built by <paramref name="build"/> on
+    /// first use and kept for this cache's lifetime: one generation call, during which the weights do not change.
+    /// </summary>
+    public (Tensor Weight, Tensor? Bias) FusedProjection(int layer, Func<(Tensor Weight, Tensor? Bias)> build)
+    {
+        _fused ??= new (Tensor, Tensor?)?[_keys.Length];
+        if (_fused[layer] is not { } fused)
+        {
+            using var scope = NewDisposeScope();
+            var (weight, bias) = build();
+            fused = (weight.DetachFromDisposeScope(), bias?.DetachFromDisposeScope());
+            _fused[layer] = fused;
+        }
+
+        return fused;
+    }
+
     public void Advance(int length) => Length += length;
 
     /// <summary>The written positions of <paramref name="layer"/>: views [B, KVH, Length, D].</summary>
@@ -99,6 +118,12 @@ public sealed class KvCache : IKvCache, IDisposable
         foreach (var tensor in _keys.Concat(_values))
         {
             tensor.Dispose();
+        }
+
+        foreach (var fused in _fused ?? [])
+        {
+            fused?.Weight.Dispose();
+            fused?.Bias?.Dispose();
         }
     }
 }

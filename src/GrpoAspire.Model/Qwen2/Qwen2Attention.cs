@@ -32,11 +32,39 @@ public sealed class Qwen2Attention : nn.Module
 
     /// <param name="hidden">[B, T, hidden]</param>
     /// <param name="mask">additive [B, 1, T, S], or null for plain causal attention without a cache</param>
+    /// <summary>
+    /// A fixed-shape decode step (CUDA-graph safe; see <see cref="KvCache.WriteIndex"/>), in few kernels: one projection
+    /// for queries, keys and values together (the cache's fused copy of the three weights), one rotary embedding over the
+    /// query and key heads together, the keys and values written at the device-side index, and one
+    /// scaled_dot_product_attention over the whole buffer under the caller's mask, in which the query heads that share a
+    /// key/value head are that head's query rows (grouped-query attention without repeating the cache).
+    /// </summary>
+    private Tensor FixedShapeStep(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, KvCache cache)
+    {
+        var batch = hidden.shape[0];
+        var (weight, bias) = cache.FusedProjection(_layerIndex, () => (
+            cat([q_proj.weight, k_proj.weight, v_proj.weight], 0),
+            q_proj.bias is null ? null : cat([q_proj.bias, k_proj.bias!, v_proj.bias!], 0)));
+        var qkv = nn.functional.linear(hidden, weight, bias).view(batch, _heads + (2 * _kvHeads), _headDim); // [B, H + 2 KVH, D]
+        var rotated = RotaryEmbedding.Apply(
+            qkv.narrow(1, 0, _heads + _kvHeads), cos.view(batch, 1, _headDim), sin.view(batch, 1, _headDim)); // [B, H + KVH, D]
+        var grouped = rotated.narrow(1, 0, _heads).view(batch, _kvHeads, _heads / _kvHeads, _headDim); // [B, KVH, G, D]
+        var (keys, values) = cache.WriteAtIndex(
+            _layerIndex, rotated.narrow(1, _heads, _kvHeads).unsqueeze(2), qkv.narrow(1, _heads + _kvHeads, _kvHeads).unsqueeze(2));
+        var perGroup = nn.functional.scaled_dot_product_attention(grouped, keys, values, mask, 0.0, false); // [B, KVH, G, D]
+        return o_proj.forward(perGroup.reshape(batch, 1, _heads * _headDim)); // head h = kv * G + g
+    }
+
     public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, IKvCache? cache)
     {
         using var scope = NewDisposeScope();
         var profile = Sampling.PhaseTimer.Enabled && cache is not null && hidden.shape[1] == 1 ? new Sampling.PhaseTimer("attn", hidden.device) : null;
         var (batch, length) = (hidden.shape[0], hidden.shape[1]);
+        if (length == 1 && cache is KvCache { WriteIndex: not null } fixedShape)
+        {
+            return FixedShapeStep(hidden, cos, sin, mask, fixedShape).MoveToOuterDisposeScope();
+        }
+
         // One position (decode): [B, 1, H*D] is already laid out as [B, H, 1, D], so a view is the transpose.
         var q = length == 1 ? q_proj.forward(hidden).view(batch, _heads, 1, _headDim)
             : q_proj.forward(hidden).view(batch, length, _heads, _headDim).transpose(1, 2); // [B, H, T, D]
@@ -48,17 +76,6 @@ public sealed class Qwen2Attention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         profile?.Mark("rope");
-        if (length == 1 && cache is KvCache { WriteIndex: not null } fixedShape)
-        {
-            // Fixed-shape decode step (CUDA-graph safe): write at the device-side index, attend over the whole buffer
-            // under the caller's mask. The query heads sharing a key/value head go in as that head's query rows, so one
-            // scaled_dot_product_attention does grouped-query attention without repeating the cache.
-            var (keys, values) = fixedShape.WriteAtIndex(_layerIndex, k, v); // [B, KVH, capacity, D]
-            var grouped = q.reshape(batch, _kvHeads, _heads / _kvHeads, _headDim); // [B, KVH, G, D]
-            var perGroup = nn.functional.scaled_dot_product_attention(grouped, keys, values, mask, 0.0, false); // [B, KVH, G, D]
-            return o_proj.forward(perGroup.reshape(batch, 1, _heads * _headDim)).MoveToOuterDisposeScope(); // head h = kv * G + g
-        }
-
         if (cache is not null && length == 1 && DecodeAttention.Mode != DecodeAttentionMode.Sdpa)
         {
             // Decode step: fixed-cost attention against the cache (see DecodeAttentionMode).
