@@ -19,7 +19,11 @@ internal static class TokenChoice
             return (greedy, z.log_softmax(-1).gather(-1, greedy.unsqueeze(-1)).squeeze(-1));
         }
 
-        z = z / parameters.Temperature;
+        if (parameters.Temperature != 1.0)
+        {
+            z = z / parameters.Temperature; // at T = 1 a pass over [B, V] that changes nothing
+        }
+
         var logProbs = z.log_softmax(-1);
         var filtered = LogitFilters.TopP(LogitFilters.TopK(z, parameters.TopK), parameters.TopP);
         var sampled = draw(filtered.softmax(-1));
