@@ -2,7 +2,7 @@ using GrpoAspire.Model.Qwen2;
 
 namespace ModelBench;
 
-/// <summary>The model shapes benchmarked: Qwen2.5-0.5B and 3B (as the peer scripts build them) and a small CPU one.</summary>
+/// <summary>The model shapes benchmarked: Qwen2.5-0.5B and 3B (as the peer scripts build them), a small CPU one, and thin-0.5B.</summary>
 internal static class Shapes
 {
     public static Qwen2Config Get(string name) => name switch
@@ -22,6 +22,12 @@ internal static class Shapes
             VocabSize = 512, HiddenSize = 256, IntermediateSize = 768, NumHiddenLayers = 4, NumAttentionHeads = 8,
             NumKeyValueHeads = 2, RopeThetaTopLevel = 1e4, TieWordEmbeddings = true, MaxPositionEmbeddings = 4096,
         },
-        _ => throw new ArgumentException($"unknown shape '{name}'; valid: 0.5B, 3B, small"),
+        // Qwen2.5-0.5B's 24 layers and 290 parameter tensors at tiny widths: per-tensor (host) cost, not arithmetic.
+        "thin-0.5B" => new Qwen2Config
+        {
+            VocabSize = 512, HiddenSize = 56, IntermediateSize = 128, NumHiddenLayers = 24, NumAttentionHeads = 14,
+            NumKeyValueHeads = 2, RopeThetaTopLevel = 1e6, TieWordEmbeddings = true, MaxPositionEmbeddings = 4096,
+        },
+        _ => throw new ArgumentException($"unknown shape '{name}'; valid: 0.5B, 3B, small, thin-0.5B"),
     };
 }
