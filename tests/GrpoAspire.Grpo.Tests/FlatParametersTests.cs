@@ -60,6 +60,11 @@ public sealed class FlatParametersTests : IDisposable
         }
 
         Assert.All(model.parameters(), p => Assert.True(p.eq(0.5).all().item<bool>() && p.grad!.eq(0.25).all().item<bool>()));
+
+        // Loading in place (copy_, fill_: initialization, checkpoint and weight-sync loads) keeps the sharing.
+        model.InitializeWeights(9);
+        Assert.True(flat.IsIntact());
+        Assert.False(flat.Parameter.eq(0.5).all().item<bool>());
     }
 
     [Theory]
