@@ -52,13 +52,15 @@ internal static class SeedStepBench
             }
         }
 
-        // As the trainer: a bf16 policy is optimized through float32 master weights unless the recipe says otherwise.
-        using var master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(policy) : null;
-        using var optimizer = optim.AdamW(master?.Parameters ?? policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
+        // As the trainer: the policy's parameters in one flat buffer, and a bf16 policy optimized through float32 master
+        // weights unless the recipe says otherwise.
+        using var replicas = PolicyReplicas.Single(policy, reference);
+        using var master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(replicas.Flat) : null;
+        using var optimizer = optim.AdamW([master?.Parameter ?? replicas.Flat.Parameter], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         var random = new Random(7);
         var context = new GrpoStepContext(
             policy, reference, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(policy)),
-            ids => string.Empty, PadTokenId: 0, EosTokenIds: [config.VocabSize - 1], Master: master);
+            ids => string.Empty, PadTokenId: 0, EosTokenIds: [config.VocabSize - 1], replicas, master);
         var results = new Dictionary<string, object>
         {
             ["recipe"] = recipePath, ["shape"] = shape, ["parameters"] = policy.ParameterCount(),

@@ -2,7 +2,7 @@ using GrpoAspire.Model.Qwen2;
 
 namespace ModelBench;
 
-/// <summary>The model shapes benchmarked: Qwen2.5-0.5B and 3B (as the peer scripts build them) and a small CPU one.</summary>
+/// <summary>The model shapes benchmarked: Qwen2.5-0.5B and 3B (as the peer scripts build them), a small CPU one, and thin-0.5B.</summary>
 internal static class Shapes
 {
     public static Qwen2Config Get(string name) => name switch
@@ -22,13 +22,13 @@ internal static class Shapes
             VocabSize = 512, HiddenSize = 256, IntermediateSize = 768, NumHiddenLayers = 4, NumAttentionHeads = 8,
             NumKeyValueHeads = 2, RopeThetaTopLevel = 1e4, TieWordEmbeddings = true, MaxPositionEmbeddings = 4096,
         },
-        // The 0.5B's layer count and head layout with tiny matrices: on a CPU its decode time is almost all host work
-        // (one native call per op), which is what bounds batch-1 decoding on a GPU.
-        "host" => new Qwen2Config
+        // Qwen2.5-0.5B's 24 layers, head layout and 290 parameter tensors at tiny widths: its time on a CPU is almost all
+        // host work (one native call per op, per tensor), which is what bounds batch-1 decoding and the optimizer on a GPU.
+        "thin-0.5B" => new Qwen2Config
         {
             VocabSize = 512, HiddenSize = 112, IntermediateSize = 128, NumHiddenLayers = 24, NumAttentionHeads = 14,
             NumKeyValueHeads = 2, RopeThetaTopLevel = 1e6, TieWordEmbeddings = true, MaxPositionEmbeddings = 4096,
         },
-        _ => throw new ArgumentException($"unknown shape '{name}'; valid: 0.5B, 3B, small, host"),
+        _ => throw new ArgumentException($"unknown shape '{name}'; valid: 0.5B, 3B, small, thin-0.5B"),
     };
 }

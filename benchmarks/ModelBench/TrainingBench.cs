@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Sampling;
 using static TorchSharp.torch;
@@ -11,7 +12,9 @@ internal static class TrainingBench
     public static double Run(Qwen2ForCausalLM model, int batch, int sequence, Device device, int steps = 3)
     {
         model.train();
-        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-6);
+        // As the trainers: the parameters in one flat buffer, so AdamW and zeroing are one op each, not one per parameter.
+        using var parameters = FlatParameters.Create(model);
+        using var optimizer = optim.AdamW([parameters.Parameter], lr: 1e-6);
         using var ids = randint(0, model.Config.VocabSize - 1, [batch, sequence], dtype: ScalarType.Int64, device: device);
         using var positions = arange(sequence, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(batch, sequence).contiguous();
         void Step()
@@ -21,7 +24,7 @@ internal static class TrainingBench
             var logProbs = TokenLogProbs.FromHidden(hidden.narrow(1, 0, sequence - 1), model.OutputWeight, ids.narrow(1, 1, sequence - 1));
             (-(logProbs * 0.1).mean()).backward();
             optimizer.step();
-            optimizer.zero_grad();
+            parameters.ZeroGrad();
         }
 
         Step();

@@ -29,7 +29,7 @@ public sealed class DataParallelTrainerTests : IDisposable
         return CheckpointFolders.For(Path.Combine(_folder, run), 3);
     }
 
-    /// <summary>Weights and AdamW moments of a checkpoint, by name ("weight:NAME", "exp_avg:i", "exp_avg_sq:i").</summary>
+    /// <summary>Weights and AdamW moments of a checkpoint, by name ("weight:NAME", "exp_avg:NAME", "exp_avg_sq:NAME").</summary>
     private static Dictionary<string, Tensor> State(string checkpoint)
     {
         var result = new Dictionary<string, Tensor>();
@@ -39,14 +39,14 @@ public sealed class DataParallelTrainerTests : IDisposable
             result[$"weight:{name}"] = parameter.detach().clone();
         }
 
-        using var optimizer = optim.AdamW(model.parameters());
-        optimizer.load_state_dict(Path.Combine(checkpoint, CheckpointFolders.OptimizerFileName));
-        var states = optimizer.state_dict().State.OfType<TorchSharp.Modules.AdamW.State>().ToArray();
-        Assert.NotEmpty(states);
-        for (var i = 0; i < states.Length; i++)
+        using var flat = FlatParameters.Create(model);
+        using var optimizer = optim.AdamW([flat.Parameter]);
+        OptimizerCheckpoint.Load(optimizer, flat, checkpoint, []);
+        var state = Assert.IsType<TorchSharp.Modules.AdamW.State>(Assert.Single(optimizer.state_dict().State));
+        foreach (var ((name, average), (_, square)) in flat.Split(state.exp_avg).Zip(flat.Split(state.exp_avg_sq)))
         {
-            result[$"exp_avg:{i}"] = states[i].exp_avg.clone();
-            result[$"exp_avg_sq:{i}"] = states[i].exp_avg_sq.clone();
+            result[$"exp_avg:{name}"] = average.clone();
+            result[$"exp_avg_sq:{name}"] = square.clone();
         }
 
         return result;

@@ -32,9 +32,10 @@ public sealed class GrpoStepTests
         return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
     }
 
-    private static GrpoStepContext Context(Qwen2ForCausalLM model, GrpoRecipe recipe, optim.Optimizer optimizer) => new(
-        model, null, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(model)),
-        ids => string.Join(' ', ids), PadTokenId: 0, EosTokenIds: []);
+    /// <summary>A step's context for <paramref name="replicas"/>' master, whose flat parameter <paramref name="optimizer"/> steps.</summary>
+    private static GrpoStepContext Context(PolicyReplicas replicas, GrpoRecipe recipe, optim.Optimizer optimizer) => new(
+        replicas.Policies[0], null, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(replicas.Policies[0])),
+        ids => string.Join(' ', ids), PadTokenId: 0, EosTokenIds: [], replicas);
 
     private static IReadOnlyList<PromptJob> Prompts(int count, int step) =>
         Enumerable.Range(0, count)
@@ -51,9 +52,10 @@ public sealed class GrpoStepTests
     public void OneStepChangesEveryTrainableParameter()
     {
         using var model = TinyModel(seed: 1);
-        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-2);
+        using var replicas = PolicyReplicas.Single(model, null);
+        using var optimizer = optim.AdamW([replicas.Flat.Parameter], lr: 1e-2);
         var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
-        GrpoStepRunner.Run(Context(model, ToyRecipe, optimizer), 0, Prompts(4, 0), 1e-2);
+        GrpoStepRunner.Run(Context(replicas, ToyRecipe, optimizer), 0, Prompts(4, 0), 1e-2);
         foreach (var (name, parameter) in model.named_parameters())
         {
             Assert.True((parameter - before[name]).abs().max().item<float>() > 0, $"{name} did not change");
@@ -65,8 +67,9 @@ public sealed class GrpoStepTests
     {
         using var model = TinyModel(seed: 2);
         var recipe = ToyRecipe;
-        using var optimizer = optim.AdamW(model.parameters(), lr: recipe.LearningRate);
-        var context = Context(model, recipe, optimizer);
+        using var replicas = PolicyReplicas.Single(model, null);
+        using var optimizer = optim.AdamW([replicas.Flat.Parameter], lr: recipe.LearningRate);
+        var context = Context(replicas, recipe, optimizer);
         var rewards = new List<double>();
         for (var step = 0; step < 30; step++)
         {
@@ -105,8 +108,9 @@ public sealed class GrpoStepTests
         Dictionary<string, Tensor> Update(bool skip)
         {
             using var model = TinyModel(seed: 3);
-            using var optimizer = optim.SGD(model.parameters(), 0.5);
-            var summary = PolicyUpdate.Run(Context(model, recipe, optimizer), prompts, completions, advantages, 0.5, skipZeroAdvantage: skip);
+            using var replicas = PolicyReplicas.Single(model, null);
+            using var optimizer = optim.SGD([replicas.Flat.Parameter], 0.5);
+            var summary = PolicyUpdate.Run(Context(replicas, recipe, optimizer), prompts, completions, advantages, 0.5, skipZeroAdvantage: skip);
             Assert.True(double.IsFinite(summary.Loss));
             return model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         }

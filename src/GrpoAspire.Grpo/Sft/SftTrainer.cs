@@ -25,6 +25,7 @@ public sealed class SftTrainer : IDisposable
 {
     private readonly SftOptions _options;
     private readonly Qwen2ForCausalLM _model;
+    private readonly FlatParameters _parameters;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
     private readonly LearningRateSchedule _schedule;
     private readonly SftExamples _examples;
@@ -64,7 +65,9 @@ public sealed class SftTrainer : IDisposable
         _evalTasks = heldOut.Take(options.EvalTasks).ToArray();
         var tasks = SftExamples.GenerateTasks(options.Tasks, (ulong)options.Seed, heldOut);
         _examples = new SftExamples(tasks, Tokenizer, PromptTemplate.Get(options.PromptTemplate), options.Traces, (ulong)options.Seed, options.SeqLen);
-        _optimizer = optim.AdamW(_model.parameters(), options.LearningRate, 0.9, 0.999, 1e-8, options.WeightDecay);
+        // One flat buffer: AdamW, zeroing and clipping are a handful of ops a step, not a handful per parameter.
+        _parameters = FlatParameters.Create(_model);
+        _optimizer = optim.AdamW([_parameters.Parameter], options.LearningRate, 0.9, 0.999, 1e-8, options.WeightDecay);
         _schedule = new LearningRateSchedule(options.LearningRate, LrSchedulerType.Cosine, options.Steps, options.WarmupRatio);
         File.WriteAllText(Path.Combine(options.OutputDirectory, "sft_options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
     }
@@ -144,7 +147,7 @@ public sealed class SftTrainer : IDisposable
             group.LearningRate = learningRate;
         }
 
-        _optimizer.zero_grad();
+        _parameters.ZeroGrad();
         var ids = tensor(batch.InputIds, [batch.Rows, batch.Length], dtype: ScalarType.Int64).to(_device); // [B, T]
         var positions = arange(batch.Length, dtype: ScalarType.Int64, device: _device).unsqueeze(0).expand(batch.Rows, -1); // [B, T]
         var hidden = _model.model.Forward(ids, positions); // [B, T, H]; right padding: plain causal attention
@@ -153,7 +156,8 @@ public sealed class SftTrainer : IDisposable
         // Only the positions that predict completion tokens reach the output projection (chunked, float32 softmax).
         var loss = -TokenLogProbs.FromHidden(rows, _model.OutputWeight, targets).mean();
         loss.backward();
-        var norm = GradientClipping.ClipByGlobalNorm(_model.parameters(), _options.MaxGradNorm);
+        _parameters.EnsureIntact(); // host-side pointer checks: a parameter given new storage would stop training
+        var norm = GradientClipping.ClipByGlobalNorm(_parameters.Grad, _options.MaxGradNorm);
         _optimizer.step();
         lossSum.add_(loss.detach());
         normSum.add_(norm);
@@ -186,6 +190,7 @@ public sealed class SftTrainer : IDisposable
     public void Dispose()
     {
         _optimizer.Dispose();
+        _parameters.Dispose();
         _model.Dispose();
     }
 }

@@ -10,9 +10,10 @@ using static TorchSharp.torch;
 namespace GrpoAspire.Grpo.Training;
 
 /// <summary>
-/// Everything one GRPO step needs besides the prompts. <paramref name="Replicas"/>: data-parallel copies of the policy,
-/// master first (null = the policy alone). <paramref name="Master"/>: float32 master weights the optimizer steps
-/// (null = the optimizer steps the policy's own parameters).
+/// Everything one GRPO step needs besides the prompts. <paramref name="Replicas"/>: the policy's flat parameter buffers and
+/// its data-parallel copies, master (<paramref name="Policy"/>) first (<see cref="PolicyReplicas.Single"/> for the policy
+/// alone). <paramref name="Optimizer"/> steps <paramref name="Master"/>'s flat float32 weights when there are masters, else
+/// the master replica's flat parameter (<see cref="FlatParameters.Parameter"/>).
 /// </summary>
 public sealed record GrpoStepContext(
     Qwen2ForCausalLM Policy,
@@ -24,7 +25,7 @@ public sealed record GrpoStepContext(
     Func<IReadOnlyList<int>, string> Decode,
     int PadTokenId,
     IReadOnlyList<int> EosTokenIds,
-    PolicyReplicas? Replicas = null,
+    PolicyReplicas Replicas,
     MasterWeights? Master = null);
 
 /// <summary>The result of a step: its metrics and the scored completions (for samples and logs).</summary>

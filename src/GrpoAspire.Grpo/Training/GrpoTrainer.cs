@@ -34,7 +34,7 @@ public sealed class GrpoTrainer : IDisposable
     private readonly TrainerSetup _setup;
     private readonly Qwen2ForCausalLM _policy;
     private readonly Qwen2ForCausalLM? _reference;
-    private readonly PolicyReplicas? _replicas;
+    private readonly PolicyReplicas _replicas;
     private readonly MasterWeights? _master;
     private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
     private readonly TaskSource _tasks;
@@ -68,7 +68,9 @@ public sealed class GrpoTrainer : IDisposable
         (_policy, _reference) = Load(devices[0]);
         try
         {
-            _replicas = devices.Count > 1 ? PolicyReplicas.Create(_policy, _reference, devices, Load) : null;
+            // Binds every replica's trainable parameters into flat buffers (one optimizer parameter, one-op zeroing,
+            // clipping and copies); with one device this is the master alone.
+            _replicas = PolicyReplicas.Create(_policy, _reference, devices, Load);
         }
         catch
         {
@@ -78,8 +80,8 @@ public sealed class GrpoTrainer : IDisposable
             throw;
         }
 
-        _master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(_policy, setup.ResumeFrom) : null;
-        _optimizer = optim.AdamW(_master?.Parameters ?? _policy.parameters(), recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
+        _master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(_replicas.Flat, setup.ResumeFrom) : null;
+        _optimizer = optim.AdamW([_master?.Parameter ?? _replicas.Flat.Parameter], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         _schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LrSchedulerType, recipe.MaxSteps, recipe.WarmupRatio);
         _template = PromptTemplate.Get(recipe.PromptTemplate);
         _scorer = new CountdownScorer(recipe.Rewards);
@@ -90,7 +92,8 @@ public sealed class GrpoTrainer : IDisposable
             var state = TrainerState.Load(setup.ResumeFrom);
             GlobalStep = state.GlobalStep;
             cursor = state.DatasetCursor;
-            _optimizer.load_state_dict(Path.Combine(setup.ResumeFrom, CheckpointFolders.OptimizerFileName));
+            // Checkpoints from before the flat buffers (one state per parameter, registration order) are converted.
+            OptimizerCheckpoint.Load(_optimizer, _replicas.Flat, setup.ResumeFrom, FlatParameters.Trainable(_policy).Select(p => p.Name).ToArray());
         }
 
         _tasks = new TaskSource(setup.TrainingTasks, (ulong)recipe.Seed, cursor);
@@ -99,6 +102,9 @@ public sealed class GrpoTrainer : IDisposable
     public int GlobalStep { get; private set; }
 
     public Qwen2ForCausalLM Policy => _policy;
+
+    /// <summary>The policy's replicas and flat parameter buffers (tests check that the parameters stay in them).</summary>
+    internal PolicyReplicas Replicas => _replicas;
 
     /// <summary>The starting model's folder (the frozen reference; what replicas load before version 1).</summary>
     public string ModelFolder => _setup.ModelFolder;
@@ -168,7 +174,7 @@ public sealed class GrpoTrainer : IDisposable
         }
 
         Qwen2Checkpoint.Save(_policy, partial, companionsFrom: _setup.ModelFolder);
-        _optimizer.save_state_dict(Path.Combine(partial, CheckpointFolders.OptimizerFileName));
+        OptimizerCheckpoint.Save(_optimizer, _replicas.Flat, partial);
         _master?.Save(partial);
         new TrainerState
         {
@@ -189,7 +195,7 @@ public sealed class GrpoTrainer : IDisposable
     {
         _optimizer.Dispose();
         _master?.Dispose();
-        _replicas?.Dispose();
+        _replicas.Dispose();
         _reference?.Dispose();
         _policy.Dispose();
     }

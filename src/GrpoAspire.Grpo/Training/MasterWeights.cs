@@ -1,6 +1,4 @@
-using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Safetensors;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,50 +9,53 @@ namespace GrpoAspire.Grpo.Training;
 /// DeepSpeed's bf16 mode keeps them). Forward and backward run on the low-precision weights; each step the gradients
 /// are cast into the masters, the optimizer clips and steps the masters in float32, and the result is rounded back into
 /// the policy. Without it, AdamW updates of the seed's size (lr 5e-7: a change of ~1e-6 per step) are below a bf16
-/// weight's resolution (~0.4% of its value) and most of them vanish in the rounding. The masters are saved in each
-/// checkpoint (<see cref="FileName"/>), so a resumed run continues from the same float32 values.
+/// weight's resolution (~0.4% of its value) and most of them vanish in the rounding. The masters are one flat float32
+/// <see cref="Parameter"/> laid out like the policy's <see cref="FlatParameters"/>, so each of those is one copy. They are
+/// saved in each checkpoint (<see cref="FileName"/>, one tensor per parameter name), so a resumed run continues from the
+/// same float32 values.
 /// </summary>
 public sealed class MasterWeights : IDisposable
 {
     /// <summary>The checkpoint file that holds the masters (float32, the policy's parameter names).</summary>
     public const string FileName = "master_weights.safetensors";
 
-    private readonly (string Name, Parameter Model, Parameter Master)[] _pairs;
+    private readonly Tensor _grad;
 
-    /// <param name="policy">The low-precision policy; its parameters stay what the model computes with.</param>
+    /// <param name="policy">The low-precision policy's flat buffers; its parameters stay what the model computes with.</param>
     /// <param name="resumeFolder">A checkpoint folder whose <see cref="FileName"/> holds the masters to continue from; when
     /// null or without that file, the masters start as the policy's weights cast to float32.</param>
-    public MasterWeights(Qwen2ForCausalLM policy, string? resumeFolder = null)
+    public MasterWeights(FlatParameters policy, string? resumeFolder = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var saved = resumeFolder is not null && File.Exists(Path.Combine(resumeFolder, FileName))
-            ? SafetensorsIndex.LoadStateDict(Path.Combine(resumeFolder, FileName), dtype: ScalarType.Float32)
-            : null;
+        Policy = policy;
+        var path = resumeFolder is null ? null : Path.Combine(resumeFolder, FileName);
+        var saved = path is not null && File.Exists(path) ? SafetensorsIndex.LoadStateDict(path, dtype: ScalarType.Float32) : null;
         try
         {
+            using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            _pairs = policy.named_parameters().Where(p => p.parameter.requires_grad).Select(p =>
+            var data = policy.Parameter.to(ScalarType.Float32, copy: true).DetachFromDisposeScope();
+            foreach (var (name, master) in saved is null ? Enumerable.Empty<(string, Tensor)>() : policy.Split(data))
             {
-                var source = saved is null ? p.parameter : saved.GetValueOrDefault(p.name)
-                    ?? throw new InvalidDataException($"{Path.Combine(resumeFolder!, FileName)} has no tensor '{p.name}'");
-                if (!source.shape.SequenceEqual(p.parameter.shape))
+                var source = saved!.GetValueOrDefault(name) ?? throw new InvalidDataException($"{path} has no tensor '{name}'");
+                if (!source.shape.SequenceEqual(master.shape))
                 {
                     throw new InvalidDataException(
-                        $"{FileName}: '{p.name}' is [{string.Join(", ", source.shape)}], the model's is [{string.Join(", ", p.parameter.shape)}]");
+                        $"{FileName}: '{name}' is [{string.Join(", ", source.shape)}], the model's is [{string.Join(", ", master.shape)}]");
                 }
 
-                var master = new Parameter(source.to(ScalarType.Float32, p.parameter.device).detach().clone(), requires_grad: true);
-                return (p.name, p.parameter, master);
-            }).ToArray();
+                master.copy_(source);
+            }
+
+            Parameter = new Parameter(data, requires_grad: true);
+            _grad = zeros_like(Parameter).DetachFromDisposeScope();
+            Parameter.grad = _grad;
         }
         finally
         {
-            if (saved is not null)
+            foreach (var tensor in saved?.Values.ToArray() ?? [])
             {
-                foreach (var tensor in saved.Values)
-                {
-                    tensor.Dispose();
-                }
+                tensor.Dispose();
             }
         }
     }
@@ -62,64 +63,40 @@ public sealed class MasterWeights : IDisposable
     /// <summary>Whether a policy of <paramref name="dtype"/> trains through masters under <paramref name="enabled"/> (fp32_master_weights).</summary>
     public static bool AppliesTo(ScalarType dtype, bool enabled) => enabled && dtype is ScalarType.BFloat16 or ScalarType.Float16;
 
-    /// <summary>The float32 masters, in the policy's parameter order: what the optimizer steps.</summary>
-    public IReadOnlyList<Parameter> Parameters => _pairs.Select(p => p.Master).ToArray();
+    /// <summary>The policy's flat buffers that the masters mirror.</summary>
+    public FlatParameters Policy { get; }
 
-    /// <summary>Clears the policy's own gradients (the optimizer clears the masters').</summary>
-    public void ZeroModelGradients()
-    {
-        foreach (var (_, model, _) in _pairs)
-        {
-            model.grad?.zero_();
-        }
-    }
+    /// <summary>The float32 masters, flat, laid out like <see cref="Policy"/>: what the optimizer steps.</summary>
+    public Parameter Parameter { get; }
 
-    /// <summary>Casts each policy gradient into its master's gradient (float32); a parameter without one leaves its master's at zero.</summary>
+    /// <summary>The masters' gradient (float32, flat): what clipping scales.</summary>
+    public Tensor Grad => _grad;
+
+    /// <summary>Casts the policy's flat gradient into the masters' (one copy).</summary>
     public void GatherGradients()
     {
         using var noGrad = no_grad();
-        foreach (var (_, model, master) in _pairs)
-        {
-            if (master.grad is { } target)
-            {
-                if (model.grad is { } grad)
-                {
-                    target.copy_(grad);
-                }
-                else
-                {
-                    target.zero_();
-                }
-            }
-            else
-            {
-                master.grad = model.grad is { } grad ? grad.to(ScalarType.Float32) : zeros_like(master);
-            }
-        }
+        _grad.copy_(Policy.Grad);
     }
 
-    /// <summary>Rounds the stepped masters back into the policy's weights.</summary>
+    /// <summary>Rounds the stepped masters back into the policy's weights (one copy).</summary>
     public void WriteBack()
     {
         using var noGrad = no_grad();
-        foreach (var (_, model, master) in _pairs)
-        {
-            model.copy_(master);
-        }
+        Policy.Parameter.copy_(Parameter);
     }
 
-    /// <summary>Writes the masters into <paramref name="folder"/>/<see cref="FileName"/>.</summary>
+    /// <summary>Writes the masters into <paramref name="folder"/>/<see cref="FileName"/>, one float32 tensor per parameter name.</summary>
     public void Save(string folder)
     {
-        SafetensorsWriter.Write(Path.Combine(folder, FileName), _pairs.ToDictionary(p => p.Name, p => (Tensor)p.Master));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        SafetensorsWriter.Write(Path.Combine(folder, FileName), Policy.Split(Parameter).ToDictionary(p => p.Name, p => p.View));
     }
 
     public void Dispose()
     {
-        foreach (var (_, _, master) in _pairs)
-        {
-            master.grad?.Dispose();
-            master.Dispose();
-        }
+        _grad.Dispose();
+        Parameter.Dispose();
     }
 }

@@ -6,30 +6,48 @@ using static TorchSharp.torch;
 namespace GrpoAspire.Grpo.Training;
 
 /// <summary>
-/// Data parallel in one process: one full copy of the policy per device (and of the frozen reference when beta != 0).
-/// Replica 0 is the master: the policy that generates, owns the optimizer and is checkpointed. Every replica computes
-/// the gradients of its share of a step's micro-batches on its own thread; the gradients are then summed into the
-/// master by device-to-device copies (TorchSharp has no torch.distributed / NCCL), the master alone clips and steps,
-/// and its new weights are copied back into the others. With one replica every method here is a no-op or runs
-/// inline on the caller's thread, so a single-device run costs nothing extra.
+/// The policy's copies and their flat parameter buffers (<see cref="FlatParameters"/>). With data parallel there is one
+/// full copy of the policy per device (and of the frozen reference when beta != 0). Replica 0 is the master: the policy
+/// that generates, owns the optimizer and is checkpointed. Every replica computes the gradients of its share of a step's
+/// micro-batches on its own thread; the gradients are then summed into the master by device-to-device copies of the flat
+/// gradients (TorchSharp has no torch.distributed / NCCL), the master alone clips and steps, and its new weights are
+/// copied back into the others, one flat copy each. With one replica (<see cref="Single"/>) it holds the master's flat
+/// buffers and every data-parallel method is a no-op or runs inline on the caller's thread.
 /// </summary>
 public sealed class PolicyReplicas : IDisposable
 {
-    private readonly Parameter[][] _parameters; // [replica][parameter], in the same (registration) order everywhere
+    /// <summary>Elements of a flat gradient copied to the master's device at once: bounds the copy's memory (256 MB in float32).</summary>
+    private const long ReduceChunk = 1L << 26;
 
-    private PolicyReplicas(IReadOnlyList<Qwen2ForCausalLM> policies, IReadOnlyList<Qwen2ForCausalLM?> references)
+    private readonly FlatParameters[] _flat; // [replica], the same layout (names, order, shapes) everywhere
+
+    private PolicyReplicas(
+        IReadOnlyList<Qwen2ForCausalLM> policies, IReadOnlyList<Qwen2ForCausalLM?> references,
+        Func<Qwen2ForCausalLM, IReadOnlyList<(string Name, Parameter Param)>>? order)
     {
         Policies = policies;
         References = references;
-        _parameters = policies.Select(p => p.parameters().ToArray()).ToArray();
-        var names = policies[0].named_parameters().Select(p => p.name).ToArray();
-        foreach (var other in policies.Skip(1))
+        order ??= FlatParameters.Trainable;
+        var flat = new List<FlatParameters>();
+        try
         {
-            if (!other.named_parameters().Select(p => p.name).SequenceEqual(names))
+            foreach (var policy in policies)
             {
-                throw new ArgumentException("data-parallel replicas must be copies of one model; their parameters differ");
+                flat.Add(FlatParameters.Create(order(policy)));
+                if (!flat[^1].Slices.Select(Describe).SequenceEqual(flat[0].Slices.Select(Describe)))
+                {
+                    throw new ArgumentException("data-parallel replicas must be copies of one model; their parameters differ");
+                }
             }
         }
+        catch
+        {
+            flat.ForEach(f => f.Dispose());
+            throw;
+        }
+
+        _flat = [.. flat];
+        static string Describe(FlatSlice slice) => $"{slice.Name} [{string.Join(", ", slice.Shape)}]";
     }
 
     /// <summary>Policy copies, master first.</summary>
@@ -40,16 +58,26 @@ public sealed class PolicyReplicas : IDisposable
 
     public int Count => Policies.Count;
 
-    /// <summary>The master alone; owns nothing.</summary>
-    public static PolicyReplicas Single(Qwen2ForCausalLM policy, Qwen2ForCausalLM? reference) => new([policy], [reference]);
+    /// <summary>The master's flat buffers: what the optimizer steps (directly, or through float32 <see cref="MasterWeights"/>).</summary>
+    public FlatParameters Flat => _flat[0];
+
+    /// <summary>
+    /// The master alone, its trainable parameters bound into flat buffers in the order <paramref name="order"/> gives
+    /// (default: registration order, <see cref="FlatParameters.Trainable"/>). Owns the buffers, not the models.
+    /// </summary>
+    public static PolicyReplicas Single(
+        Qwen2ForCausalLM policy, Qwen2ForCausalLM? reference,
+        Func<Qwen2ForCausalLM, IReadOnlyList<(string Name, Parameter Param)>>? order = null) => new([policy], [reference], order);
 
     /// <summary>
     /// The master plus one replica per further device of <paramref name="devices"/> (whose first entry is the master's),
-    /// each loaded by <paramref name="load"/> and then given the master's exact weights.
+    /// each loaded by <paramref name="load"/>, bound into flat buffers like the master (in the order <paramref name="order"/>
+    /// gives, as in <see cref="Single"/>) and then given the master's exact weights. Owns the buffers and the copies.
     /// </summary>
     public static PolicyReplicas Create(
         Qwen2ForCausalLM master, Qwen2ForCausalLM? masterReference, IReadOnlyList<Device> devices,
-        Func<Device, (Qwen2ForCausalLM Policy, Qwen2ForCausalLM? Reference)> load)
+        Func<Device, (Qwen2ForCausalLM Policy, Qwen2ForCausalLM? Reference)> load,
+        Func<Qwen2ForCausalLM, IReadOnlyList<(string Name, Parameter Param)>>? order = null)
     {
         ArgumentNullException.ThrowIfNull(devices);
         ArgumentNullException.ThrowIfNull(load);
@@ -64,7 +92,7 @@ public sealed class PolicyReplicas : IDisposable
                 references.Add(reference);
             }
 
-            var replicas = new PolicyReplicas(policies, references);
+            var replicas = new PolicyReplicas(policies, references, order);
             replicas.Broadcast();
             return replicas;
         }
@@ -129,75 +157,66 @@ public sealed class PolicyReplicas : IDisposable
         }
     }
 
-    /// <summary>Clears the gradients of the replicas other than the master (the optimizer clears the master's).</summary>
-    public void ZeroOtherGradients()
+    /// <summary>Clears every replica's gradients in place (one op each): they stay views of the flat gradients.</summary>
+    public void ZeroGradients()
     {
-        foreach (var policy in Policies.Skip(1))
+        foreach (var flat in _flat)
         {
-            policy.zero_grad();
+            flat.ZeroGrad();
         }
     }
 
     /// <summary>
-    /// Adds every other replica's gradients into the master's, each copied to the master's device first (a
-    /// device-to-device copy on GPUs). Replicas are added in order 1, 2, ..., so the result is the one-device sum up to
-    /// the order of the floating-point additions.
+    /// Throws unless every replica's parameters and gradients still live in its flat buffers (see
+    /// <see cref="FlatParameters.EnsureIntact"/>): a parameter given new storage would silently stop training.
+    /// </summary>
+    public void EnsureIntact()
+    {
+        foreach (var flat in _flat)
+        {
+            flat.EnsureIntact();
+        }
+    }
+
+    /// <summary>
+    /// Adds every other replica's flat gradient into the master's, copied to the master's device first (device to device
+    /// on GPUs) in chunks of <see cref="ReduceChunk"/> elements. Replicas are added in order 1, 2, ..., so the result is
+    /// the one-device sum up to the order of the floating-point additions.
     /// </summary>
     public void ReduceGradients()
     {
-        if (Count == 1)
-        {
-            return;
-        }
-
         using var noGrad = no_grad();
-        var master = _parameters[0];
+        var sum = Flat.Grad;
         for (var replica = 1; replica < Count; replica++)
         {
-            for (var p = 0; p < master.Length; p++)
+            var grad = _flat[replica].Grad;
+            for (long start = 0; start < Flat.Count; start += ReduceChunk)
             {
-                // One parameter at a time: the master's device holds one copied gradient tensor at most, not a model's worth.
                 using var scope = NewDisposeScope();
-                if (_parameters[replica][p].grad is not { } grad)
-                {
-                    continue; // this replica trained no micro-batch this step
-                }
-
-                var moved = grad.to(master[p].device);
-                if (master[p].grad is { } sum)
-                {
-                    sum.add_(moved);
-                }
-                else
-                {
-                    master[p].grad = moved.clone(); // a new tensor: the replica's own gradient is cleared in place later
-                }
+                var length = System.Math.Min(ReduceChunk, Flat.Count - start);
+                sum.narrow(0, start, length).add_(grad.narrow(0, start, length).to(sum.device));
             }
         }
     }
 
-    /// <summary>Copies the master's weights into every other replica (after each optimizer step).</summary>
+    /// <summary>Copies the master's weights into every other replica (after each optimizer step): one copy each.</summary>
     public void Broadcast()
     {
-        if (Count == 1)
-        {
-            return;
-        }
-
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         for (var replica = 1; replica < Count; replica++)
         {
-            for (var p = 0; p < _parameters[0].Length; p++)
-            {
-                _parameters[replica][p].copy_(_parameters[0][p]);
-            }
+            _flat[replica].Parameter.copy_(Flat.Parameter);
         }
     }
 
-    /// <summary>Disposes the copies; the master and its reference belong to whoever created them.</summary>
+    /// <summary>Disposes the flat buffers and the copies; the master and its reference belong to whoever created them.</summary>
     public void Dispose()
     {
+        foreach (var flat in _flat)
+        {
+            flat.Dispose();
+        }
+
         for (var i = 1; i < Count; i++)
         {
             Policies[i].Dispose();

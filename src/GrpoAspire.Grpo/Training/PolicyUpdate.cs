@@ -32,7 +32,12 @@ internal static class PolicyUpdate
     {
         Model.TorchRuntime.UseConfiguredThreads();
         var recipe = context.Recipe;
-        var replicas = context.Replicas ?? PolicyReplicas.Single(context.Policy, context.Reference);
+        var replicas = context.Replicas;
+        if (!ReferenceEquals(replicas.Policies[0], context.Policy) || (context.Master is { } master && !ReferenceEquals(master.Policy, replicas.Flat)))
+        {
+            throw new ArgumentException("the step's policy and master weights must be its replicas' master and that master's flat buffers", nameof(context));
+        }
+
         var promptIds = prompts.ToDictionary(p => p.Index, p => p.PromptIds);
         var advantageValues = advantages.to(ScalarType.Float32).cpu().data<float>().ToArray();
         var plans = Plan(recipe, completions, advantageValues, skipZeroAdvantage && CanSkipZeroAdvantage(recipe));
@@ -166,7 +171,6 @@ internal static class PolicyUpdate
         GrpoStepContext context, PolicyReplicas replicas, MicroBatch[] micro, GrpoLossOptions options, double learningRate)
     {
         var recipe = context.Recipe;
-        var policy = context.Policy;
         foreach (var group in context.Optimizer.ParamGroups)
         {
             group.LearningRate = learningRate;
@@ -179,9 +183,8 @@ internal static class PolicyUpdate
         var passes = 0;
         for (var iteration = 0; iteration < recipe.NumIterations; iteration++)
         {
-            context.Optimizer.zero_grad();
-            context.Master?.ZeroModelGradients();
-            replicas.ZeroOtherGradients();
+            // Zeroed in place, one op per replica: backward adds into the flat gradients.
+            replicas.ZeroGradients();
             replicas.ForEach(replica =>
             {
                 var model = replicas.Policies[replica];
@@ -203,22 +206,26 @@ internal static class PolicyUpdate
                 (kl, low, high, region) = (kl + metrics.MeanKl, low + metrics.ClipRatioLow, high + metrics.ClipRatioHigh, region + metrics.ClipRatioRegion);
             }
 
-            // One optimizer, on the master: the summed gradients are clipped and applied there, then copied out.
-            // With master weights, the gradients are clipped and applied in float32 and the result rounded into the policy.
+            // A parameter whose storage or gradient was replaced would silently stop training: host-side pointer checks.
+            replicas.EnsureIntact();
+
+            // One optimizer, on the master: the summed gradients are clipped and applied there, then copied out, each a
+            // flat op. With master weights, the gradients are clipped and applied in float32 and the result rounded into
+            // the policy.
             replicas.ReduceGradients();
             context.Master?.GatherGradients();
-            var stepped = context.Master?.Parameters ?? policy.parameters();
-            gradNorm += recipe.MaxGradNorm > 0
-                ? nn.utils.clip_grad_norm_(stepped, recipe.MaxGradNorm, 2.0)
-                : 0.0;
+            if (recipe.MaxGradNorm > 0)
+            {
+                using var norm = GradientClipping.ClipByGlobalNorm(context.Master?.Grad ?? replicas.Flat.Grad, recipe.MaxGradNorm);
+                gradNorm += norm.item<float>();
+            }
+
             context.Optimizer.step();
             context.Master?.WriteBack();
             replicas.Broadcast();
         }
 
-        context.Optimizer.zero_grad();
-        context.Master?.ZeroModelGradients();
-        replicas.ZeroOtherGradients();
+        replicas.ZeroGradients();
         return new UpdateSummary(loss / passes, kl / passes, low / passes, high / passes, region / passes, gradNorm / recipe.NumIterations);
     }
 
