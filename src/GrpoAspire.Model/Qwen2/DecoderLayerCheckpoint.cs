@@ -31,16 +31,20 @@ public sealed class DecoderLayerCheckpoint : SingleTensorFunction<DecoderLayerCh
         var (hidden, cos, sin, mask, layer) = Unpack(vars);
         ctx.save_for_backward([hidden, cos, sin, mask!]);
         ctx.save_data(LayerKey, layer);
-        // apply() runs this with autograd off: the layer's intermediates are freed as soon as it returns.
+        // Autograd off, said here rather than assumed of apply(): the layer's intermediates are freed as soon as it
+        // returns, and only the saved input stays for the backward's recomputation.
+        using var noGrad = no_grad();
         return layer.Forward(hidden, cos, sin, mask, cache: null);
     }
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
         ArgumentNullException.ThrowIfNull(ctx);
+        // The scope first: the unpacked saved inputs are new handles, and on a GPU this runs on the autograd engine's
+        // thread, where nothing else would free them before the garbage collector does (see ChunkedLogProbFunction).
+        using var scope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var layer = (Qwen2DecoderLayer)ctx.get_data(LayerKey);
-        using var scope = NewDisposeScope();
         using var grad = enable_grad();
         // A fresh leaf on the saved input: the recomputed graph ends here, and its gradient is what the layer below needs.
         var input = saved[0].detach().requires_grad_(true);

@@ -74,6 +74,10 @@ internal sealed class ChunkedLogProbFunction : autograd.SingleTensorFunction<Chu
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        // On a GPU the autograd engine calls this on its own thread, where no caller's dispose scope exists: every
+        // tensor made here (the unpacked saved inputs, the float32 weight gradient) would otherwise wait for the
+        // garbage collector, which GPU memory pressure never wakes (the seed's 3B step ran out of 141 GB that way).
+        using var backwardScope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var (hidden, weight, targets) = (saved[0], saved[1], saved[2]);
         var temperature = (double)ctx.get_data("temperature");
@@ -96,7 +100,7 @@ internal sealed class ChunkedLogProbFunction : autograd.SingleTensorFunction<Chu
             gradWeight.add_(dz.t().mm(h.to(ScalarType.Float32)));
         }
 
-        return [gradRows.view(hidden.shape), gradWeight.to(weight.dtype), null!, null!, null!];
+        return [gradRows.view(hidden.shape).MoveToOuterDisposeScope(), gradWeight.to(weight.dtype).MoveToOuterDisposeScope(), null!, null!, null!];
     }
 
     private static (Tensor Hidden, Tensor Weight, Tensor Targets, double Temperature, int Chunk) Unpack(object[] vars) =>
