@@ -127,7 +127,7 @@ public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList
         var ids = tensor(prompt.Select(t => (long)t).ToArray(), [1, prompt.Count], dtype: ScalarType.Int64, device: device);
         var padding = ones_like(ids); // [1, P]: the same mask and positions as Sampler gives a prompt alone
         var cache = new KvCache(model.Config, 1, prompt.Count, device, model.OutputWeight.dtype);
-        var logits = model.Forward(ids, AttentionMask.PositionIds(padding), padding, cache).select(1, -1); // [1, V]
+        var logits = model.Logits(model.model.Forward(ids, AttentionMask.PositionIds(padding), padding, cache).select(1, -1)); // [1, V]: the last position's only
         return (cache, logits.MoveToOuterDisposeScope());
     }
 

@@ -52,7 +52,9 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
         var (inputIds, keyPadding) = LeftPad(prompts, state.PromptLength, device);
         var positions = AttentionMask.PositionIds(keyPadding);
         var nextPositions = positions.select(1, -1).unsqueeze(1); // [B, 1]
-        var logits = model.Forward(inputIds, positions, keyPadding, cache).select(1, -1); // [B, V]
+        // Only the last position's logits: the prompt's full [B, P, V] would be the largest tensor of the call (11.7 GB
+        // in bf16 for the seed's 192 rows x 200 tokens at Qwen's 152k vocabulary).
+        var logits = model.Logits(model.model.Forward(inputIds, positions, keyPadding, cache).select(1, -1)); // [B, V]
 
         var profile = SamplerProfile.Enabled ? new SamplerProfile(device) : null;
         var loop = Loop ?? DecodeLoop.For(device);
