@@ -15,32 +15,16 @@ using static TorchSharp.torch;
 //             [--prompt 200] [--completion N] [--prompts N] [--output FILE]: the seed's GRPO step, colocated (SeedStepBench).
 // model-bench optimizer-step [--shape thin-0.5B] [--device cpu] [--dtype bfloat16] [--steps 20] [--output FILE]: the
 //             optimizer part of a step, per parameter against flat buffers (OptimizerStepBench).
-if (args.Length > 0 && args[0] == "seed-step")
+if (args.Length > 0 && args[0] is "seed-step" or "optimizer-step")
 {
+    // The two step benchmarks: the seed's GRPO step colocated (SeedStepBench), and the optimizer part of a step per
+    // parameter against flat buffers (OptimizerStepBench).
     var stepOptions = Args.Parse(args[1..]);
-    var stepResults = SeedStepBench.Run(
-        stepOptions, TorchRuntime.ParseDevice(stepOptions.Get("device", "cpu")), TorchRuntime.ParseDtype(stepOptions.Get("dtype", "bfloat16")));
-    stepResults["device"] = stepOptions.Get("device", "cpu");
-    stepResults["dtype"] = stepOptions.Get("dtype", "bfloat16");
-    stepResults["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}";
-    stepResults["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-    var stepJson = JsonSerializer.Serialize(stepResults, new JsonSerializerOptions { WriteIndented = true });
-    Console.WriteLine(stepJson);
-    if (stepOptions.Has("output"))
-    {
-        File.WriteAllText(stepOptions.Get("output", string.Empty), stepJson);
-    }
-
-    return 0;
-}
-
-if (args.Length > 0 && args[0] == "optimizer-step")
-{
-    // model-bench optimizer-step [--shape thin-0.5B] [--device cpu] [--dtype bfloat16] [--steps 20] [--output FILE]:
-    // the optimizer part of a step per parameter against flat buffers (OptimizerStepBench).
-    var stepOptions = Args.Parse(args[1..]);
-    var stepResults = OptimizerStepBench.Run(
-        stepOptions, TorchRuntime.ParseDevice(stepOptions.Get("device", "cpu")), TorchRuntime.ParseDtype(stepOptions.Get("dtype", "bfloat16")));
+    var stepDevice = TorchRuntime.ParseDevice(stepOptions.Get("device", "cpu"));
+    var stepDtype = TorchRuntime.ParseDtype(stepOptions.Get("dtype", "bfloat16"));
+    var stepResults = args[0] == "seed-step"
+        ? SeedStepBench.Run(stepOptions, stepDevice, stepDtype)
+        : OptimizerStepBench.Run(stepOptions, stepDevice, stepDtype);
     stepResults["device"] = stepOptions.Get("device", "cpu");
     stepResults["dtype"] = stepOptions.Get("dtype", "bfloat16");
     stepResults["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}";

@@ -192,47 +192,17 @@ public sealed unsafe class CudaGraph : IDisposable
                     _currentStream = (delegate* unmanaged<sbyte, CudaStream>)Find(c10Cuda, "_ZN3c104cuda20getCurrentCUDAStreamEa"),
                     _setCurrentStream = (delegate* unmanaged<CudaStream, void>)Find(c10Cuda, "_ZN3c104cuda20setCurrentCUDAStreamENS0_10CUDAStreamE"),
                 };
-                var missing = new List<string>();
-                if (api._constructKeep is null && api._constructPlain is null)
+                var missing = new (bool Found, string Name)[]
                 {
-                    missing.Add("CUDAGraph::CUDAGraph");
-                }
-
-                if (api._destruct is null)
-                {
-                    missing.Add("CUDAGraph::~CUDAGraph");
-                }
-
-                if (api._captureBeginMode is null && api._captureBeginPool is null)
-                {
-                    missing.Add("CUDAGraph::capture_begin");
-                }
-
-                if (api._captureEnd is null)
-                {
-                    missing.Add("CUDAGraph::capture_end");
-                }
-
-                if (api._replay is null)
-                {
-                    missing.Add("CUDAGraph::replay");
-                }
-
-                if (api._streamFromPoolBool is null && api._streamFromPoolInt is null)
-                {
-                    missing.Add("c10::cuda::getStreamFromPool");
-                }
-
-                if (api._currentStream is null)
-                {
-                    missing.Add("c10::cuda::getCurrentCUDAStream");
-                }
-
-                if (api._setCurrentStream is null)
-                {
-                    missing.Add("c10::cuda::setCurrentCUDAStream");
-                }
-
+                    (api._constructKeep is not null || api._constructPlain is not null, "CUDAGraph::CUDAGraph"),
+                    (api._destruct is not null, "CUDAGraph::~CUDAGraph"),
+                    (api._captureBeginMode is not null || api._captureBeginPool is not null, "CUDAGraph::capture_begin"),
+                    (api._captureEnd is not null, "CUDAGraph::capture_end"),
+                    (api._replay is not null, "CUDAGraph::replay"),
+                    (api._streamFromPoolBool is not null || api._streamFromPoolInt is not null, "c10::cuda::getStreamFromPool"),
+                    (api._currentStream is not null, "c10::cuda::getCurrentCUDAStream"),
+                    (api._setCurrentStream is not null, "c10::cuda::setCurrentCUDAStream"),
+                }.Where(symbol => !symbol.Found).Select(symbol => symbol.Name).ToList();
                 if (missing.Count > 0)
                 {
                     _unavailable = "this libtorch exports no " + string.Join(", ", missing);

@@ -58,31 +58,10 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
 
         var profile = SamplerProfile.Enabled ? new SamplerProfile(device) : null;
         var loop = Loop ?? DecodeLoop.For(device);
-        if (loop != DecodeLoopMode.Eager)
-        {
-            // Fixed shapes: every row stays in the batch to the end (a finished row's tokens are dropped on the host).
-            using var fixedShape = new FixedShapeDecoder(model, cache, keyPadding, nextPositions, loop == DecodeLoopMode.Graph);
-            for (var step = 0; step < parameters.MaxNewTokens && state.ActiveCount > 0; step++)
-            {
-                using var scope = NewDisposeScope();
-                profile?.Mark("forward");
-                var (tokens, logProbs) = Pick(logits, parameters, generator);
-                logits.Dispose();
-                profile?.Mark("pick");
-                state.AppendRows(tokens.cpu().data<long>().ToArray(), logProbs.cpu().data<float>().ToArray(), decode, step + 1);
-                profile?.Mark("host-read");
-                if (state.ActiveCount == 0 || step + 1 == parameters.MaxNewTokens)
-                {
-                    break;
-                }
-
-                logits = fixedShape.Step(tokens).MoveToOuterDisposeScope();
-            }
-
-            profile?.Report();
-            return state.Results();
-        }
-
+        // Fixed shapes: every row stays in the batch to the end (a finished row's tokens are dropped on the host).
+        using var fixedShape = loop == DecodeLoopMode.Eager
+            ? null
+            : new FixedShapeDecoder(model, cache, keyPadding, nextPositions, loop == DecodeLoopMode.Graph);
         for (var step = 0; step < parameters.MaxNewTokens && state.ActiveCount > 0; step++)
         {
             using var scope = NewDisposeScope();
@@ -90,11 +69,26 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
             var (tokens, logProbs) = Pick(logits, parameters, generator);
             logits.Dispose();
             profile?.Mark("pick");
-            var keep = state.Append(tokens.cpu().data<long>().ToArray(), logProbs.cpu().data<float>().ToArray(), decode, step + 1);
+            var (picked, pickedLogProbs) = (tokens.cpu().data<long>().ToArray(), logProbs.cpu().data<float>().ToArray());
+            long[]? keep = null;
+            if (fixedShape is null)
+            {
+                keep = state.Append(picked, pickedLogProbs, decode, step + 1);
+            }
+            else
+            {
+                state.AppendRows(picked, pickedLogProbs, decode, step + 1);
+            }
             profile?.Mark("host-read");
-            if (state.ActiveCount == 0)
+            if (state.ActiveCount == 0 || step + 1 == parameters.MaxNewTokens)
             {
                 break;
+            }
+
+            if (fixedShape is not null)
+            {
+                logits = fixedShape.Step(tokens).MoveToOuterDisposeScope();
+                continue;
             }
 
             if (keep is not null)
