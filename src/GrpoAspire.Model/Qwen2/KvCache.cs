@@ -56,7 +56,6 @@ public sealed class KvCache : IKvCache, IDisposable
         return (_keys[layer].alias(), _values[layer].alias());
     }
 
-    /// <summary>Called once after all layers wrote <paramref name="length"/> new positions.</summary>
     /// <summary>
     /// Device-side write position for fixed-shape decoding (<see cref="Sampling.FixedShapeDecoder"/>): when set, a one-token
     /// forward writes its keys and values at this index (a [1] int64 tensor on the cache's device) and attends over the
@@ -91,6 +90,7 @@ public sealed class KvCache : IKvCache, IDisposable
         return fused;
     }
 
+    /// <summary>Called once after all layers wrote <paramref name="length"/> new positions.</summary>
     public void Advance(int length) => Length += length;
 
     /// <summary>The written positions of <paramref name="layer"/>: views [B, KVH, Length, D].</summary>

@@ -30,8 +30,6 @@ public sealed class Qwen2Attention : nn.Module
         RegisterComponents();
     }
 
-    /// <param name="hidden">[B, T, hidden]</param>
-    /// <param name="mask">additive [B, 1, T, S], or null for plain causal attention without a cache</param>
     /// <summary>
     /// A fixed-shape decode step (CUDA-graph safe; see <see cref="KvCache.WriteIndex"/>), in few kernels: one projection
     /// for queries, keys and values together (the cache's fused copy of the three weights), one rotary embedding over the
@@ -55,6 +53,8 @@ public sealed class Qwen2Attention : nn.Module
         return o_proj.forward(perGroup.reshape(batch, 1, _heads * _headDim)); // head h = kv * G + g
     }
 
+    /// <param name="hidden">[B, T, hidden]</param>
+    /// <param name="mask">additive [B, 1, T, S], or null for plain causal attention without a cache</param>
     public Tensor Forward(Tensor hidden, Tensor cos, Tensor sin, Tensor? mask, IKvCache? cache)
     {
         using var scope = NewDisposeScope();

@@ -22,8 +22,8 @@ public enum DecodeLoopMode
 
 /// <summary>
 /// The decode loop <see cref="Sampler"/> uses: <c>GRPO_DECODE_LOOP</c> = auto (default: graph on CUDA, eager on a CPU),
-/// eager, fixed or graph. On an H200 (0.5B shape, bf16, 256 new tokens) graph decoding ran 3.8x the eager loop at
-/// batch 1 and 2.3x at batch 256 (benchmarks/results/raw/gpu-h200-2026-11-26-graph-probe).
+/// eager, fixed or graph. On an H200 (0.5B shape, bf16, 256 new tokens) graph decoding ran 5.1x the eager loop at
+/// batch 1 and 3.4x at batch 256 (benchmarks/results/gpu-h200-2026-11-26.json).
 /// </summary>
 public static class DecodeLoop
 {
@@ -37,7 +37,10 @@ public static class DecodeLoop
         var other => throw new ArgumentException($"GRPO_DECODE_LOOP='{other}' is not valid; valid: eager, fixed, graph, auto"),
     };
 
-    /// <summary>The mode for a model on <paramref name="device"/>: graph falls back to fixed where CUDA graphs cannot run (said once on stderr).</summary>
+    /// <summary>
+    /// The mode for a model on <paramref name="device"/>. Where CUDA graphs cannot run (said once on stderr), <c>graph</c>
+    /// falls back to the fixed loop and <c>auto</c> to the eager one.
+    /// </summary>
     public static DecodeLoopMode For(Device device)
     {
         var wantsGraph = Configured == "graph" || (Configured == "auto" && device.type == TorchSharp.DeviceType.CUDA);
@@ -54,7 +57,7 @@ public static class DecodeLoop
 
         if (Interlocked.Exchange(ref _warned, 1) == 0)
         {
-            Console.Error.WriteLine($"decode loop: CUDA graphs not used ({why}); fixed-shape steps instead");
+            Console.Error.WriteLine($"decode loop: CUDA graphs not used ({why}); {(Configured == "auto" ? "eager" : "fixed-shape")} steps instead");
         }
 
         return Configured == "auto" ? DecodeLoopMode.Eager : DecodeLoopMode.Fixed;
