@@ -173,21 +173,19 @@ if (!options.Has("skip-train"))
 
 // The process's peak resident memory: compare runs with and without --gradient-checkpointing on the same shape.
 results["peak_working_set_gb"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e9, 3);
-var json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
-Console.WriteLine(json);
-if (options.Has("output"))
-{
-    File.WriteAllText(options.Get("output", string.Empty), json);
-}
-
+Console.WriteLine(SaveSoFar());
 return 0;
 
-void SaveSoFar()
+// The figures so far as JSON, also written to --output when given.
+string SaveSoFar()
 {
+    var json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
     if (options.Has("output"))
     {
-        File.WriteAllText(options.Get("output", string.Empty), JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(options.Get("output", string.Empty), json);
     }
+
+    return json;
 }
 
 static void Synchronize(Device device)

@@ -21,8 +21,7 @@ public sealed unsafe class CudaGraph : IDisposable
     // Generous room for the C++ object (a few hundred bytes in PyTorch 2.x): its layout is not ours to know.
     private const int ObjectBytes = 16 * 1024;
 
-    private static readonly Lazy<Api?> Functions = new(Api.Resolve);
-    private static string? _unavailable;
+    private static readonly Lazy<(Api? Api, string? Missing)> Functions = new(Api.Resolve);
 
     private readonly Device _device;
     private void* _graph;
@@ -31,7 +30,7 @@ public sealed unsafe class CudaGraph : IDisposable
     private CudaGraph(Device device)
     {
         _device = device;
-        var api = Functions.Value ?? throw new NotSupportedException(Unavailable);
+        var api = Functions.Value.Api ?? throw new NotSupportedException(Unavailable);
         _graph = NativeMemory.AlignedAlloc(ObjectBytes, 64);
         NativeMemory.Clear(_graph, ObjectBytes);
         api.Construct(_graph);
@@ -47,8 +46,7 @@ public sealed unsafe class CudaGraph : IDisposable
                 return "CUDA is not available to this libtorch";
             }
 
-            _ = Functions.Value;
-            return _unavailable;
+            return Functions.Value.Missing;
         }
     }
 
@@ -73,7 +71,7 @@ public sealed unsafe class CudaGraph : IDisposable
             throw new NotSupportedException($"CUDA graphs are not available: {why}");
         }
 
-        var api = Functions.Value!;
+        var api = Functions.Value.Api!;
         var graph = new CudaGraph(device);
         var index = (sbyte)device.index;
         cuda.synchronize(device); // the side stream must see everything queued on the current one
@@ -121,7 +119,7 @@ public sealed unsafe class CudaGraph : IDisposable
             throw new InvalidOperationException("the graph was never captured");
         }
 
-        Functions.Value!.Replay(_graph);
+        Functions.Value.Api!.Replay(_graph);
     }
 
     public void Dispose()
@@ -133,7 +131,7 @@ public sealed unsafe class CudaGraph : IDisposable
 
         cuda.synchronize(_device);
         Output?.Dispose();
-        Functions.Value!.Destruct(_graph);
+        Functions.Value.Api!.Destruct(_graph);
         NativeMemory.AlignedFree(_graph);
         _graph = null;
     }
@@ -164,7 +162,8 @@ public sealed unsafe class CudaGraph : IDisposable
         // runtime's other threads (finalizers freeing tensors) cannot break a capture.
         private const int CaptureModeThreadLocal = 1;
 
-        public static Api? Resolve()
+        /// <summary>The functions, or null and why not.</summary>
+        public static (Api? Api, string? Missing) Resolve()
         {
             try
             {
@@ -172,8 +171,7 @@ public sealed unsafe class CudaGraph : IDisposable
                 var c10Cuda = Load("libc10_cuda.so");
                 if (torchCuda == IntPtr.Zero || c10Cuda == IntPtr.Zero)
                 {
-                    _unavailable = "libtorch_cuda.so / libc10_cuda.so are not loaded in this process";
-                    return null;
+                    return (null, "libtorch_cuda.so / libc10_cuda.so are not loaded in this process");
                 }
 
                 var api = new Api
@@ -203,18 +201,11 @@ public sealed unsafe class CudaGraph : IDisposable
                     (api._currentStream is not null, "c10::cuda::getCurrentCUDAStream"),
                     (api._setCurrentStream is not null, "c10::cuda::setCurrentCUDAStream"),
                 }.Where(symbol => !symbol.Found).Select(symbol => symbol.Name).ToList();
-                if (missing.Count > 0)
-                {
-                    _unavailable = "this libtorch exports no " + string.Join(", ", missing);
-                    return null;
-                }
-
-                return api;
+                return missing.Count > 0 ? (null, "this libtorch exports no " + string.Join(", ", missing)) : (api, null);
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
             {
-                _unavailable = e.Message;
-                return null;
+                return (null, e.Message);
             }
         }
 
