@@ -166,9 +166,13 @@ if (!options.Has("skip-train"))
     var trainSeq = int.Parse(options.Get("train-seq", "512"), CultureInfo.InvariantCulture);
     model.GradientCheckpointing = options.Has("gradient-checkpointing");
     results["gradient_checkpointing"] = model.GradientCheckpointing;
-    var rate = TrainingBench.Run(model, trainBatch, trainSeq, device);
+    var (rate, forwardMs, backwardMs, optimizerMs) = TrainingBench.Run(model, trainBatch, trainSeq, device);
     results[$"train_B{trainBatch}_T{trainSeq}_tok_per_s"] = Math.Round(rate, 1);
-    Console.Error.WriteLine($"train B={trainBatch} T={trainSeq}: {rate:F0} tok/s");
+    results[$"train_B{trainBatch}_T{trainSeq}_split_ms"] = new Dictionary<string, double>
+    {
+        ["forward"] = Math.Round(forwardMs, 1), ["backward"] = Math.Round(backwardMs, 1), ["optimizer"] = Math.Round(optimizerMs, 1),
+    };
+    Console.Error.WriteLine($"train B={trainBatch} T={trainSeq}: {rate:F0} tok/s (forward {forwardMs:F1} ms, backward {backwardMs:F1} ms, optimizer {optimizerMs:F1} ms)");
 }
 
 // The process's peak resident memory: compare runs with and without --gradient-checkpointing on the same shape.

@@ -5,7 +5,7 @@
 # peer_bench.py: HF generate() and a PyTorch training step (0.5B and 3B); peer_bench2.py: an eager decode loop and
 # HF static cache + torch.compile (0.5B). Ours: generation with the decode loops in LOOPS_0_5B / LOOPS_3B (the first
 # is the headline figure; default graph,eager and graph) and the training step at the peer's shapes (3B with gradient
-# checkpointing, as the peer). Then: python3 benchmarks/gpu/report.py <files dir> > benchmarks/results/gpu-<device>-<date>.json
+# checkpointing, as the peer; SKIP_GENERATE_3B=1 leaves out 3B generation). Then: python3 benchmarks/gpu/report.py <files dir> > benchmarks/results/gpu-<device>-<date>.json
 set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -16,6 +16,8 @@ python3 -c "import torch, transformers; print(torch.__version__, transformers.__
 for shape in $shapes; do
   if [ "$shape" = "3B" ]; then
     train="--train-batch 4 --train-seq 512 --gradient-checkpointing"; loops=${LOOPS_3B:-graph}
+    # SKIP_GENERATE_3B=1: the 3B training step alone (its generation is no acceptance figure)
+    [ "${SKIP_GENERATE_3B:-0}" = 1 ] && train="$train --skip-generate"
   else
     train="--train-batch 8 --train-seq 512"; loops=${LOOPS_0_5B:-graph,eager}
   fi

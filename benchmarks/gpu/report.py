@@ -53,11 +53,36 @@ def main():
         "seed_3b_step_split": ((load(os.path.join(folder, "seed-step-3B.json")) or {}).get("steps") or [None])[-1],
     }
     result["ratios"] = {k: v for k, v in result["ratios"].items() if v is not None}
+    if result["seed_3b_step_s"] is None:
+        logged = logged_seed_steps(os.path.join(folder, "ours.log"))
+        if logged:
+            # The run died before writing its JSON: the steps it finished, from its progress lines, and why it stopped.
+            result["seed_3b_step_s"] = logged[-1]["step_s"]
+            result["seed_3b_step_split"] = logged[-1]
+            result["seed_3b_steps_completed"] = len(logged)
+            result["seed_3b_step_failure"] = first_error(os.path.join(folder, "ours.log"))
     memory = os.path.join(folder, "seed-step-memory.csv")
     if os.path.exists(memory):
         used = [int(line.split()[0]) for line in open(memory) if line.strip() and line.split()[0].isdigit()]
         result["seed_3b_step_peak_gpu_memory_mib"] = max(used) if used else None
     print(json.dumps(result, indent=2))
+
+
+def logged_seed_steps(log):
+    """The split of each 'seed step N/M (3B): step_s 33.15, generate_s 11.87, ...' line of model-bench's log."""
+    steps = []
+    for line in open(log) if os.path.exists(log) else []:
+        if line.startswith("seed step ") and "): " in line:
+            pairs = (item.split(" ") for item in line.split("): ", 1)[1].strip().split(", "))
+            steps.append({key: float(value) for key, value in pairs})
+    return steps
+
+
+def first_error(log):
+    for line in open(log) if os.path.exists(log) else []:
+        if line.startswith("Unhandled exception."):
+            return line.strip()[:400]
+    return None
 
 
 if __name__ == "__main__":

@@ -18,7 +18,13 @@ public static class WeightApplier
     /// </summary>
     /// <returns>The version now in the model.</returns>
     /// <exception cref="WeightStreamException">The weights do not fit the model; the model is unchanged.</exception>
-    public static long Apply(nn.Module model, VerifiedWeights weights)
+    public static long Apply(nn.Module model, VerifiedWeights weights) => Apply(model, weights, staging: null);
+
+    /// <summary>
+    /// Apply, through <paramref name="staging"/> when given (what a GPU model always takes, with its own cached
+    /// staging); internal so CPU tests run the staged path too.
+    /// </summary>
+    internal static long Apply(nn.Module model, VerifiedWeights weights, HostStaging? staging)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(weights);
@@ -26,10 +32,22 @@ public static class WeightApplier
         CheckFits(live, weights);
 
         using var noGrad = no_grad();
+        if (staging is null && live.Values.Any(t => t.device_type != DeviceType.CPU))
+        {
+            var named = ModelTensors.Named(model).ToArray();
+            staging = HostStaging.For(model, named);
+        }
+
+        if (staging is not null)
+        {
+            ApplyStaged(live, weights, staging);
+            return weights.Version;
+        }
+
         foreach (var tensor in weights.Tensors)
         {
             var target = live[tensor.Name];
-            if (target.device_type == DeviceType.CPU && target.is_contiguous())
+            if (target.is_contiguous())
             {
                 // Straight into the live tensor's memory: everything was checked above, so nothing can fail halfway.
                 ModelTensors.WriteBytes(tensor.Data, target);
@@ -44,6 +62,47 @@ public static class WeightApplier
         }
 
         return weights.Version;
+    }
+
+    /// <summary>
+    /// Fill the (page-locked) staging from the verified bytes on every core, then queue one host-to-device copy per
+    /// tensor and wait for them once. The previous path, a pageable host tensor and a blocking copy per tensor, took
+    /// 0.40 s of a 0.5B sync on an H200.
+    /// </summary>
+    private static void ApplyStaged(Dictionary<string, Tensor> live, VerifiedWeights weights, HostStaging staging)
+    {
+        var slotOf = staging.Names.Select((name, index) => (name, index)).ToDictionary(p => p.name, p => p.index, StringComparer.Ordinal);
+        if (slotOf.Count != live.Count || !live.Keys.All(slotOf.ContainsKey))
+        {
+            throw new ArgumentException("the staging was laid out for other tensors than the model's", nameof(staging));
+        }
+
+        lock (staging)
+        {
+            var slots = staging.Slots();
+            try
+            {
+                Parallel.ForEach(weights.Tensors, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, tensor =>
+                    ModelTensors.WriteBytes(tensor.Data, slots[slotOf[tensor.Name]]));
+                foreach (var tensor in weights.Tensors)
+                {
+                    live[tensor.Name].copy_(slots[slotOf[tensor.Name]], nonBlocking: staging.Pinned);
+                }
+
+                // The slots are reused by the next sync, and the caller expects the model updated on return.
+                foreach (var device in live.Values.Select(t => t.device).Where(d => d.type == DeviceType.CUDA).DistinctBy(d => d.index))
+                {
+                    cuda.synchronize(device);
+                }
+            }
+            finally
+            {
+                foreach (var slot in slots)
+                {
+                    slot.Dispose();
+                }
+            }
+        }
     }
 
     private static void CheckFits(Dictionary<string, Tensor> live, VerifiedWeights weights)

@@ -29,7 +29,13 @@ public sealed class WeightSnapshot
     /// Copies every parameter and persistent buffer of <paramref name="model"/> (on any device) to host memory, with
     /// its SHA-256. Call it between optimizer steps: it reads the live tensors.
     /// </summary>
-    public static WeightSnapshot Capture(nn.Module model, long version)
+    public static WeightSnapshot Capture(nn.Module model, long version) => Capture(model, version, staging: null);
+
+    /// <summary>
+    /// Capture, through <paramref name="staging"/> when given (what a GPU model always takes, with its own cached
+    /// staging); internal so CPU tests run the staged path too.
+    /// </summary>
+    internal static WeightSnapshot Capture(nn.Module model, long version, HostStaging? staging)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(version, 1);
@@ -49,16 +55,79 @@ public sealed class WeightSnapshot
             }
         }
 
-        // Copy and hash tensor by tensor on every core: SHA-256 is most of the cost (about 1 GB for Qwen2.5-0.5B in
-        // bfloat16), and tensors are independent. Each worker has its own dispose scope (they are per thread).
+        if (staging is null && named.Any(t => t.Tensor.device_type != DeviceType.CPU))
+        {
+            staging = HostStaging.For(model, named);
+        }
+
+        var tensors = staging is null ? CaptureDirect(named) : CaptureStaged(named, staging);
+        return new WeightSnapshot(version, [.. tensors]);
+    }
+
+    /// <summary>
+    /// CPU tensors: copy and hash tensor by tensor on every core. SHA-256 is most of the cost (about 1 GB for
+    /// Qwen2.5-0.5B in bfloat16), and tensors are independent. Each worker has its own dispose scope (they are per thread).
+    /// </summary>
+    private static WeightTensor[] CaptureDirect((string Name, Tensor Tensor)[] named)
+    {
         var tensors = new WeightTensor[named.Length];
         Parallel.For(0, named.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var (name, tensor) = named[i];
-            var bytes = ModelTensors.ToBytes(tensor);
-            tensors[i] = new WeightTensor(name, tensor.dtype, [.. tensor.shape], bytes, [.. bytes.Sha256()]);
+            tensors[i] = Hashed(name, tensor, ModelTensors.ToBytes(tensor));
         });
-
-        return new WeightSnapshot(version, [.. tensors]);
+        return tensors;
     }
+
+    /// <summary>
+    /// GPU tensors: queue every device-to-host copy into the (page-locked) staging at once, wait for them once, then
+    /// copy and hash from host memory on every core. One blocking copy per tensor into pageable memory took 0.47 s of
+    /// a 0.5B sync on an H200.
+    /// </summary>
+    private static WeightTensor[] CaptureStaged((string Name, Tensor Tensor)[] named, HostStaging staging)
+    {
+        if (!staging.Fits(named))
+        {
+            throw new ArgumentException("the staging was laid out for other tensors than the model's", nameof(staging));
+        }
+
+        var tensors = new WeightTensor[named.Length];
+        lock (staging)
+        {
+            var slots = staging.Slots();
+            try
+            {
+                using (no_grad())
+                {
+                    for (var i = 0; i < named.Length; i++)
+                    {
+                        slots[i].copy_(named[i].Tensor, nonBlocking: staging.Pinned);
+                    }
+                }
+
+                foreach (var device in named.Select(t => t.Tensor.device).Where(d => d.type == DeviceType.CUDA).DistinctBy(d => d.index))
+                {
+                    cuda.synchronize(device);
+                }
+
+                Parallel.For(0, named.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+                {
+                    var (name, tensor) = named[i];
+                    tensors[i] = Hashed(name, tensor, ModelTensors.ToBytes(slots[i]));
+                });
+            }
+            finally
+            {
+                foreach (var slot in slots)
+                {
+                    slot.Dispose();
+                }
+            }
+        }
+
+        return tensors;
+    }
+
+    private static WeightTensor Hashed(string name, Tensor tensor, TensorBytes bytes) =>
+        new(name, tensor.dtype, [.. tensor.shape], bytes, [.. bytes.Sha256()]);
 }

@@ -54,6 +54,27 @@ public sealed class SolverTraceTests
     }
 
     [Fact]
+    public void NearMissesGiveUpAfterEveryNumberOfTrialsOnlyWhenAskedTo()
+    {
+        var atTheMost = new SolverTraceOptions { ImperfectFraction = 1 };
+        var early = atTheMost with { GiveUpEarly = true };
+        var counts = new List<int>();
+        ulong seed = 0;
+        foreach (var (task, solution) in Solved.Value.Take(500).Where(s => s.Task.Nums.Count == 4))
+        {
+            seed++;
+            Assert.Equal(atTheMost.MaxTrialsManyNumbers, SolverTraces.Create(task, solution, seed, atTheMost).Trials.Count);
+            var trace = SolverTraces.Create(task, solution, seed, early);
+            Assert.Equal(TraceOutcome.NearMiss, trace.Outcome);
+            counts.Add(trace.Trials.Count);
+        }
+
+        // Every count from 1 to the most, each about a quarter of the time (4 trials at most for 4 numbers).
+        Assert.Equal([1, 2, 3, 4], counts.Distinct().Order());
+        Assert.All(counts.GroupBy(c => c), g => Assert.InRange(g.Count() / (double)counts.Count, 0.15, 0.35));
+    }
+
+    [Fact]
     public void EachTrialUsesEveryNumberOnceAndShowsItsTrueValueAndCheck()
     {
         foreach (var (task, solution) in Solved.Value.Take(500))

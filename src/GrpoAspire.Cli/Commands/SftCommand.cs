@@ -36,6 +36,7 @@ public sealed class SftCommand : ICommand
         new("log-every", "N", "progress line every N steps (default 10)"),
         new("template", "NAME", "prompt template (default compact; GRPO recipes then use prompt_template: compact)"),
         new("imperfect-fraction", "X", "fraction of traces that end at a near miss instead of the answer (default 0.45)"),
+        new("give-up-early", null, "near-miss traces stop after 1 to the most wrong trials (uniform), not always after the most"),
     ];
 
     public string Details => """
@@ -77,7 +78,11 @@ public sealed class SftCommand : ICommand
             SaveEvery = arguments.Int32("save-every", defaults.SaveEvery, 0, int.MaxValue),
             LogEvery = arguments.Int32("log-every", defaults.LogEvery, 1, int.MaxValue),
             PromptTemplate = arguments.Value("template") ?? defaults.PromptTemplate,
-            Traces = new SolverTraceOptions { ImperfectFraction = Number(arguments, "imperfect-fraction", defaults.Traces.ImperfectFraction, 0, 1) },
+            Traces = new SolverTraceOptions
+            {
+                ImperfectFraction = Number(arguments, "imperfect-fraction", defaults.Traces.ImperfectFraction, 0, 1),
+                GiveUpEarly = arguments.Has("give-up-early"),
+            },
         };
         try
         {

@@ -17,6 +17,13 @@ public sealed record SolverTraceOptions
     /// </summary>
     public double ImperfectFraction { get; init; } = 0.45;
 
+    /// <summary>
+    /// Whether a near-miss trace gives up after a random number of wrong trials (1 to the most, uniform) instead of
+    /// always after the most. The warm start then learns to stop searching early, at every trial: a habit that
+    /// reinforcement can unlearn, since searching on is what reaches the target.
+    /// </summary>
+    public bool GiveUpEarly { get; init; }
+
     /// <summary>Most wrong trials in a trace for tasks of three numbers or fewer (the prototype's 6).</summary>
     public int MaxTrialsFewNumbers { get; init; } = 6;
 
@@ -67,7 +74,7 @@ public sealed record SolverTrace(string Completion, string Answer, TraceOutcome 
 /// Deterministic from a seed. Right answers come from the exhaustive solver; wrong trials are random pair merges
 /// (the solver's own grammar: a compound operand is always bracketed), so both read alike. As the prototype
 /// (shared/anchors/aha_prototype.py): a trace that reaches the target shows 0..K-1 wrong trials first; an
-/// imperfect one shows K wrong trials and answers the closest.
+/// imperfect one shows K wrong trials (1..K with <see cref="SolverTraceOptions.GiveUpEarly"/>) and answers the closest.
 /// </summary>
 public static class SolverTraces
 {
@@ -105,7 +112,9 @@ public static class SolverTraces
         var target = new BigInteger(task.Target);
         var maxTrials = task.Nums.Count <= 3 ? options.MaxTrialsFewNumbers : options.MaxTrialsManyNumbers;
         var imperfect = random.NextDouble() < options.ImperfectFraction;
-        var wrongCount = imperfect ? maxTrials : random.Next(0, maxTrials);
+        var wrongCount = !imperfect ? random.Next(0, maxTrials)
+            : options.GiveUpEarly ? random.Next(1, maxTrials + 1)
+            : maxTrials;
         var trials = WrongTrials(task, target, wrongCount, random);
         if (imperfect && trials.Count == 0)
         {

@@ -156,6 +156,7 @@ public sealed class SftTrainer : IDisposable
         // Only the positions that predict completion tokens reach the output projection (chunked, float32 softmax).
         var loss = -TokenLogProbs.FromHidden(rows, _model.OutputWeight, targets).mean();
         loss.backward();
+        EngineHandles.Release(_device);
         _parameters.EnsureIntact(); // host-side pointer checks: a parameter given new storage would stop training
         var norm = GradientClipping.ClipByGlobalNorm(_parameters.Grad, _options.MaxGradNorm);
         _optimizer.step();

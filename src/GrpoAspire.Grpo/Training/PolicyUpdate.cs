@@ -1,5 +1,6 @@
 using GrpoAspire.Grpo.Math;
 using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -247,6 +248,7 @@ internal static class PolicyUpdate
             logps, m.Old, m.Ref, m.Advantages!, batch.CompletionMask,
             options with { Sequences = m.Rows, ActiveTokens = m.ActiveTokens });
         (microLoss / microBatches).backward();
+        EngineHandles.Release(model.OutputWeight.device);
         return (microLoss.item<float>(), metrics);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GrpoAspire.Model.Sampling;
 using static TorchSharp.torch;
 
@@ -42,5 +43,45 @@ public sealed class CustomBackwardScopeTests
     {
         // The same, plus per checkpointed layer (2) its incoming gradient's handle and the input gradient it returns.
         Assert.InRange(LeftByBackward(checkpointing: true), 0, 3 + (2 * 2));
+    }
+
+    [Fact]
+    public void EngineHandlesReleaseFreesWhatABackwardOnAThreadWithoutScopesLeftBehind()
+    {
+        // As on a GPU, where the engine runs our backward on its own thread: here the backward runs on a thread with no
+        // dispose scope, so each output-weight gradient it returns (64 MB) lives until its wrapper is finalized.
+        using var scope = NewDisposeScope();
+        var weight = randn([16_000, 1_024], generator: new Generator(1)).requires_grad_();
+        var hidden = randn([2, 4, 1_024], generator: new Generator(2)).requires_grad_();
+        var targets = randint(0, 16_000, [2, 4], dtype: ScalarType.Int64, generator: new Generator(3));
+        void Backwards(int count)
+        {
+            var thread = new Thread(() =>
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    TokenLogProbs.FromHidden(hidden, weight, targets).sum().backward();
+                }
+            });
+            thread.Start();
+            thread.Join();
+        }
+
+        Backwards(1);
+        EngineHandles.ReleaseNow();
+        var baseline = ResidentBytes();
+        Backwards(8);
+        var leftBehind = ResidentBytes() - baseline;
+        EngineHandles.ReleaseNow();
+        var afterRelease = ResidentBytes() - baseline;
+
+        // Eight gradients are 512 MB; a collection that ran on its own during the loop may have freed some already.
+        Assert.True(afterRelease < 150_000_000, $"{afterRelease / 1e6:F0} MB still held after Release ({leftBehind / 1e6:F0} MB before it)");
+    }
+
+    private static long ResidentBytes()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64;
     }
 }
