@@ -10,9 +10,6 @@ OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 names=${1:?warm starts}
 rates=${2:-1e-4}
-TL=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__)+'/lib')")
-app=/tmp/gpu-cli
-[ -d $app ] || { mkdir -p $app && tar -xJf .gpu/app.tar.xz -C $app && tar -xJf .gpu/cli.tar.xz -C $app; }
 work=/tmp/grpo-check
 mkdir -p "$work"
 for name in $names; do
@@ -22,7 +19,7 @@ for name in $names; do
     run="$name-lr$rate"
     sed -e "s/^learning_rate: .*/learning_rate: $rate/" recipes/countdown-tiny-cpu.yaml > "$work/$run.yaml"
     (
-      LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout "${GRPO_TIMEOUT:-170}" "$app/grpo" train --recipe "$work/$run.yaml" \
+      timeout "${GRPO_TIMEOUT:-170}" bash benchmarks/aha/gpu-grpo.sh train --recipe "$work/$run.yaml" \
         --model "$model" --device cuda --output "$work/$run" > "$work/$run.log" 2>&1
       echo "grpo $run rc=$?" >> "$work/$run.log"
     ) &

@@ -10,9 +10,6 @@ set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 variants=${1:?variants, e.g. "f60:3000:0.6:1"}
-TL=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__)+'/lib')")
-app=/tmp/gpu-cli
-[ -d $app ] || { mkdir -p $app && tar -xJf .gpu/app.tar.xz -C $app && tar -xJf .gpu/cli.tar.xz -C $app; }
 work=/tmp/warm-start
 mkdir -p "$work"
 for variant in $variants; do
@@ -20,7 +17,7 @@ for variant in $variants; do
   flags=""
   [ "$early" = 1 ] && flags="--give-up-early"
   (
-    LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout "${SFT_TIMEOUT:-300}" "$app/grpo" sft --init models/countdown-tiny \
+    timeout "${SFT_TIMEOUT:-300}" bash benchmarks/aha/gpu-grpo.sh sft --init models/countdown-tiny \
       --output "$work/$name" --device cuda --steps "$steps" --batch-size 64 --lr "${SFT_LR:-5e-4}" --warmup-ratio 0.02 \
       --seed "${SFT_SEED:-43}" --imperfect-fraction "$fraction" $flags --eval-tasks 500 --eval-samples 2 \
       --log-every 500 > "$work/$name.log" 2>&1
