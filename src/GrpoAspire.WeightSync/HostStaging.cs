@@ -65,7 +65,14 @@ internal sealed class HostStaging : IDisposable
                 return staging;
             }
 
-            staging?.Dispose();
+            if (staging is not null)
+            {
+                lock (staging)
+                {
+                    staging.Dispose(); // the model's tensors changed: no sync can still be using the old layout's slots
+                }
+            }
+
             staging = new HostStaging(named, pinned: cuda.is_available());
             Cache.AddOrUpdate(model, staging);
             return staging;

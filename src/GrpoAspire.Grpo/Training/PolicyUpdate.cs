@@ -186,15 +186,22 @@ internal static class PolicyUpdate
         {
             // Zeroed in place, one op per replica: backward adds into the flat gradients.
             replicas.ZeroGradients();
-            replicas.ForEach(replica =>
+            // In rounds of one micro-batch per replica (replica r takes r, r + N, r + 2N, ... as before), so that between
+            // rounds no backward is in flight anywhere and what the engine's threads were handed can be freed.
+            for (var first = 0; first < micro.Length; first += replicas.Count)
             {
-                var model = replicas.Policies[replica];
-                model.train();
-                for (var i = replica; i < micro.Length; i += replicas.Count)
+                replicas.ForEach(replica =>
                 {
-                    (losses[i], lossMetrics[i]) = Backward(model, micro[i], micro.Length, options, recipe.Temperature);
-                }
-            });
+                    var i = first + replica;
+                    if (i < micro.Length)
+                    {
+                        var model = replicas.Policies[replica];
+                        model.train();
+                        (losses[i], lossMetrics[i]) = Backward(model, micro[i], micro.Length, options, recipe.Temperature);
+                    }
+                });
+                EngineHandles.Release(replicas.Policies[0].OutputWeight.device);
+            }
             for (var i = 0; i < micro.Length; i++)
             {
                 passes++;
@@ -248,7 +255,6 @@ internal static class PolicyUpdate
             logps, m.Old, m.Ref, m.Advantages!, batch.CompletionMask,
             options with { Sequences = m.Rows, ActiveTokens = m.ActiveTokens });
         (microLoss / microBatches).backward();
-        EngineHandles.Release(model.OutputWeight.device);
         return (microLoss.item<float>(), metrics);
     }
 }

@@ -9,7 +9,10 @@ namespace GrpoAspire.Model.Sampling;
 /// wrappers that only a garbage collection frees, and GPU memory pressure never starts one. At the seed's 3B shape that
 /// was about 2 GB of GPU memory per micro-batch (the output weight's gradient and every layer's input gradient): the
 /// first step peaked at 91 GB and the second ran a 141 GB H200 out of memory. The engine keeps its own references to
-/// what it was given, so finalizing our wrappers after <c>backward()</c> returned is always safe.
+/// what it was given, so finalizing our wrappers once <c>backward()</c> returned is safe, but only while no other
+/// backward is running: a collection during another thread's backward could finalize a gradient between the moment
+/// it is returned and the moment the engine takes its own reference. Call it where no backward is in flight (the
+/// trainer does, between rounds of its replicas' micro-batches).
 /// </summary>
 public static class EngineHandles
 {
