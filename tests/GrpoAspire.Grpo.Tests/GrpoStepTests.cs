@@ -82,15 +82,21 @@ public sealed class GrpoStepTests
     }
 
     [Theory]
-    [InlineData(LossType.Grpo)]
-    [InlineData(LossType.Bnpo)]
-    [InlineData(LossType.DrGrpo)]
-    [InlineData(LossType.Dapo)]
-    public void LeavingOutRowsOfZeroAdvantageGivesTheSameUpdate(LossType lossType)
+    [InlineData(LossType.Grpo, 1)]
+    [InlineData(LossType.Bnpo, 1)]
+    [InlineData(LossType.DrGrpo, 1)]
+    [InlineData(LossType.Dapo, 1)]
+    [InlineData(LossType.Bnpo, 3)]
+    [InlineData(LossType.Grpo, 2)]
+    public void LeavingOutRowsOfZeroAdvantageGivesTheSameUpdate(LossType lossType, int iterations)
     {
         // 3 prompts x 4 completions in micro-batches of 1 prompt: group 0 has equal rewards (advantage 0 everywhere,
         // a whole micro-batch left out), groups 1 and 2 differ; lengths differ so every normalization matters.
-        var recipe = ToyRecipe with { NumGenerations = 4, PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = 3, LossType = lossType, MaxGradNorm = 0 };
+        var recipe = ToyRecipe with
+        {
+            NumGenerations = 4, PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = 3, LossType = lossType, MaxGradNorm = 0,
+            NumIterations = iterations, // later passes: ratios away from 1, clipping active at lr 0.5
+        };
         var prompts = Prompts(3, 0);
         var random = new Random(11);
         var completions = Enumerable.Range(0, 12).Select(i =>

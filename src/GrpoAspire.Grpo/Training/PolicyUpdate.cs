@@ -20,8 +20,8 @@ public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, 
 /// The optimization part of a GRPO step. Micro-batches are PerDeviceTrainBatchSize prompts x G completions; the
 /// loss of each is divided by the number of micro-batches (gradient accumulation). With num_iterations (mu) > 1
 /// the same rollouts give mu optimizer steps against the log-probs recorded before the first (TRL's old logps).
-/// With mu = 1 and beta = 0, rows of advantage 0 (groups whose rewards are all equal) are not run through the model:
-/// they cannot move the loss, and the normalization still counts them, so the update is the same, for less compute.
+/// With beta = 0, rows of advantage 0 (groups whose rewards are all equal) are not run through the model: they cannot
+/// move the loss, and the normalization still counts them, so the update is the same, for less compute.
 /// With several replicas (data_parallel_devices) micro-batch i runs on replica i mod N and the gradients are summed
 /// into the master before its one optimizer step (<see cref="PolicyReplicas"/>); the normalization does not change.
 /// </summary>
@@ -92,10 +92,11 @@ internal static class PolicyUpdate
     }
 
     /// <summary>
-    /// Whether rows of advantage 0 can be left out of the update without changing it: one optimizer pass over fresh
-    /// rollouts (ratio 1, no clipping) and no KL term, so such a row's per-token loss and gradient are exactly 0.
+    /// Whether rows of advantage 0 can be left out of the update without changing it: with no KL term a row's
+    /// per-token loss is -min(r A, clip(r) A), exactly 0 with its gradient when A = 0, whatever the ratio r, so also in
+    /// the later passes of num_iterations > 1. (The clip-ratio metrics then count the rows that were run.)
     /// </summary>
-    public static bool CanSkipZeroAdvantage(Recipes.GrpoRecipe recipe) => recipe.Beta == 0 && recipe.NumIterations == 1;
+    public static bool CanSkipZeroAdvantage(Recipes.GrpoRecipe recipe) => recipe.Beta == 0;
 
     /// <summary>Completion tokens a row contributes to the loss's normalization (see <see cref="TrainingBatch"/>'s mask).</summary>
     public static int ActiveTokens(ScoredCompletion completion, bool maskTruncated) =>
