@@ -18,7 +18,7 @@ for variant in $variants; do
   [ "$early" = 1 ] && flags="--give-up-early"
   (
     timeout "${SFT_TIMEOUT:-300}" bash benchmarks/aha/gpu-grpo.sh sft --init models/countdown-tiny \
-      --output "$work/$name" --device cuda --steps "$steps" --batch-size 64 --lr "${SFT_LR:-5e-4}" --warmup-ratio 0.02 \
+      --output "$work/$name" --device cuda --steps "$steps" --batch-size 64 --lr "${SFT_LR:-3e-4}" --warmup-ratio 0.02 \
       --seed "${SFT_SEED:-43}" --imperfect-fraction "$fraction" $flags --eval-tasks 500 --eval-samples 2 \
       --log-every 500 > "$work/$name.log" 2>&1
     echo "sft $name rc=$?" >> "$work/$name.log"
@@ -28,7 +28,7 @@ wait
 for variant in $variants; do
   name=${variant%%:*}
   dir="$work/$name"
-  # Ship bf16 weights, as the embedded default is shipped (the float32 file passes the 16 MiB a returned file may have).
+  # Ship bf16 weights, as the embedded default is shipped (the float32 file would exceed the 16 MiB a returned file may have).
   [ -f "$dir/model.safetensors" ] && python3 - "$dir" <<'EOF'
 import sys, torch
 from safetensors.torch import load_file, save_file
