@@ -124,22 +124,14 @@ internal static class OptimizerStepBench
     {
         step();
         step();
-        Synchronize(device);
+        DeviceWait.For(device);
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++)
         {
             step();
         }
 
-        Synchronize(device);
+        DeviceWait.For(device);
         return watch.Elapsed.TotalMilliseconds / steps;
-    }
-
-    private static void Synchronize(Device device)
-    {
-        if (device.type == TorchSharp.DeviceType.CUDA)
-        {
-            cuda.synchronize(device);
-        }
     }
 }

@@ -121,10 +121,10 @@ foreach (var loop in loops)
         // Forced length (no end-of-sequence token), as the peer's min_new_tokens = max_new_tokens.
         var parameters = new SamplingParams { Temperature = 1.0, MaxNewTokens = newTokens, Seed = 1 };
         sampler.Generate(prompts, parameters with { MaxNewTokens = 8 }); // warm-up
-        Synchronize(device);
+        DeviceWait.For(device);
         var watch = Stopwatch.StartNew();
         var outputs = sampler.Generate(prompts, parameters);
-        Synchronize(device);
+        DeviceWait.For(device);
         var seconds = watch.Elapsed.TotalSeconds;
         var produced = outputs.Sum(o => o.TokenIds.Length);
         var rate = produced / seconds;
@@ -190,12 +190,4 @@ string SaveSoFar()
     }
 
     return json;
-}
-
-static void Synchronize(Device device)
-{
-    if (device.type == TorchSharp.DeviceType.CUDA)
-    {
-        cuda.synchronize(device);
-    }
 }

@@ -77,7 +77,7 @@ internal static class SeedStepBench
                 Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray())).ToArray();
             var watch = Stopwatch.StartNew();
             var result = GrpoStepRunner.Run(context, step, prompts, recipe.LearningRate);
-            Synchronize(device);
+            DeviceWait.For(device);
             var m = result.Metrics;
             var split = new Dictionary<string, double>
             {
@@ -109,12 +109,4 @@ internal static class SeedStepBench
         int.TryParse(options.Get(name, string.Empty), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
             ? value
             : throw new ArgumentException($"--{name} needs a positive integer, got '{options.Get(name, string.Empty)}'");
-
-    private static void Synchronize(Device device)
-    {
-        if (device.type == TorchSharp.DeviceType.CUDA)
-        {
-            cuda.synchronize(device);
-        }
-    }
 }

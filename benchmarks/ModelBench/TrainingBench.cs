@@ -43,10 +43,7 @@ internal static class TrainingBench
 
         Step();
         Step();
-        if (device.type == TorchSharp.DeviceType.CUDA)
-        {
-            cuda.synchronize(device);
-        }
+        DeviceWait.For(device);
 
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < steps; i++)
@@ -54,10 +51,7 @@ internal static class TrainingBench
             Step();
         }
 
-        if (device.type == TorchSharp.DeviceType.CUDA)
-        {
-            cuda.synchronize(device);
-        }
+        DeviceWait.For(device);
 
         var rate = batch * sequence * steps / watch.Elapsed.TotalSeconds;
         Step(split: true);
@@ -69,10 +63,7 @@ internal static class TrainingBench
 
     private static double Lap(Stopwatch watch, Device device)
     {
-        if (device.type == TorchSharp.DeviceType.CUDA)
-        {
-            cuda.synchronize(device);
-        }
+        DeviceWait.For(device);
 
         var ms = watch.Elapsed.TotalMilliseconds;
         watch.Restart();

@@ -16,11 +16,12 @@ internal sealed class HostStaging : IDisposable
     private static readonly ConditionalWeakTable<nn.Module, HostStaging> Cache = [];
 
     private readonly Dictionary<ScalarType, Tensor> _buffers = [];
+    private readonly string[] _names; // the tensors' names, in the order their slots were laid out
     private readonly (ScalarType Type, long Offset, long[] Shape)[] _slots;
 
     private HostStaging(IReadOnlyList<(string Name, Tensor Tensor)> named, bool pinned)
     {
-        Names = named.Select(t => t.Name).ToArray();
+        _names = named.Select(t => t.Name).ToArray();
         _slots = new (ScalarType, long, long[])[named.Count];
         var lengths = new Dictionary<ScalarType, long>();
         for (var i = 0; i < named.Count; i++)
@@ -47,14 +48,11 @@ internal sealed class HostStaging : IDisposable
         Pinned = pinned;
     }
 
-    /// <summary>The tensors' names, in the order their slots were laid out.</summary>
-    public IReadOnlyList<string> Names { get; }
-
     public bool Pinned { get; }
 
     /// <summary>
     /// The staging of <paramref name="model"/>, made on first use and kept with the model (rebuilt when its tensors'
-    /// names, dtypes or shapes change). Callers lock it while they use its slots.
+    /// names, dtypes or shapes change). Its slots are reached through <see cref="Use"/>.
     /// </summary>
     public static HostStaging For(nn.Module model, IReadOnlyList<(string Name, Tensor Tensor)> named)
     {
@@ -83,10 +81,45 @@ internal sealed class HostStaging : IDisposable
     internal static HostStaging Unpinned(IReadOnlyList<(string Name, Tensor Tensor)> named) => new(named, pinned: false);
 
     /// <summary>
-    /// Views of each tensor's slot, in <see cref="Names"/> order, shaped like the tensor; contiguous CPU tensors.
-    /// The caller disposes them.
+    /// Runs <paramref name="work"/> on the slots of <paramref name="named"/> (the tensors this staging was laid out
+    /// for, in order) under the staging's lock, so that no other sync reuses them meanwhile; the slot views are freed
+    /// afterwards.
     /// </summary>
-    public Tensor[] Slots()
+    public void Use(IReadOnlyList<(string Name, Tensor Tensor)> named, Action<Tensor[]> work)
+    {
+        if (!Fits(named))
+        {
+            throw new ArgumentException("the staging was laid out for other tensors than the model's", nameof(named));
+        }
+
+        lock (this)
+        {
+            var slots = Slots();
+            try
+            {
+                work(slots);
+            }
+            finally
+            {
+                foreach (var slot in slots)
+                {
+                    slot.Dispose();
+                }
+            }
+        }
+    }
+
+    /// <summary>Waits for the copies queued on the CUDA devices of <paramref name="tensors"/> (nothing to wait for on a CPU).</summary>
+    public static void WaitForDevicesOf(IEnumerable<Tensor> tensors)
+    {
+        foreach (var device in tensors.Select(t => t.device).Where(d => d.type == DeviceType.CUDA).DistinctBy(d => d.index))
+        {
+            cuda.synchronize(device);
+        }
+    }
+
+    /// <summary>Views of each tensor's slot, in the order they were laid out, shaped like the tensor; contiguous CPU tensors.</summary>
+    private Tensor[] Slots()
     {
         var slots = new Tensor[_slots.Length];
         for (var i = 0; i < _slots.Length; i++)
@@ -111,7 +144,7 @@ internal sealed class HostStaging : IDisposable
     }
 
     /// <summary>Whether the slots were laid out for exactly these tensors (names, dtypes, shapes, order).</summary>
-    public bool Fits(IReadOnlyList<(string Name, Tensor Tensor)> named)
+    private bool Fits(IReadOnlyList<(string Name, Tensor Tensor)> named)
     {
         if (_buffers.Count == 0 || named.Count != _slots.Length)
         {
@@ -121,7 +154,7 @@ internal sealed class HostStaging : IDisposable
         for (var i = 0; i < named.Count; i++)
         {
             var (name, tensor) = named[i];
-            if (name != Names[i] || tensor.dtype != _slots[i].Type || !tensor.shape.AsSpan().SequenceEqual(_slots[i].Shape))
+            if (name != _names[i] || tensor.dtype != _slots[i].Type || !tensor.shape.AsSpan().SequenceEqual(_slots[i].Shape))
             {
                 return false;
             }

@@ -86,45 +86,24 @@ public sealed class WeightSnapshot
     /// </summary>
     private static WeightTensor[] CaptureStaged((string Name, Tensor Tensor)[] named, HostStaging staging)
     {
-        if (!staging.Fits(named))
-        {
-            throw new ArgumentException("the staging was laid out for other tensors than the model's", nameof(staging));
-        }
-
         var tensors = new WeightTensor[named.Length];
-        lock (staging)
+        staging.Use(named, slots =>
         {
-            var slots = staging.Slots();
-            try
+            using (no_grad())
             {
-                using (no_grad())
+                for (var i = 0; i < named.Length; i++)
                 {
-                    for (var i = 0; i < named.Length; i++)
-                    {
-                        slots[i].copy_(named[i].Tensor, nonBlocking: staging.Pinned);
-                    }
-                }
-
-                foreach (var device in named.Select(t => t.Tensor.device).Where(d => d.type == DeviceType.CUDA).DistinctBy(d => d.index))
-                {
-                    cuda.synchronize(device);
-                }
-
-                Parallel.For(0, named.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-                {
-                    var (name, tensor) = named[i];
-                    tensors[i] = Hashed(name, tensor, ModelTensors.ToBytes(slots[i]));
-                });
-            }
-            finally
-            {
-                foreach (var slot in slots)
-                {
-                    slot.Dispose();
+                    slots[i].copy_(named[i].Tensor, nonBlocking: staging.Pinned);
                 }
             }
-        }
 
+            HostStaging.WaitForDevicesOf(named.Select(t => t.Tensor));
+            Parallel.For(0, named.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                var (name, tensor) = named[i];
+                tensors[i] = Hashed(name, tensor, ModelTensors.ToBytes(slots[i]));
+            });
+        });
         return tensors;
     }
 

@@ -77,6 +77,7 @@ internal sealed class ChunkedLogProbFunction : autograd.SingleTensorFunction<Chu
         // On a GPU the autograd engine calls this on its own thread, where no caller's dispose scope exists: every
         // tensor made here (the unpacked saved inputs, the float32 weight gradient) would otherwise wait for the
         // garbage collector, which GPU memory pressure never wakes (the seed's 3B step ran out of 141 GB that way).
+        // The gradients returned still do there; the caller frees them after backward() with EngineHandles.Release.
         using var backwardScope = NewDisposeScope();
         var saved = ctx.get_saved_variables();
         var (hidden, weight, targets) = (saved[0], saved[1], saved[2]);
