@@ -2,8 +2,8 @@
 # Runs on the GPU machine (device tool), from the repo root, after `bash benchmarks/gpu/pack-all.sh` (carry .gpu):
 # candidate warm starts for the aha run, trained side by side on the one GPU (a 4.5M-parameter model leaves it
 # mostly idle), each continuing the embedded models/countdown-tiny with `grpo sft --init`. A variant is
-#   NAME:STEPS:IMPERFECT_FRACTION:GIVE_UP_EARLY(0|1)
-# e.g. bash benchmarks/aha/gpu-warm-start.sh "f60:3000:0.6:1 f70:3000:0.7:1"
+#   NAME:STEPS:IMPERFECT_FRACTION:GIVE_UP_EARLY(0|1)[:LR[:TRACE_STYLE]]
+# e.g. bash benchmarks/aha/gpu-warm-start.sh "f60:3000:0.6:1 s60:2400:0.6:1:5e-4:stepwise"
 # Each variant's folder (bf16 model.safetensors, config.json, tokenizer.json, sft_metrics.jsonl, its log) comes back
 # as $OUT/ws-NAME.tar.gz; its last held-out evaluation (500 tasks, greedy + 2 samples) is in the log's last lines.
 set -u
@@ -13,12 +13,13 @@ variants=${1:?variants, e.g. "f60:3000:0.6:1"}
 work=/tmp/warm-start
 mkdir -p "$work"
 for variant in $variants; do
-  IFS=: read -r name steps fraction early <<< "$variant"
+  IFS=: read -r name steps fraction early lr style <<< "$variant"
   flags=""
   [ "$early" = 1 ] && flags="--give-up-early"
+  [ -n "${style:-}" ] && flags="$flags --trace-style $style"
   (
     timeout "${SFT_TIMEOUT:-300}" bash benchmarks/aha/gpu-grpo.sh sft --init models/countdown-tiny \
-      --output "$work/$name" --device cuda --steps "$steps" --batch-size 64 --lr "${SFT_LR:-3e-4}" --warmup-ratio 0.02 \
+      --output "$work/$name" --device cuda --steps "$steps" --batch-size 64 --lr "${lr:-${SFT_LR:-3e-4}}" --warmup-ratio 0.02 \
       --seed "${SFT_SEED:-43}" --imperfect-fraction "$fraction" $flags --eval-tasks 500 --eval-samples 2 \
       --log-every 500 > "$work/$name.log" 2>&1
     echo "sft $name rc=$?" >> "$work/$name.log"

@@ -125,4 +125,77 @@ public sealed class SolverTraceTests
         Assert.Equal("-3", SolverTraces.FormatValue(Arithmetic.Rational.FromInteger(-3)));
         Assert.Equal("0", SolverTraces.FormatValue(Arithmetic.Rational.Create(-1, 1000)));
     }
+
+    [Fact]
+    public void StepwiseTracesComputeEveryLineRightAndClaimOnlyWhatTheArithmeticShows()
+    {
+        var options = new SolverTraceOptions { Style = TraceStyle.Stepwise, ImperfectFraction = 0.5 };
+        var line = new System.Text.RegularExpressions.Regex(@"^(\d+)([-+*/])(\d+)=(-?\d+), (\d+)-(\d+)=(\d+), (yes|no)$");
+        var counts = new Dictionary<(int Numbers, TraceOutcome Outcome), int>();
+        var solvedLines = 0;
+        for (var i = 0; i < Solved.Value.Length; i++)
+        {
+            var (task, solution) = Solved.Value[i];
+            var trace = SolverTraces.Create(task, solution, SolverTraces.ExampleSeed(9, i), options);
+            var score = Scorer.Score(trace.Completion, task);
+            Assert.True(score.ValueOf(RewardFunction.Format) == 1, $"{task}: badly formed trace\n{trace.Completion}");
+            Assert.True(score.ValueOf(RewardFunction.Equation) == (trace.Outcome == TraceOutcome.Solved ? 1.0 : 0.0), $"{task}: {trace.Outcome}\n{trace.Completion}");
+            counts[(task.Nums.Count, trace.Outcome)] = counts.GetValueOrDefault((task.Nums.Count, trace.Outcome)) + 1;
+            if (task.Nums.Count != 3)
+            {
+                Assert.Contains(" = ", trace.Completion, StringComparison.Ordinal); // four numbers keep the guessed trials
+                continue;
+            }
+
+            Assert.True(trace.Completion.Length <= 256, $"{trace.Completion.Length} characters:\n{trace.Completion}");
+            var body = trace.Completion[1..trace.Completion.IndexOf("\n</think>", StringComparison.Ordinal)].Split('\n');
+            Assert.InRange(body.Length, 1, options.MaxStepwiseLines);
+            for (var k = 0; k < body.Length; k++)
+            {
+                var m = line.Match(body[k]);
+                Assert.True(m.Success, $"{task}: line '{body[k]}'");
+                long Num(int g) => long.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+                var (x, y) = (Num(1), Num(3));
+                var r = m.Groups[2].Value switch { "+" => x + y, "-" => x - y, "*" => x * y, _ => x / y };
+                Assert.Equal(r, Num(4));
+                if (m.Groups[2].Value == "/")
+                {
+                    Assert.Equal(0, x % y);
+                }
+
+                Assert.Equal(Num(5) - Num(6), Num(7)); // the distance to the target, computed
+                Assert.True(Num(5) == task.Target || Num(6) == task.Target, body[k]);
+                var left = task.Nums.ToList();
+                Assert.True(left.Remove(x) && left.Remove(y), $"{task}: '{body[k]}' uses numbers the task lacks");
+                var yes = m.Groups[8].Value == "yes";
+                Assert.Equal(Num(7) == left[0], yes); // yes exactly when the number left closes the equation
+                Assert.Equal(yes, k == body.Length - 1 && trace.Outcome == TraceOutcome.Solved); // a solved trace stops at its first yes
+                solvedLines += yes ? 1 : 0;
+            }
+        }
+
+        // Half the traces give up when the search has lines before its "yes", and about 1 task in 6 has no line that
+        // closes (its equations need * or / as the last step): so between a third and two thirds are solved.
+        var three = counts.GetValueOrDefault((3, TraceOutcome.Solved)) + counts.GetValueOrDefault((3, TraceOutcome.NearMiss));
+        Assert.InRange(counts[(3, TraceOutcome.Solved)] / (double)three, 0.33, 0.67);
+        Assert.Equal(counts[(3, TraceOutcome.Solved)], solvedLines);
+        Assert.True(counts[(4, TraceOutcome.NearMiss)] > 0 && counts[(4, TraceOutcome.Solved)] > 0);
+        Assert.Throws<ArgumentException>(() => SolverTraces.Create(Solved.Value[0].Task, Solved.Value[0].Solution, 0, options with { MaxStepwiseLines = 0 }));
+    }
+
+    [Fact]
+    public void AStepwiseTraceReadsAsDocumented()
+    {
+        var options = new SolverTraceOptions { Style = TraceStyle.Stepwise, ImperfectFraction = 0 };
+        var trace = SolverTraces.Create(new CountdownTask([87, 51, 37], 73), "(37+87)-51", 3, options);
+        // two lines close this task: 87+37 = 124 is 51 above the target, and 87-51 = 36 is 37 below it
+        var endings = new[]
+        {
+            "\n87+37=124, 124-73=51, yes\n</think>\n<answer>(87+37)-51</answer>",
+            "\n87-51=36, 73-36=37, yes\n</think>\n<answer>(87-51)+37</answer>",
+        };
+        Assert.Contains(endings, e => trace.Completion.EndsWith(e, StringComparison.Ordinal));
+        Assert.Equal(TraceOutcome.Solved, trace.Outcome);
+        Assert.Contains(", no\n", SolverTraces.Create(new CountdownTask([87, 51, 37], 73), "(37+87)-51", 3, options with { ImperfectFraction = 1 }).Completion, StringComparison.Ordinal);
+    }
 }

@@ -192,9 +192,10 @@ public sealed class WarmStartTests : IDisposable
     {
         var cache = Path.Combine(_folder, "cache", "countdown-tiny");
         var log = new List<string>();
-        SftOptions Tiny(string output) => GrpoAspire.Grpo.Sft.WarmStart.Options(output, "cpu") with { Steps = 2, BatchSize = 2, EvalTasks = 0, LogEvery = 1, Tasks = 50 };
+        IReadOnlyList<SftOptions> Tiny(string output) => GrpoAspire.Grpo.Sft.WarmStart.Stages(output, "cpu")
+            .Select(s => s with { Steps = 2, BatchSize = 2, EvalTasks = 0, LogEvery = 1, Tasks = 50 }).ToList();
 
-        var first = GrpoAspire.Grpo.Sft.WarmStart.Ensure("cpu", log.Add, options: Tiny, embeddedFolder: Path.Combine(_folder, "none"), cacheFolder: cache);
+        var first = GrpoAspire.Grpo.Sft.WarmStart.Ensure("cpu", log.Add, stages: Tiny, embeddedFolder: Path.Combine(_folder, "none"), cacheFolder: cache);
         Assert.Equal(cache, first);
         foreach (var file in new[] { "config.json", "model.safetensors", "tokenizer.json" })
         {
@@ -202,11 +203,16 @@ public sealed class WarmStartTests : IDisposable
         }
 
         Assert.False(Directory.Exists(cache + ".partial"));
+        Assert.False(Directory.Exists(Path.Combine(cache, "stage-1")));
         Assert.Contains(log, l => l.Contains("is trained first", StringComparison.Ordinal));
-        Assert.Contains(log, l => l.StartsWith("warm start step 2/2", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.StartsWith("stage 1/2: warm start step 2/2", StringComparison.Ordinal));
+        Assert.Contains(log, l => l.StartsWith("stage 2/2: warm start step 2/2", StringComparison.Ordinal));
+        var options = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(cache, "sft_options.json"))).RootElement;
+        Assert.EndsWith("stage-1", options.GetProperty("InitModel").GetString(), StringComparison.Ordinal); // the second stage starts from the first
+        Assert.Equal("Stepwise", options.GetProperty("Traces").GetProperty("Style").GetString());
 
         log.Clear();
-        var second = GrpoAspire.Grpo.Sft.WarmStart.Ensure("cpu", log.Add, options: _ => throw new InvalidOperationException("trained twice"), embeddedFolder: Path.Combine(_folder, "none"), cacheFolder: cache);
+        var second = GrpoAspire.Grpo.Sft.WarmStart.Ensure("cpu", log.Add, stages: _ => throw new InvalidOperationException("trained twice"), embeddedFolder: Path.Combine(_folder, "none"), cacheFolder: cache);
         Assert.Equal(cache, second);
         Assert.Contains(log, l => l.Contains("trained before", StringComparison.Ordinal));
     }
@@ -218,5 +224,12 @@ public sealed class WarmStartTests : IDisposable
         Assert.Equal((3_000, 64, "cuda", "countdown-tiny"), (options.Steps, options.BatchSize, options.Device, options.ModelConfig));
         var readme = File.ReadAllText(SftTests.RepoFile("models/countdown-tiny/README.md"));
         Assert.Contains("--steps 3000 --batch-size 64", readme, StringComparison.Ordinal);
+        var stages = GrpoAspire.Grpo.Sft.WarmStart.Stages("out", "cuda");
+        Assert.Equal(2, stages.Count);
+        var second = stages[1];
+        Assert.Equal(stages[0].OutputDirectory, second.InitModel);
+        Assert.Equal((1_800, 64, 1e-3, 0.02, 43L, 0.6, true, Countdown.Traces.TraceStyle.Stepwise),
+            (second.Steps, second.BatchSize, second.LearningRate, second.WarmupRatio, second.Seed, second.Traces.ImperfectFraction, second.Traces.GiveUpEarly, second.Traces.Style));
+        Assert.Contains("--steps 1800 --batch-size 64 --lr 1e-3 --warmup-ratio 0.02 --seed 43 --imperfect-fraction 0.6 --give-up-early --trace-style stepwise", readme, StringComparison.Ordinal);
     }
 }

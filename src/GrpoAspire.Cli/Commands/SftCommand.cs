@@ -37,6 +37,7 @@ public sealed class SftCommand : ICommand
         new("template", "NAME", "prompt template (default compact; GRPO recipes then use prompt_template: compact)"),
         new("imperfect-fraction", "X", "fraction of traces that end at a near miss instead of the answer (default 0.45)"),
         new("give-up-early", null, "near-miss traces stop after 1 to the most wrong trials (uniform), not always after the most"),
+        new("trace-style", "S", "trials (guessed equations, default) or stepwise (three-number tasks: combine, distance to target, check)"),
     ];
 
     public string Details => """
@@ -82,6 +83,7 @@ public sealed class SftCommand : ICommand
             {
                 ImperfectFraction = Number(arguments, "imperfect-fraction", defaults.Traces.ImperfectFraction, 0, 1),
                 GiveUpEarly = arguments.Has("give-up-early"),
+                Style = TraceStyleOf(arguments.Value("trace-style")),
             },
         };
         try
@@ -138,6 +140,13 @@ public sealed class SftCommand : ICommand
         "float32" or "fp32" => "float32",
         "bfloat16" or "bf16" => "bfloat16",
         _ => throw new UsageException($"--dtype must be float32 or bfloat16, got '{text}'"),
+    };
+
+    private static TraceStyle TraceStyleOf(string? text) => text?.Trim().ToLowerInvariant() switch
+    {
+        null or "trials" => TraceStyle.Trials,
+        "stepwise" => TraceStyle.Stepwise,
+        _ => throw new UsageException($"--trace-style must be trials or stepwise, got '{text}'"),
     };
 }
 

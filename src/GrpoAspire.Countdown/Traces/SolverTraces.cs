@@ -24,6 +24,15 @@ public sealed record SolverTraceOptions
     /// </summary>
     public bool GiveUpEarly { get; init; }
 
+    /// <summary>
+    /// How a trace searches (<see cref="TraceStyle"/>): guessed whole equations (the prototype's), or, for tasks of
+    /// three numbers, a target-directed search whose every step is arithmetic the model can check.
+    /// </summary>
+    public TraceStyle Style { get; init; } = TraceStyle.Trials;
+
+    /// <summary>Most lines of a <see cref="TraceStyle.Stepwise"/> trace (each ~26 tokens; 7 keep it inside 256).</summary>
+    public int MaxStepwiseLines { get; init; } = 7;
+
     /// <summary>Most wrong trials in a trace for tasks of three numbers or fewer (the prototype's 6).</summary>
     public int MaxTrialsFewNumbers { get; init; } = 6;
 
@@ -37,12 +46,37 @@ public sealed record SolverTraceOptions
             throw new ArgumentException($"the imperfect fraction must be in [0, 1], got {ImperfectFraction}");
         }
 
+        if (!Enum.IsDefined(Style))
+        {
+            throw new ArgumentException($"unknown trace style {Style}");
+        }
+
+        if (MaxStepwiseLines < 1)
+        {
+            throw new ArgumentException($"a stepwise trace needs at least one line, got {MaxStepwiseLines}");
+        }
+
         if (MaxTrialsFewNumbers < 1 || MaxTrialsManyNumbers < 1)
         {
             throw new ArgumentException(
                 $"traces need at least one trial, got {MaxTrialsFewNumbers} (3 numbers) and {MaxTrialsManyNumbers} (4+)");
         }
     }
+}
+
+/// <summary>How a trace searches.</summary>
+public enum TraceStyle
+{
+    /// <summary>Random whole equations, each with its value and a check, then the solver's answer (or the closest).</summary>
+    Trials,
+
+    /// <summary>
+    /// Tasks of three numbers: a line per candidate, <c>87+37=124, 124-73=51, yes</c>: combine two numbers, take the
+    /// distance to the target, and compare it with the number left (adding or subtracting it closes the equation).
+    /// Every value is computed on the line before it is checked, so a claim rests on arithmetic, not on the target
+    /// copied from the prompt. Tasks of four numbers keep <see cref="Trials"/>.
+    /// </summary>
+    Stepwise,
 }
 
 /// <summary>How a trace ends.</summary>
@@ -109,6 +143,11 @@ public static class SolverTraces
         }
 
         var random = new SeededRandom(seed);
+        if (options.Style == TraceStyle.Stepwise && task.Nums.Count == 3)
+        {
+            return Stepwise(task, answer, options, random);
+        }
+
         var target = new BigInteger(task.Target);
         var maxTrials = task.Nums.Count <= 3 ? options.MaxTrialsFewNumbers : options.MaxTrialsManyNumbers;
         var imperfect = random.NextDouble() < options.ImperfectFraction;
@@ -143,6 +182,107 @@ public static class SolverTraces
         text.Append('\n').Append(CompletionFormat.ThinkClose).Append('\n')
             .Append(CompletionFormat.AnswerOpen).Append(answer).Append(CompletionFormat.AnswerClose);
         return new SolverTrace(text.ToString(), answer, outcome, trials);
+    }
+
+    /// <summary>One candidate of a stepwise trace: two numbers combined, then the third added or subtracted.</summary>
+    private readonly record struct StepLine(string Text, string Equation, long Value, bool Reaches);
+
+    /// <summary>
+    /// A <see cref="TraceStyle.Stepwise"/> trace: the candidates (every pair, combined by +, the larger minus the
+    /// smaller, * when the product can still come within reach, / when exact) in random order, each closed by the
+    /// distance to the target and checked against the number left. A solved trace stops at the first "yes"; an
+    /// imperfect one gives up after 1 to (that line - 1) lines, uniform, and answers its closest equation. A task
+    /// no candidate closes shows up to the most lines and answers the closest.
+    /// </summary>
+    private static SolverTrace Stepwise(CountdownTask task, string solverAnswer, SolverTraceOptions options, SeededRandom random)
+    {
+        var nums = task.Nums;
+        var target = task.Target;
+        var lines = new List<StepLine>();
+        foreach (var (i, j, k) in new[] { (0, 1, 2), (0, 2, 1), (1, 2, 0) })
+        {
+            var (x, y) = (System.Math.Max(nums[i], nums[j]), System.Math.Min(nums[i], nums[j]));
+            var z = nums[k];
+            var combined = new List<(char Op, long Value)> { ('+', x + y), ('-', x - y) };
+            if (x * y <= target + z + 100)
+            {
+                combined.Add(('*', x * y));
+            }
+
+            if (y != 0 && x % y == 0)
+            {
+                combined.Add(('/', x / y));
+            }
+
+            foreach (var (op, r) in combined)
+            {
+                var pair = $"{x}{op}{y}";
+                var (close, distance, sign) = r < target
+                    ? ($"{target}-{r}", target - r, '+')
+                    : ($"{r}-{target}", r - target, '-');
+                var reaches = distance == z;
+                var lineText = $"{pair}={r}, {close}={distance}, {(reaches ? "yes" : "no")}";
+                lines.Add(new StepLine(lineText, $"({pair}){sign}{z}", sign == '+' ? r + z : r - z, reaches));
+            }
+        }
+
+        Shuffle(lines, random);
+        var first = lines.FindIndex(l => l.Reaches);
+        var most = System.Math.Min(options.MaxStepwiseLines, lines.Count);
+        if (first >= most)
+        {
+            // keep the trace inside the length budget: the reaching line moves to a random place among the first lines
+            var moved = lines[first];
+            lines.RemoveAt(first);
+            first = random.Next(0, most);
+            lines.Insert(first, moved);
+        }
+
+        var imperfect = random.NextDouble() < options.ImperfectFraction;
+        List<StepLine> shown;
+        TraceOutcome outcome;
+        string answer;
+        if (first < 0)
+        {
+            shown = lines.Take(most).ToList();
+            outcome = TraceOutcome.NearMiss;
+            answer = Closest(shown, target).Equation;
+        }
+        else if (imperfect && first > 0)
+        {
+            shown = lines.Take(random.Next(1, first + 1)).ToList();
+            outcome = TraceOutcome.NearMiss;
+            answer = Closest(shown, target).Equation;
+        }
+        else
+        {
+            shown = lines.Take(first + 1).ToList();
+            outcome = TraceOutcome.Solved;
+            answer = shown[^1].Equation;
+        }
+
+        _ = solverAnswer; // the solver proved the task solvable; the stepwise search finds its own equation (or none)
+        var text = new StringBuilder();
+        foreach (var line in shown)
+        {
+            text.Append('\n').Append(line.Text);
+        }
+
+        text.Append('\n').Append(CompletionFormat.ThinkClose).Append('\n')
+            .Append(CompletionFormat.AnswerOpen).Append(answer).Append(CompletionFormat.AnswerClose);
+        var trials = shown.Select(l => new TraceTrial(l.Equation, Rational.FromInteger(l.Value))).ToList();
+        return new SolverTrace(text.ToString(), answer, outcome, trials);
+    }
+
+    private static StepLine Closest(List<StepLine> lines, long target) => lines.MinBy(l => System.Math.Abs(l.Value - target));
+
+    private static void Shuffle<T>(List<T> items, SeededRandom random)
+    {
+        for (var i = items.Count - 1; i > 0; i--)
+        {
+            var j = random.Next(0, i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
     }
 
     /// <summary>The seed of example <paramref name="index"/> of a run seeded with <paramref name="runSeed"/> (SplitMix64 mixing).</summary>

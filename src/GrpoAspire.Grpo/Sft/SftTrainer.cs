@@ -69,7 +69,7 @@ public sealed class SftTrainer : IDisposable
         _parameters = FlatParameters.Create(_model);
         _optimizer = optim.AdamW([_parameters.Parameter], options.LearningRate, 0.9, 0.999, 1e-8, options.WeightDecay);
         _schedule = new LearningRateSchedule(options.LearningRate, LrSchedulerType.Cosine, options.Steps, options.WarmupRatio);
-        File.WriteAllText(Path.Combine(options.OutputDirectory, "sft_options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(options.OutputDirectory, "sft_options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
     }
 
     public Qwen2ForCausalLM Model => _model;

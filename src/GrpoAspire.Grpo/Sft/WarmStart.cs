@@ -1,16 +1,48 @@
 using System.Globalization;
+using GrpoAspire.Countdown.Traces;
 using GrpoAspire.Grpo.Training;
 
 namespace GrpoAspire.Grpo.Sft;
 
 /// <summary>
 /// The countdown-tiny warm start when the embedded copy is missing (e.g. a build without models/): trained once with
-/// the settings that made the shipped one (models/countdown-tiny/README.md), saved under the user's cache folder
+/// the settings that made the shipped one (models/countdown-tiny/README.md, two stages), saved under the user's cache folder
 /// (<c>$GRPO_CACHE</c>, else <c>$XDG_CACHE_HOME/grpo-aspire</c>, else <c>~/.cache/grpo-aspire</c>) and reused after.
 /// </summary>
 public static class WarmStart
 {
-    /// <summary>The settings of the shipped warm start: 3,000 steps of 64 traces (~42M tokens), the compact template.</summary>
+    /// <summary>
+    /// The two stages of the shipped warm start: <see cref="Options"/> (guessed trials), then <see cref="StepwiseOptions"/>
+    /// from its result (stepwise traces); the second writes <paramref name="outputDirectory"/>.
+    /// </summary>
+    public static IReadOnlyList<SftOptions> Stages(string outputDirectory, string device)
+    {
+        var first = Options(Path.Combine(outputDirectory, "stage-1"), device);
+        return [first, StepwiseOptions(outputDirectory, first.OutputDirectory, device)];
+    }
+
+    /// <summary>
+    /// The second stage: 1,800 steps of 64 traces (~20M tokens) from <paramref name="initModel"/>, three-number tasks
+    /// searched stepwise, 60% of traces giving up early, lr 1e-3 with 2% warm-up, seed 43.
+    /// </summary>
+    public static SftOptions StepwiseOptions(string outputDirectory, string initModel, string device) => new()
+    {
+        OutputDirectory = outputDirectory,
+        InitModel = initModel,
+        ModelConfig = ModelResolver.CountdownTiny,
+        Steps = 1_800,
+        BatchSize = 64,
+        LearningRate = 1e-3,
+        WarmupRatio = 0.02,
+        Seed = 43,
+        Device = device,
+        EvalTasks = 500,
+        EvalSamples = 2,
+        LogEvery = 50,
+        Traces = new SolverTraceOptions { Style = TraceStyle.Stepwise, ImperfectFraction = 0.6, GiveUpEarly = true },
+    };
+
+    /// <summary>The first stage: 3,000 steps of 64 traces (~42M tokens) from scratch, the compact template.</summary>
     public static SftOptions Options(string outputDirectory, string device) => new()
     {
         OutputDirectory = outputDirectory,
@@ -36,12 +68,12 @@ public static class WarmStart
 
     /// <summary>
     /// The embedded warm start when it is there; else the cached one; else trains it into the cache first
-    /// (<paramref name="options"/> default: <see cref="Options"/> on <paramref name="device"/>), logging progress.
+    /// (<paramref name="stages"/> default: <see cref="Stages"/> on <paramref name="device"/>, each from the one before), logging progress.
     /// </summary>
     /// <param name="embeddedFolder">Where the embedded copy would be (default <see cref="ModelResolver.EmbeddedDefaultFolder"/>).</param>
     /// <param name="cacheFolder">Where a trained one is kept (default <see cref="CacheFolder"/>).</param>
     public static string Ensure(
-        string device, Action<string> log, CancellationToken cancellationToken = default, Func<string, SftOptions>? options = null,
+        string device, Action<string> log, CancellationToken cancellationToken = default, Func<string, IReadOnlyList<SftOptions>>? stages = null,
         string? embeddedFolder = null, string? cacheFolder = null)
     {
         ArgumentNullException.ThrowIfNull(log);
@@ -65,12 +97,19 @@ public static class WarmStart
         }
 
         Directory.CreateDirectory(partial);
-        var settings = (options ?? (output => Options(output, device)))(partial);
-        log($"model: the embedded warm start is missing, so it is trained first ({settings.Steps} steps x {settings.BatchSize} solver traces on {settings.Device}; "
-            + "hours on a CPU, minutes on a GPU) into " + folder);
-        using (var trainer = new SftTrainer(settings))
+        var plan = (stages ?? (output => Stages(output, device)))(partial);
+        log($"model: the embedded warm start is missing, so it is trained first ({string.Join(" then ", plan.Select(s => $"{s.Steps} steps x {s.BatchSize}"))} "
+            + $"solver traces on {plan[0].Device}; hours on a CPU, minutes on a GPU) into " + folder);
+        for (var i = 0; i < plan.Count; i++)
         {
-            trainer.Train(m => log(Progress(m)), cancellationToken);
+            var stage = i + 1;
+            using var trainer = new SftTrainer(plan[i]);
+            trainer.Train(m => log($"stage {stage}/{plan.Count}: " + Progress(m)), cancellationToken);
+        }
+
+        foreach (var stageFolder in plan.Take(plan.Count - 1).Select(s => s.OutputDirectory).Where(d => d != partial && d.StartsWith(partial, StringComparison.Ordinal)))
+        {
+            Directory.Delete(stageFolder, recursive: true); // earlier stages live inside the partial folder; only the last one's files stay
         }
 
         // The warm start appears complete or not at all.
