@@ -48,6 +48,7 @@ public sealed class RecipeTests
     [InlineData("bf16: maybe", "bf16")]
     [InlineData("- just a list", "mapping")]
     [InlineData("max_steps: [1, 2", "not valid YAML")]
+    [InlineData("max_task_numbers: 7", "max_task_numbers")]
     public void BadValuesFailWithAMessageNamingTheKey(string yaml, string expected)
     {
         var error = Assert.Throws<RecipeException>(() => RecipeLoader.Load(yaml));
@@ -65,5 +66,24 @@ public sealed class RecipeTests
         Assert.Equal(0.28, recipe.EffectiveEpsilonHigh);
         Assert.Equal([new RewardWeight(RewardFunction.Format, 0.5), new RewardWeight(RewardFunction.EquationTinyZero, 1)], recipe.Rewards);
         Assert.Contains("warning: unknown key 'learning_rte' in recipe is ignored", notices);
+    }
+
+    [Fact]
+    public async Task MaxTaskNumbersKeepsOnlySmallerTasksForTrainingAndNeverTheHeldOutOnes()
+    {
+        var (all, _) = RecipeLoader.Load("max_tasks: 400\neval_tasks: 500\n");
+        var (three, _) = RecipeLoader.Load("max_tasks: 400\neval_tasks: 500\nmax_task_numbers: 3\n");
+        Assert.Equal(0, all.MaxTaskNumbers);
+        var every = await GrpoAspire.Grpo.Training.TrainingData.LoadAsync(all);
+        var kept = await GrpoAspire.Grpo.Training.TrainingData.LoadAsync(three);
+        Assert.Contains(every, t => t.Nums.Count == 4);
+        Assert.All(kept, t => Assert.Equal(3, t.Nums.Count));
+        Assert.Equal(every.Where(t => t.Nums.Count <= 3).Select(t => t.Key), kept.Select(t => t.Key)); // the same draw, filtered
+        var heldOut = Countdown.Datasets.TaskSplits.HeldOut(500).Select(t => t.Key).ToHashSet();
+        Assert.DoesNotContain(kept, t => heldOut.Contains(t.Key));
+
+        var (none, _) = RecipeLoader.Load("max_tasks: 50\nmax_task_numbers: 2\n");
+        var error = await Assert.ThrowsAsync<Countdown.Datasets.TaskDataException>(() => GrpoAspire.Grpo.Training.TrainingData.LoadAsync(none));
+        Assert.Contains("max_task_numbers", error.Message, StringComparison.Ordinal);
     }
 }

@@ -45,6 +45,12 @@ public sealed record GrpoRecipe
     public string PromptTemplate { get; init; } = "seed-r1";
     public int MaxTasks { get; init; } = 50_000;
 
+    /// <summary>
+    /// Ours (no TRL key): train only on tasks of at most this many numbers, e.g. 3 for a curriculum that leaves the
+    /// four-number tasks a small model almost never solves out of training; 0 keeps every task. Evaluation is unchanged.
+    /// </summary>
+    public int MaxTaskNumbers { get; init; }
+
     // Optimization
     public int MaxSteps { get; init; } = 450;
     public int PerDeviceTrainBatchSize { get; init; } = 1;

@@ -20,6 +20,7 @@ internal static class RecipeKeys
         ["output_dir"] = (r, v) => r with { OutputDir = v.String() },
         ["prompt_template"] = (r, v) => r with { PromptTemplate = v.String() },
         ["max_tasks"] = (r, v) => r with { MaxTasks = v.Int(1) },
+        ["max_task_numbers"] = (r, v) => r with { MaxTaskNumbers = v.Int(0, Countdown.CountdownTask.MaxNumbers) },
         ["max_steps"] = (r, v) => r with { MaxSteps = v.Int(1, 10_000_000) },
         ["per_device_train_batch_size"] = (r, v) => r with { PerDeviceTrainBatchSize = v.Int(1, 4096) },
         ["gradient_accumulation_steps"] = (r, v) => r with { GradientAccumulationSteps = v.Int(1, 4096) },

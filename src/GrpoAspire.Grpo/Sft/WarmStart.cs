@@ -17,28 +17,25 @@ public static class WarmStart
     /// </summary>
     public static IReadOnlyList<SftOptions> Stages(string outputDirectory, string device)
     {
-        var first = Options(Path.Combine(outputDirectory, "stage-1"), device);
-        return [first, StepwiseOptions(outputDirectory, first.OutputDirectory, device)];
+        // bf16 files, as shipped: the second stage started from the shipped (bf16) first stage
+        var first = Options(Path.Combine(outputDirectory, "stage-1"), device) with { Dtype = "bfloat16" };
+        return [first, StepwiseOptions(outputDirectory, first.OutputDirectory, device) with { Dtype = "bfloat16" }];
     }
 
     /// <summary>
     /// The second stage: 1,800 steps of 64 traces (~20M tokens) from <paramref name="initModel"/>, three-number tasks
     /// searched stepwise, 60% of traces giving up early, lr 1e-3 with 2% warm-up, seed 43.
     /// </summary>
-    public static SftOptions StepwiseOptions(string outputDirectory, string initModel, string device) => new()
+    public static SftOptions StepwiseOptions(string outputDirectory, string initModel, string device) => Options(outputDirectory, device) with
     {
-        OutputDirectory = outputDirectory,
         InitModel = initModel,
-        ModelConfig = ModelResolver.CountdownTiny,
         Steps = 1_800,
-        BatchSize = 64,
         LearningRate = 1e-3,
         WarmupRatio = 0.02,
         Seed = 43,
-        Device = device,
         EvalTasks = 500,
         EvalSamples = 2,
-        LogEvery = 50,
+        EvalEvery = 0,
         Traces = new SolverTraceOptions { Style = TraceStyle.Stepwise, ImperfectFraction = 0.6, GiveUpEarly = true },
     };
 

@@ -50,8 +50,22 @@ public static class TrainingData
             null);
     }
 
+    /// <summary>The recipe's training tasks, at most <c>max_tasks</c>, only those of at most <c>max_task_numbers</c> numbers when set.</summary>
     public static async Task<IReadOnlyList<CountdownTask>> LoadAsync(
         GrpoRecipe recipe, CancellationToken cancellationToken = default)
+    {
+        var tasks = await LoadAllAsync(recipe, cancellationToken);
+        if (recipe.MaxTaskNumbers == 0)
+        {
+            return tasks;
+        }
+
+        var kept = tasks.Where(t => t.Nums.Count <= recipe.MaxTaskNumbers).ToArray();
+        return kept.Length > 0 ? kept
+            : throw new TaskDataException($"no training task has at most {recipe.MaxTaskNumbers} numbers (max_task_numbers)");
+    }
+
+    private static async Task<IReadOnlyList<CountdownTask>> LoadAllAsync(GrpoRecipe recipe, CancellationToken cancellationToken)
     {
         var source = Resolve(recipe);
         var heldOut = TaskSplits.HeldOut(recipe.EvalTasks);
