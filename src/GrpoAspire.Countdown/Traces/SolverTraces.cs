@@ -145,7 +145,7 @@ public static class SolverTraces
         var random = new SeededRandom(seed);
         if (options.Style == TraceStyle.Stepwise && task.Nums.Count == 3)
         {
-            return Stepwise(task, answer, options, random);
+            return Stepwise(task, options, random); // the solver proved the task solvable; the search finds its own equation, or none
         }
 
         var target = new BigInteger(task.Target);
@@ -189,12 +189,12 @@ public static class SolverTraces
 
     /// <summary>
     /// A <see cref="TraceStyle.Stepwise"/> trace: the candidates (every pair, combined by +, the larger minus the
-    /// smaller, * when the product can still come within reach, / when exact) in random order, each closed by the
+    /// smaller, * unless the product is more than 100 past reach, / when exact) in random order, each closed by the
     /// distance to the target and checked against the number left. A solved trace stops at the first "yes"; an
     /// imperfect one gives up after 1 to (that line - 1) lines, uniform, and answers its closest equation. A task
     /// no candidate closes shows up to the most lines and answers the closest.
     /// </summary>
-    private static SolverTrace Stepwise(CountdownTask task, string solverAnswer, SolverTraceOptions options, SeededRandom random)
+    private static SolverTrace Stepwise(CountdownTask task, SolverTraceOptions options, SeededRandom random)
     {
         var nums = task.Nums;
         var target = task.Target;
@@ -206,6 +206,7 @@ public static class SolverTraces
             var combined = new List<(char Op, long Value)> { ('+', x + y), ('-', x - y) };
             if (x * y <= target + z + 100)
             {
+                // a product above target + z cannot close; up to 100 past it stays in as a line to rule out
                 combined.Add(('*', x * y));
             }
 
@@ -261,7 +262,6 @@ public static class SolverTraces
             answer = shown[^1].Equation;
         }
 
-        _ = solverAnswer; // the solver proved the task solvable; the stepwise search finds its own equation (or none)
         var text = new StringBuilder();
         foreach (var line in shown)
         {
