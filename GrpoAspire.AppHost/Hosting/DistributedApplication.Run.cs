@@ -118,13 +118,15 @@ public sealed class DistributedApplication(IReadOnlyList<ProcessResource> resour
         }
     }
 
+    /// <summary>
+    /// Stops the resources in two waves, each all at once: those that waited for others at start (trainer, generation),
+    /// then the ones that did not (reward, redis). Each wave takes at most one grace period, so Ctrl+C waits for two,
+    /// not for one per resource in a row.
+    /// </summary>
     private async Task StopAllAsync()
     {
-        foreach (var resource in Resources.Reverse())
-        {
-            await resource.StopAsync();
-        }
-
+        await Task.WhenAll(Resources.Where(r => r.WaitsFor.Count > 0).Select(r => r.StopAsync()));
+        await Task.WhenAll(Resources.Where(r => r.WaitsFor.Count == 0).Select(r => r.StopAsync()));
         Log("all resources stopped");
     }
 

@@ -100,7 +100,18 @@ public sealed partial class DashboardLiveTests(ITestOutputHelper output) : IDisp
             // Ctrl+C: the AppHost stops every resource and exits 0.
             _ = Kill(process.Id, 2);
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(cancel.Token);
+            try
+            {
+                await process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                lock (log)
+                {
+                    Assert.Fail($"the AppHost did not exit within 60 s of Ctrl+C; its output:\n{log}");
+                }
+            }
         }
 
         string text;
