@@ -97,8 +97,10 @@ public sealed partial class DashboardLiveTests(ITestOutputHelper output) : IDisp
         }
         finally
         {
-            // Ctrl+C: the AppHost stops every resource and exits 0.
-            _ = Kill(process.Id, 2);
+            // Ctrl+C: the AppHost stops every resource and exits 0. A test run started in the background by a
+            // non-interactive shell (`cmd &`, nohup) passes SIGINT on ignored, and .NET keeps an inherited ignore (a
+            // background job is not meant to see Ctrl+C): there it sends SIGTERM, which the AppHost handles alike.
+            _ = Kill(process.Id, SigIntIgnored() ? 15 : 2);
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             try
             {
@@ -166,6 +168,14 @@ public sealed partial class DashboardLiveTests(ITestOutputHelper output) : IDisp
         var path = Path.Combine(folder, name);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         output.WriteLine($"screenshot: {path}");
+    }
+
+    /// <summary>Whether this process (and so the AppHost it starts) ignores SIGINT: bit 2 of SigIgn in /proc/self/status.</summary>
+    private static bool SigIntIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null
+            && (ulong.Parse(line["SigIgn:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture) & 0x2UL) != 0;
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
