@@ -172,16 +172,22 @@ public static class SolverTraces
             trials.Add(new TraceTrial(answer, Rational.FromInteger(target)));
         }
 
+        var lines = trials.Select(t => $"{t.Equation} = {FormatValue(t.Value)}, {Check(t.Value, target)}");
+        return new SolverTrace(Completion(lines, answer), answer, outcome, trials);
+    }
+
+    /// <summary>The completion after the <c>&lt;think&gt;</c> prefill: each search line after a newline, then the answer.</summary>
+    private static string Completion(IEnumerable<string> lines, string answer)
+    {
         var text = new StringBuilder();
-        foreach (var trial in trials)
+        foreach (var line in lines)
         {
-            text.Append('\n').Append(trial.Equation).Append(" = ").Append(FormatValue(trial.Value))
-                .Append(", ").Append(Check(trial.Value, target));
+            text.Append('\n').Append(line);
         }
 
         text.Append('\n').Append(CompletionFormat.ThinkClose).Append('\n')
             .Append(CompletionFormat.AnswerOpen).Append(answer).Append(CompletionFormat.AnswerClose);
-        return new SolverTrace(text.ToString(), answer, outcome, trials);
+        return text.ToString();
     }
 
     /// <summary>One candidate of a stepwise trace: two numbers combined, then the third added or subtracted.</summary>
@@ -262,16 +268,8 @@ public static class SolverTraces
             answer = shown[^1].Equation;
         }
 
-        var text = new StringBuilder();
-        foreach (var line in shown)
-        {
-            text.Append('\n').Append(line.Text);
-        }
-
-        text.Append('\n').Append(CompletionFormat.ThinkClose).Append('\n')
-            .Append(CompletionFormat.AnswerOpen).Append(answer).Append(CompletionFormat.AnswerClose);
         var trials = shown.Select(l => new TraceTrial(l.Equation, Rational.FromInteger(l.Value))).ToList();
-        return new SolverTrace(text.ToString(), answer, outcome, trials);
+        return new SolverTrace(Completion(shown.Select(l => l.Text), answer), answer, outcome, trials);
     }
 
     private static StepLine Closest(List<StepLine> lines, long target) => lines.MinBy(l => System.Math.Abs(l.Value - target));
