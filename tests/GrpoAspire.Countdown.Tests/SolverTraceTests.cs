@@ -198,4 +198,87 @@ public sealed class SolverTraceTests
         Assert.Equal(TraceOutcome.Solved, trace.Outcome);
         Assert.Contains(", no\n", SolverTraces.Create(new CountdownTask([87, 51, 37], 73), "(37+87)-51", 3, options with { ImperfectFraction = 1 }).Completion, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void StepwiseTracesStayAsTheShippedWarmStartWasTrainedOn()
+    {
+        // models/countdown-tiny's stage 2 was trained on these traces; its documented command must keep making them
+        var options = new SolverTraceOptions { Style = TraceStyle.Stepwise, ImperfectFraction = 0.6, GiveUpEarly = true };
+        var text = new System.Text.StringBuilder();
+        for (var i = 0; i < 600; i++)
+        {
+            var (task, solution) = Solved.Value[i];
+            text.Append(SolverTraces.Create(task, solution, SolverTraces.ExampleSeed(43, i), options).Completion).Append('\0');
+        }
+
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+        Assert.Equal("262273717B73A33B8E0F1D2C6072150D9931F61DBA090A070A9CB530E3A5544E", hash);
+    }
+
+    [Fact]
+    public void ChainTracesComputeEveryMergeRightAndSayYesExactlyWhereTheNumberLeftCloses()
+    {
+        var options = new SolverTraceOptions { Style = TraceStyle.Chain, ImperfectFraction = 0.5, GiveUpEarly = true };
+        var line = new System.Text.RegularExpressions.Regex(@"^(\d+)([-+*/])(\d+)=(\d+), (\d+)([-+*/])(\d+)=(\d+), (\d+)-(\d+)=(\d+), (yes|no)$");
+        var solved = 0;
+        var four = 0;
+        for (var i = 0; i < Solved.Value.Length; i++)
+        {
+            var (task, solution) = Solved.Value[i];
+            var trace = SolverTraces.Create(task, solution, SolverTraces.ExampleSeed(11, i), options);
+            var score = Scorer.Score(trace.Completion, task);
+            Assert.True(score.ValueOf(RewardFunction.Format) == 1, $"{task}: badly formed trace\n{trace.Completion}");
+            Assert.True(score.ValueOf(RewardFunction.Equation) == (trace.Outcome == TraceOutcome.Solved ? 1.0 : 0.0), $"{task}: {trace.Outcome}\n{trace.Completion}");
+            if (task.Nums.Count == 3)
+            {
+                Assert.DoesNotContain(" = ", trace.Completion, StringComparison.Ordinal); // three numbers: the stepwise lines
+                continue;
+            }
+
+            four++;
+            solved += trace.Outcome == TraceOutcome.Solved ? 1 : 0;
+            Assert.True(trace.Completion.Length <= 320, $"{trace.Completion.Length} characters:\n{trace.Completion}");
+            var body = trace.Completion[1..trace.Completion.IndexOf("\n</think>", StringComparison.Ordinal)].Split('\n');
+            Assert.InRange(body.Length, 1, options.MaxChainLines);
+            for (var k = 0; k < body.Length; k++)
+            {
+                var m = line.Match(body[k]);
+                Assert.True(m.Success, $"{task}: line '{body[k]}'");
+                long Num(int g) => long.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
+                static long Apply(long x, string op, long y) => op switch { "+" => x + y, "-" => x - y, "*" => x * y, _ => x % y == 0 ? x / y : -1 };
+                Assert.Equal(Apply(Num(1), m.Groups[2].Value, Num(3)), Num(4));
+                Assert.Equal(Apply(Num(5), m.Groups[6].Value, Num(7)), Num(8));
+                Assert.True(Num(5) >= Num(7) && Num(1) >= Num(3), body[k]); // the larger number first
+                Assert.Equal(Num(9) - Num(10), Num(11));
+                Assert.True((Num(9), Num(10)) == (task.Target, Num(8)) || (Num(9), Num(10)) == (Num(8), task.Target), body[k]);
+                var left = task.Nums.ToList();
+                Assert.True(left.Remove(Num(1)) && left.Remove(Num(3)), $"{task}: '{body[k]}' uses numbers the task lacks");
+                Assert.True(Num(5) == Num(4) ? left.Remove(Num(7)) : Num(7) == Num(4) && left.Remove(Num(5)), $"{task}: '{body[k]}' merges no result");
+                var yes = m.Groups[12].Value == "yes";
+                Assert.Equal(Num(11) == left.Single(), yes);
+                Assert.Equal(yes, k == body.Length - 1 && trace.Outcome == TraceOutcome.Solved);
+            }
+        }
+
+        // Half the traces give up before their "yes", and about a third of four-number tasks have no chain that closes
+        Assert.InRange(solved / (double)four, 0.2, 0.5);
+        Assert.Throws<ArgumentException>(() => SolverTraces.Create(Solved.Value[0].Task, Solved.Value[0].Solution, 0, options with { MaxChainLines = 0 }));
+    }
+
+    [Fact]
+    public void AChainTraceReadsAsDocumented()
+    {
+        var options = new SolverTraceOptions { Style = TraceStyle.Chain, ImperfectFraction = 0 };
+        var trace = SolverTraces.Create(new CountdownTask([56, 2, 13, 4], 71), "((56-2)+13)+4", 5, options);
+        Assert.Equal(TraceOutcome.Solved, trace.Outcome);
+        Assert.Matches(@", yes\n</think>\n<answer>[^<]+</answer>$", trace.Completion);
+        Assert.Equal(EquationVerdict.Correct, EquationEvaluator.Check(trace.Answer, new CountdownTask([56, 2, 13, 4], 71)));
+        var all = Enumerable.Range(0, 400).Select(seed => SolverTraces.Create(new CountdownTask([56, 2, 13, 4], 71), "((56-2)+13)+4", (ulong)seed, options).Completion);
+        Assert.Contains(all, c => c.EndsWith("\n56-2=54, 54+13=67, 71-67=4, yes\n</think>\n<answer>((56-2)+13)+4</answer>", StringComparison.Ordinal));
+        // a merged pair subtracted from the larger number left: 50-(10-3) = 43, 5 below the target
+        var task = new CountdownTask([10, 3, 50, 5], 48);
+        Assert.Contains(
+            Enumerable.Range(0, 400).Select(seed => SolverTraces.Create(task, "(50-(10-3))+5", (ulong)seed, options).Completion),
+            c => c.EndsWith("\n10-3=7, 50-7=43, 48-43=5, yes\n</think>\n<answer>(50-(10-3))+5</answer>", StringComparison.Ordinal));
+    }
 }

@@ -204,12 +204,16 @@ public sealed class WarmStartTests : IDisposable
 
         Assert.False(Directory.Exists(cache + ".partial"));
         Assert.False(Directory.Exists(Path.Combine(cache, "stage-1")));
+        Assert.False(Directory.Exists(Path.Combine(cache, "stage-2")));
         Assert.Contains(log, l => l.Contains("is trained first", StringComparison.Ordinal));
-        Assert.Contains(log, l => l.StartsWith("stage 1/2: warm start step 2/2", StringComparison.Ordinal));
-        Assert.Contains(log, l => l.StartsWith("stage 2/2: warm start step 2/2", StringComparison.Ordinal));
+        for (var stage = 1; stage <= 3; stage++)
+        {
+            Assert.Contains(log, l => l.StartsWith($"stage {stage}/3: warm start step 2/2", StringComparison.Ordinal));
+        }
+
         var options = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(cache, "sft_options.json"))).RootElement;
-        Assert.EndsWith("stage-1", options.GetProperty("InitModel").GetString(), StringComparison.Ordinal); // the second stage starts from the first
-        Assert.Equal("Stepwise", options.GetProperty("Traces").GetProperty("Style").GetString());
+        Assert.EndsWith("stage-2", options.GetProperty("InitModel").GetString(), StringComparison.Ordinal); // the last stage starts from the second
+        Assert.Equal("Chain", options.GetProperty("Traces").GetProperty("Style").GetString());
 
         log.Clear();
         var second = GrpoAspire.Grpo.Sft.WarmStart.Ensure("cpu", log.Add, stages: _ => throw new InvalidOperationException("trained twice"), embeddedFolder: Path.Combine(_folder, "none"), cacheFolder: cache);
@@ -225,11 +229,16 @@ public sealed class WarmStartTests : IDisposable
         var readme = File.ReadAllText(SftTests.RepoFile("models/countdown-tiny/README.md"));
         Assert.Contains("--steps 3000 --batch-size 64", readme, StringComparison.Ordinal);
         var stages = GrpoAspire.Grpo.Sft.WarmStart.Stages("out", "cuda");
-        Assert.Equal(2, stages.Count);
+        Assert.Equal(3, stages.Count);
         var second = stages[1];
         Assert.Equal(stages[0].OutputDirectory, second.InitModel);
         Assert.Equal((1_800, 64, 1e-3, 0.02, 43L, 0.6, true, Countdown.Traces.TraceStyle.Stepwise),
             (second.Steps, second.BatchSize, second.LearningRate, second.WarmupRatio, second.Seed, second.Traces.ImperfectFraction, second.Traces.GiveUpEarly, second.Traces.Style));
         Assert.Contains("--steps 1800 --batch-size 64 --lr 1e-3 --warmup-ratio 0.02 --seed 43 --imperfect-fraction 0.6 --give-up-early --trace-style stepwise", readme, StringComparison.Ordinal);
+        var third = stages[2];
+        Assert.Equal(second.OutputDirectory, third.InitModel);
+        Assert.Equal((1_200, 64, 1e-3, 0.02, 44L, 0.9, true, Countdown.Traces.TraceStyle.Chain),
+            (third.Steps, third.BatchSize, third.LearningRate, third.WarmupRatio, third.Seed, third.Traces.ImperfectFraction, third.Traces.GiveUpEarly, third.Traces.Style));
+        Assert.Contains("--steps 1200 --batch-size 64 --lr 1e-3 --warmup-ratio 0.02 --seed 44 --imperfect-fraction 0.9 --give-up-early --trace-style chain", readme, StringComparison.Ordinal);
     }
 }

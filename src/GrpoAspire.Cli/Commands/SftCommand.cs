@@ -37,7 +37,7 @@ public sealed class SftCommand : ICommand
         new("template", "NAME", "prompt template (default compact; GRPO recipes then use prompt_template: compact)"),
         new("imperfect-fraction", "X", "fraction of traces that end at a near miss instead of the answer (default 0.45)"),
         new("give-up-early", null, "near-miss traces stop after 1 to the most wrong trials (uniform), not always after the most"),
-        new("trace-style", "S", "trials (guessed equations, default) or stepwise (three-number tasks: combine, distance to target, check)"),
+        new("trace-style", "S", "trials (guessed equations, default), stepwise (three-number tasks: combine, distance to target, check) or chain (stepwise, and four-number tasks: combine twice, distance, check)"),
     ];
 
     public string Details => """
@@ -146,7 +146,8 @@ public sealed class SftCommand : ICommand
     {
         null or "trials" => TraceStyle.Trials,
         "stepwise" => TraceStyle.Stepwise,
-        _ => throw new UsageException($"--trace-style must be trials or stepwise, got '{text}'"),
+        "chain" => TraceStyle.Chain,
+        _ => throw new UsageException($"--trace-style must be trials, stepwise or chain, got '{text}'"),
     };
 }
 

@@ -33,6 +33,9 @@ public sealed record SolverTraceOptions
     /// <summary>Most lines of a <see cref="TraceStyle.Stepwise"/> trace (each ~26 tokens; 7 keep it inside 256).</summary>
     public int MaxStepwiseLines { get; init; } = 7;
 
+    /// <summary>Most lines of a <see cref="TraceStyle.Chain"/> trace of four numbers (each ~34 tokens; 6 keep it inside 256).</summary>
+    public int MaxChainLines { get; init; } = 6;
+
     /// <summary>Most wrong trials in a trace for tasks of three numbers or fewer (the prototype's 6).</summary>
     public int MaxTrialsFewNumbers { get; init; } = 6;
 
@@ -51,9 +54,9 @@ public sealed record SolverTraceOptions
             throw new ArgumentException($"unknown trace style {Style}");
         }
 
-        if (MaxStepwiseLines < 1)
+        if (MaxStepwiseLines < 1 || MaxChainLines < 1)
         {
-            throw new ArgumentException($"a stepwise trace needs at least one line, got {MaxStepwiseLines}");
+            throw new ArgumentException($"a stepwise trace needs at least one line, got {MaxStepwiseLines} (3 numbers) and {MaxChainLines} (4)");
         }
 
         if (MaxTrialsFewNumbers < 1 || MaxTrialsManyNumbers < 1)
@@ -77,6 +80,13 @@ public enum TraceStyle
     /// copied from the prompt. Tasks of four numbers keep <see cref="Trials"/>.
     /// </summary>
     Stepwise,
+
+    /// <summary>
+    /// <see cref="Stepwise"/> for tasks of three numbers, and for four a line per chain, <c>56-2=54, 54+13=67, 71-67=4, yes</c>:
+    /// combine two numbers, combine the result with a third, take the distance to the target, and compare it with the
+    /// number left. Other task sizes keep <see cref="Trials"/>.
+    /// </summary>
+    Chain,
 }
 
 /// <summary>How a trace ends.</summary>
@@ -143,9 +153,15 @@ public static class SolverTraces
         }
 
         var random = new SeededRandom(seed);
-        if (options.Style == TraceStyle.Stepwise && task.Nums.Count == 3)
+        // the solver proved the task solvable; a stepwise search finds its own equation, or none
+        if (options.Style is TraceStyle.Stepwise or TraceStyle.Chain && task.Nums.Count == 3)
         {
-            return Stepwise(task, options, random); // the solver proved the task solvable; the search finds its own equation, or none
+            return Stepwise(task, ThreeNumberLines(task), options.MaxStepwiseLines, options, random);
+        }
+
+        if (options.Style == TraceStyle.Chain && task.Nums.Count == 4)
+        {
+            return Stepwise(task, ChainLines(task), options.MaxChainLines, options, random);
         }
 
         var target = new BigInteger(task.Target);
@@ -190,52 +206,103 @@ public static class SolverTraces
         return text.ToString();
     }
 
-    /// <summary>One candidate of a stepwise trace: two numbers combined, then the third added or subtracted.</summary>
+    /// <summary>One candidate of a stepwise trace: numbers combined, then the one left added or subtracted.</summary>
     private readonly record struct StepLine(string Text, string Equation, long Value, bool Reaches);
 
+    /// <summary>Two numbers combined (the larger first): +, -, * unless above <paramref name="maxProduct"/>, / when exact.</summary>
+    private static List<(string Text, long Value)> Combine(long a, long b, long maxProduct)
+    {
+        var (x, y) = (System.Math.Max(a, b), System.Math.Min(a, b));
+        var combined = new List<(string, long)> { ($"{x}+{y}", x + y), ($"{x}-{y}", x - y) };
+        if (x * y <= maxProduct)
+        {
+            combined.Add(($"{x}*{y}", x * y));
+        }
+
+        if (y != 0 && x % y == 0)
+        {
+            combined.Add(($"{x}/{y}", x / y));
+        }
+
+        return combined;
+    }
+
     /// <summary>
-    /// A <see cref="TraceStyle.Stepwise"/> trace: the candidates (every pair, combined by +, the larger minus the
-    /// smaller, * unless the product is more than 100 past reach, / when exact) in random order, each closed by the
-    /// distance to the target and checked against the number left. A solved trace stops at the first "yes"; an
-    /// imperfect one gives up after 1 to (that line - 1) lines, uniform, and answers its closest equation. A task
-    /// no candidate closes shows up to the most lines and answers the closest.
+    /// A line closing <paramref name="text"/> = <paramref name="r"/> with the number left: the distance to the
+    /// target, then "yes" when it is that number. <paramref name="steps"/> are the line's merges before the distance.
     /// </summary>
-    private static SolverTrace Stepwise(CountdownTask task, SolverTraceOptions options, SeededRandom random)
+    private static StepLine Close(string steps, string text, long r, long left, long target)
+    {
+        var (close, distance, sign) = r < target
+            ? ($"{target}-{r}", target - r, '+')
+            : ($"{r}-{target}", r - target, '-');
+        var reaches = distance == left;
+        return new StepLine(
+            $"{steps}, {close}={distance}, {(reaches ? "yes" : "no")}", $"({text}){sign}{left}", sign == '+' ? r + left : r - left, reaches);
+    }
+
+    /// <summary>
+    /// The candidates of a three-number task: every pair, combined by +, the larger minus the smaller, * unless the
+    /// product is more than 100 past reach (a product above target + the number left cannot close), / when exact.
+    /// </summary>
+    private static List<StepLine> ThreeNumberLines(CountdownTask task)
     {
         var nums = task.Nums;
-        var target = task.Target;
         var lines = new List<StepLine>();
         foreach (var (i, j, k) in new[] { (0, 1, 2), (0, 2, 1), (1, 2, 0) })
         {
-            var (x, y) = (System.Math.Max(nums[i], nums[j]), System.Math.Min(nums[i], nums[j]));
-            var z = nums[k];
-            var combined = new List<(char Op, long Value)> { ('+', x + y), ('-', x - y) };
-            if (x * y <= target + z + 100)
+            foreach (var (pair, r) in Combine(nums[i], nums[j], task.Target + nums[k] + 100))
             {
-                // a product above target + z cannot close; up to 100 past it stays in as a line to rule out
-                combined.Add(('*', x * y));
-            }
-
-            if (y != 0 && x % y == 0)
-            {
-                combined.Add(('/', x / y));
-            }
-
-            foreach (var (op, r) in combined)
-            {
-                var pair = $"{x}{op}{y}";
-                var (close, distance, sign) = r < target
-                    ? ($"{target}-{r}", target - r, '+')
-                    : ($"{r}-{target}", r - target, '-');
-                var reaches = distance == z;
-                var lineText = $"{pair}={r}, {close}={distance}, {(reaches ? "yes" : "no")}";
-                lines.Add(new StepLine(lineText, $"({pair}){sign}{z}", sign == '+' ? r + z : r - z, reaches));
+                lines.Add(Close($"{pair}={r}", pair, r, nums[k], task.Target));
             }
         }
 
+        return lines;
+    }
+
+    /// <summary>
+    /// The chains of a four-number task: every pair combined (a product up to 1000), the result combined with one of
+    /// the two numbers left (as <see cref="ThreeNumberLines"/> combines), closed by the last number.
+    /// </summary>
+    private static List<StepLine> ChainLines(CountdownTask task)
+    {
+        var nums = task.Nums;
+        var lines = new List<StepLine>();
+        for (var i = 0; i < 4; i++)
+        {
+            for (var j = i + 1; j < 4; j++)
+            {
+                var rest = Enumerable.Range(0, 4).Where(k => k != i && k != j).Select(k => nums[k]).ToArray();
+                foreach (var (pair, r1) in Combine(nums[i], nums[j], 1000))
+                {
+                    foreach (var (c, d) in new[] { (rest[0], rest[1]), (rest[1], rest[0]) })
+                    {
+                        foreach (var (second, r2) in Combine(r1, c, task.Target + d + 100))
+                        {
+                            // the merged pair reads as its value on the line and as its equation, bracketed, in the answer
+                            var text = r1 >= c ? $"({pair}){second[$"{r1}".Length..]}" : $"{second[..^$"{r1}".Length]}({pair})";
+                            lines.Add(Close($"{pair}={r1}, {second}={r2}", text, r2, d, task.Target));
+                        }
+                    }
+                }
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>
+    /// A stepwise trace (<see cref="TraceStyle.Stepwise"/>, <see cref="TraceStyle.Chain"/>): the candidate
+    /// <paramref name="lines"/> in random order. A solved trace stops at the first "yes"; an imperfect one gives up
+    /// after 1 to (that line - 1) lines, uniform, and answers its closest equation. A task no candidate closes shows
+    /// up to <paramref name="maxLines"/> lines and answers the closest.
+    /// </summary>
+    private static SolverTrace Stepwise(CountdownTask task, List<StepLine> lines, int maxLines, SolverTraceOptions options, SeededRandom random)
+    {
+        var target = task.Target;
         Shuffle(lines, random);
         var first = lines.FindIndex(l => l.Reaches);
-        var most = System.Math.Min(options.MaxStepwiseLines, lines.Count);
+        var most = System.Math.Min(maxLines, lines.Count);
         if (first >= most)
         {
             // keep the trace inside the length budget: the reaching line moves to a random place among the first lines

@@ -6,21 +6,34 @@ namespace GrpoAspire.Grpo.Sft;
 
 /// <summary>
 /// The countdown-tiny warm start when the embedded copy is missing (e.g. a build without models/): trained once with
-/// the settings that made the shipped one (models/countdown-tiny/README.md, two stages), saved under the user's cache folder
+/// the settings that made the shipped one (models/countdown-tiny/README.md, three stages), saved under the user's cache folder
 /// (<c>$GRPO_CACHE</c>, else <c>$XDG_CACHE_HOME/grpo-aspire</c>, else <c>~/.cache/grpo-aspire</c>) and reused after.
 /// </summary>
 public static class WarmStart
 {
     /// <summary>
-    /// The two stages of the shipped warm start: <see cref="Options"/> (guessed trials), then <see cref="StepwiseOptions"/>
-    /// from its result (stepwise traces); the second writes <paramref name="outputDirectory"/>.
+    /// The three stages of the shipped warm start: <see cref="Options"/> (guessed trials), then <see cref="StepwiseOptions"/>
+    /// from its result (stepwise traces), then <see cref="ChainOptions"/> (chain traces); the last writes <paramref name="outputDirectory"/>.
     /// </summary>
     public static IReadOnlyList<SftOptions> Stages(string outputDirectory, string device)
     {
-        // bf16 files, as shipped: the second stage started from the shipped (bf16) first stage
+        // bf16 files, as shipped: each stage started from the one before as it was shipped (bf16)
         var first = Options(Path.Combine(outputDirectory, "stage-1"), device) with { Dtype = "bfloat16" };
-        return [first, StepwiseOptions(outputDirectory, first.OutputDirectory, device) with { Dtype = "bfloat16" }];
+        var second = StepwiseOptions(Path.Combine(outputDirectory, "stage-2"), first.OutputDirectory, device) with { Dtype = "bfloat16" };
+        return [first, second, ChainOptions(outputDirectory, second.OutputDirectory, device) with { Dtype = "bfloat16" }];
     }
+
+    /// <summary>
+    /// The third stage: 1,200 steps of 64 traces (~14M tokens) from <paramref name="initModel"/>, four-number tasks searched
+    /// by chains too, 90% of traces giving up early, lr 1e-3 with 2% warm-up, seed 44.
+    /// </summary>
+    public static SftOptions ChainOptions(string outputDirectory, string initModel, string device) =>
+        StepwiseOptions(outputDirectory, initModel, device) with
+        {
+            Steps = 1_200,
+            Seed = 44,
+            Traces = new SolverTraceOptions { Style = TraceStyle.Chain, ImperfectFraction = 0.9, GiveUpEarly = true },
+        };
 
     /// <summary>
     /// The second stage: 1,800 steps of 64 traces (~20M tokens) from <paramref name="initModel"/>, three-number tasks
