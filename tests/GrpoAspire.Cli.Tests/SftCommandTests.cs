@@ -20,7 +20,7 @@ public sealed class SftCommandTests : IDisposable
     [InlineData("--lr must be a number in (0, 1], got '0'", "--lr", "0")]
     [InlineData("--imperfect-fraction must be a number in [0, 1], got '1.5'", "--imperfect-fraction", "1.5")]
     [InlineData("--dtype must be float32 or bfloat16, got 'float16'", "--dtype", "float16")]
-    [InlineData("--trace-style must be trials or stepwise, got 'bfs'", "--trace-style", "bfs")]
+    [InlineData("--trace-style must be trials, stepwise or chain, got 'bfs'", "--trace-style", "bfs")]
     [InlineData("unknown device 'tpu'; valid: cpu, cuda, cuda:N", "--device", "tpu")]
     [InlineData("unknown random model 'huge'; valid: random:tiny, random:small, random:countdown-tiny", "--config", "huge")]
     [InlineData("unknown prompt template 'r1'; valid: compact, seed-r1, tinyzero-base", "--template", "r1")]
@@ -78,10 +78,10 @@ public sealed class SftCommandTests : IDisposable
         var next = Path.Combine(_folder, "continued");
         var continued = await CliRun.RunAsync(
             string.Empty, "sft", "--output", next, "--init", run, "--steps", "2", "--batch-size", "2", "--tasks", "20", "--eval-tasks", "0", "--dtype", "bf16",
-            "--trace-style", "stepwise", "--imperfect-fraction", "0.6", "--give-up-early");
+            "--trace-style", "chain", "--imperfect-fraction", "0.6", "--give-up-early");
         Assert.True(continued.ExitCode == 0, continued.Error);
         var traces = JsonDocument.Parse(File.ReadAllText(Path.Combine(next, "sft_options.json"))).RootElement.GetProperty("Traces");
-        Assert.Equal(("Stepwise", 0.6, true), (traces.GetProperty("Style").GetString(), traces.GetProperty("ImperfectFraction").GetDouble(), traces.GetProperty("GiveUpEarly").GetBoolean()));
+        Assert.Equal(("Chain", 0.6, true), (traces.GetProperty("Style").GetString(), traces.GetProperty("ImperfectFraction").GetDouble(), traces.GetProperty("GiveUpEarly").GetBoolean()));
         Assert.Equal("bfloat16", JsonDocument.Parse(File.ReadAllText(Path.Combine(next, "config.json"))).RootElement.GetProperty("torch_dtype").GetString());
         Assert.True(File.Exists(Path.Combine(next, "tokenizer.json")));
     }
