@@ -33,7 +33,10 @@ public sealed record SolverTraceOptions
     /// <summary>Most lines of a <see cref="TraceStyle.Stepwise"/> trace (each ~26 tokens; 7 keep it inside 256).</summary>
     public int MaxStepwiseLines { get; init; } = 7;
 
-    /// <summary>Most lines of a <see cref="TraceStyle.Chain"/> trace of four numbers (each ~34 tokens; 6 keep it inside 256).</summary>
+    /// <summary>
+    /// Most lines of a <see cref="TraceStyle.Chain"/> trace of four numbers (each ~34 tokens: 6 lines and the answer take
+    /// ~230, and those of three-digit values more; the aha recipe allows 320).
+    /// </summary>
     public int MaxChainLines { get; init; } = 6;
 
     /// <summary>Most wrong trials in a trace for tasks of three numbers or fewer (the prototype's 6).</summary>
