@@ -126,6 +126,20 @@ public sealed class SolverTraceTests
         Assert.Equal("0", SolverTraces.FormatValue(Arithmetic.Rational.Create(-1, 1000)));
     }
 
+    /// <summary>A trace of each solved task, each checked to score format 1, and equation 1 exactly when it is solved.</summary>
+    private static IEnumerable<(CountdownTask Task, SolverTrace Trace)> ScoredTraces(SolverTraceOptions options, ulong runSeed)
+    {
+        for (var i = 0; i < Solved.Value.Length; i++)
+        {
+            var (task, solution) = Solved.Value[i];
+            var trace = SolverTraces.Create(task, solution, SolverTraces.ExampleSeed(runSeed, i), options);
+            var score = Scorer.Score(trace.Completion, task);
+            Assert.True(score.ValueOf(RewardFunction.Format) == 1, $"{task}: badly formed trace\n{trace.Completion}");
+            Assert.True(score.ValueOf(RewardFunction.Equation) == (trace.Outcome == TraceOutcome.Solved ? 1.0 : 0.0), $"{task}: {trace.Outcome}\n{trace.Completion}");
+            yield return (task, trace);
+        }
+    }
+
     [Fact]
     public void StepwiseTracesComputeEveryLineRightAndClaimOnlyWhatTheArithmeticShows()
     {
@@ -133,13 +147,8 @@ public sealed class SolverTraceTests
         var line = new System.Text.RegularExpressions.Regex(@"^(\d+)([-+*/])(\d+)=(-?\d+), (\d+)-(\d+)=(\d+), (yes|no)$");
         var counts = new Dictionary<(int Numbers, TraceOutcome Outcome), int>();
         var solvedLines = 0;
-        for (var i = 0; i < Solved.Value.Length; i++)
+        foreach (var (task, trace) in ScoredTraces(options, runSeed: 9))
         {
-            var (task, solution) = Solved.Value[i];
-            var trace = SolverTraces.Create(task, solution, SolverTraces.ExampleSeed(9, i), options);
-            var score = Scorer.Score(trace.Completion, task);
-            Assert.True(score.ValueOf(RewardFunction.Format) == 1, $"{task}: badly formed trace\n{trace.Completion}");
-            Assert.True(score.ValueOf(RewardFunction.Equation) == (trace.Outcome == TraceOutcome.Solved ? 1.0 : 0.0), $"{task}: {trace.Outcome}\n{trace.Completion}");
             counts[(task.Nums.Count, trace.Outcome)] = counts.GetValueOrDefault((task.Nums.Count, trace.Outcome)) + 1;
             if (task.Nums.Count != 3)
             {
@@ -222,13 +231,8 @@ public sealed class SolverTraceTests
         var line = new System.Text.RegularExpressions.Regex(@"^(\d+)([-+*/])(\d+)=(\d+), (\d+)([-+*/])(\d+)=(\d+), (\d+)-(\d+)=(\d+), (yes|no)$");
         var solved = 0;
         var four = 0;
-        for (var i = 0; i < Solved.Value.Length; i++)
+        foreach (var (task, trace) in ScoredTraces(options, runSeed: 11))
         {
-            var (task, solution) = Solved.Value[i];
-            var trace = SolverTraces.Create(task, solution, SolverTraces.ExampleSeed(11, i), options);
-            var score = Scorer.Score(trace.Completion, task);
-            Assert.True(score.ValueOf(RewardFunction.Format) == 1, $"{task}: badly formed trace\n{trace.Completion}");
-            Assert.True(score.ValueOf(RewardFunction.Equation) == (trace.Outcome == TraceOutcome.Solved ? 1.0 : 0.0), $"{task}: {trace.Outcome}\n{trace.Completion}");
             if (task.Nums.Count == 3)
             {
                 Assert.DoesNotContain(" = ", trace.Completion, StringComparison.Ordinal); // three numbers: the stepwise lines
