@@ -140,6 +140,22 @@ public sealed class SolverTraceTests
         }
     }
 
+    /// <summary>The search lines of <paramref name="trace"/>, each checked to match <paramref name="line"/>, within the bounds.</summary>
+    private static List<System.Text.RegularExpressions.Match> SearchLines(
+        CountdownTask task, SolverTrace trace, System.Text.RegularExpressions.Regex line, int maxCharacters, int maxLines)
+    {
+        Assert.True(trace.Completion.Length <= maxCharacters, $"{trace.Completion.Length} characters:\n{trace.Completion}");
+        var body = trace.Completion[1..trace.Completion.IndexOf("\n</think>", StringComparison.Ordinal)].Split('\n');
+        Assert.InRange(body.Length, 1, maxLines);
+        var matches = body.Select(l => line.Match(l)).ToList();
+        for (var k = 0; k < body.Length; k++)
+        {
+            Assert.True(matches[k].Success, $"{task}: line '{body[k]}'");
+        }
+
+        return matches;
+    }
+
     [Fact]
     public void StepwiseTracesComputeEveryLineRightAndClaimOnlyWhatTheArithmeticShows()
     {
@@ -156,13 +172,10 @@ public sealed class SolverTraceTests
                 continue;
             }
 
-            Assert.True(trace.Completion.Length <= 256, $"{trace.Completion.Length} characters:\n{trace.Completion}");
-            var body = trace.Completion[1..trace.Completion.IndexOf("\n</think>", StringComparison.Ordinal)].Split('\n');
-            Assert.InRange(body.Length, 1, options.MaxStepwiseLines);
-            for (var k = 0; k < body.Length; k++)
+            var body = SearchLines(task, trace, line, maxCharacters: 256, options.MaxStepwiseLines);
+            for (var k = 0; k < body.Count; k++)
             {
-                var m = line.Match(body[k]);
-                Assert.True(m.Success, $"{task}: line '{body[k]}'");
+                var m = body[k];
                 long Num(int g) => long.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
                 var (x, y) = (Num(1), Num(3));
                 var r = m.Groups[2].Value switch { "+" => x + y, "-" => x - y, "*" => x * y, _ => x / y };
@@ -173,12 +186,12 @@ public sealed class SolverTraceTests
                 }
 
                 Assert.Equal(Num(5) - Num(6), Num(7)); // the distance to the target, computed
-                Assert.True(Num(5) == task.Target || Num(6) == task.Target, body[k]);
+                Assert.True(Num(5) == task.Target || Num(6) == task.Target, m.Value);
                 var left = task.Nums.ToList();
-                Assert.True(left.Remove(x) && left.Remove(y), $"{task}: '{body[k]}' uses numbers the task lacks");
+                Assert.True(left.Remove(x) && left.Remove(y), $"{task}: '{m.Value}' uses numbers the task lacks");
                 var yes = m.Groups[8].Value == "yes";
                 Assert.Equal(Num(7) == left[0], yes); // yes exactly when the number left closes the equation
-                Assert.Equal(yes, k == body.Length - 1 && trace.Outcome == TraceOutcome.Solved); // a solved trace stops at its first yes
+                Assert.Equal(yes, k == body.Count - 1 && trace.Outcome == TraceOutcome.Solved); // a solved trace stops at its first yes
                 solvedLines += yes ? 1 : 0;
             }
         }
@@ -241,26 +254,23 @@ public sealed class SolverTraceTests
 
             four++;
             solved += trace.Outcome == TraceOutcome.Solved ? 1 : 0;
-            Assert.True(trace.Completion.Length <= 320, $"{trace.Completion.Length} characters:\n{trace.Completion}");
-            var body = trace.Completion[1..trace.Completion.IndexOf("\n</think>", StringComparison.Ordinal)].Split('\n');
-            Assert.InRange(body.Length, 1, options.MaxChainLines);
-            for (var k = 0; k < body.Length; k++)
+            var body = SearchLines(task, trace, line, maxCharacters: 320, options.MaxChainLines);
+            for (var k = 0; k < body.Count; k++)
             {
-                var m = line.Match(body[k]);
-                Assert.True(m.Success, $"{task}: line '{body[k]}'");
+                var m = body[k];
                 long Num(int g) => long.Parse(m.Groups[g].Value, CultureInfo.InvariantCulture);
                 static long Apply(long x, string op, long y) => op switch { "+" => x + y, "-" => x - y, "*" => x * y, _ => x % y == 0 ? x / y : -1 };
                 Assert.Equal(Apply(Num(1), m.Groups[2].Value, Num(3)), Num(4));
                 Assert.Equal(Apply(Num(5), m.Groups[6].Value, Num(7)), Num(8));
-                Assert.True(Num(5) >= Num(7) && Num(1) >= Num(3), body[k]); // the larger number first
+                Assert.True(Num(5) >= Num(7) && Num(1) >= Num(3), m.Value); // the larger number first
                 Assert.Equal(Num(9) - Num(10), Num(11));
-                Assert.True((Num(9), Num(10)) == (task.Target, Num(8)) || (Num(9), Num(10)) == (Num(8), task.Target), body[k]);
+                Assert.True((Num(9), Num(10)) == (task.Target, Num(8)) || (Num(9), Num(10)) == (Num(8), task.Target), m.Value);
                 var left = task.Nums.ToList();
-                Assert.True(left.Remove(Num(1)) && left.Remove(Num(3)), $"{task}: '{body[k]}' uses numbers the task lacks");
-                Assert.True(Num(5) == Num(4) ? left.Remove(Num(7)) : Num(7) == Num(4) && left.Remove(Num(5)), $"{task}: '{body[k]}' merges no result");
+                Assert.True(left.Remove(Num(1)) && left.Remove(Num(3)), $"{task}: '{m.Value}' uses numbers the task lacks");
+                Assert.True(Num(5) == Num(4) ? left.Remove(Num(7)) : Num(7) == Num(4) && left.Remove(Num(5)), $"{task}: '{m.Value}' merges no result");
                 var yes = m.Groups[12].Value == "yes";
                 Assert.Equal(Num(11) == left.Single(), yes);
-                Assert.Equal(yes, k == body.Length - 1 && trace.Outcome == TraceOutcome.Solved);
+                Assert.Equal(yes, k == body.Count - 1 && trace.Outcome == TraceOutcome.Solved);
             }
         }
 
