@@ -212,19 +212,25 @@ public static class SolverTraces
     /// <summary>One candidate of a stepwise trace: numbers combined, then the one left added or subtracted.</summary>
     private readonly record struct StepLine(string Text, string Equation, long Value, bool Reaches);
 
+    /// <summary>Two numbers merged, the larger first (<c>87-37</c>), and the value it makes.</summary>
+    private readonly record struct Merge(long Larger, char Op, long Smaller, long Value)
+    {
+        public override string ToString() => $"{Larger}{Op}{Smaller}";
+    }
+
     /// <summary>Two numbers combined (the larger first): +, -, * unless above <paramref name="maxProduct"/>, / when exact.</summary>
-    private static List<(string Text, long Value)> Combine(long a, long b, long maxProduct)
+    private static List<Merge> Combine(long a, long b, long maxProduct)
     {
         var (x, y) = (System.Math.Max(a, b), System.Math.Min(a, b));
-        var combined = new List<(string, long)> { ($"{x}+{y}", x + y), ($"{x}-{y}", x - y) };
+        var combined = new List<Merge> { new(x, '+', y, x + y), new(x, '-', y, x - y) };
         if (x * y <= maxProduct)
         {
-            combined.Add(($"{x}*{y}", x * y));
+            combined.Add(new(x, '*', y, x * y));
         }
 
         if (y != 0 && x % y == 0)
         {
-            combined.Add(($"{x}/{y}", x / y));
+            combined.Add(new(x, '/', y, x / y));
         }
 
         return combined;
@@ -254,9 +260,9 @@ public static class SolverTraces
         var lines = new List<StepLine>();
         foreach (var (i, j, k) in new[] { (0, 1, 2), (0, 2, 1), (1, 2, 0) })
         {
-            foreach (var (pair, r) in Combine(nums[i], nums[j], task.Target + nums[k] + 100))
+            foreach (var pair in Combine(nums[i], nums[j], task.Target + nums[k] + 100))
             {
-                lines.Add(Close($"{pair}={r}", pair, r, nums[k], task.Target));
+                lines.Add(Close($"{pair}={pair.Value}", pair.ToString(), pair.Value, nums[k], task.Target));
             }
         }
 
@@ -276,15 +282,15 @@ public static class SolverTraces
             for (var j = i + 1; j < 4; j++)
             {
                 var rest = Enumerable.Range(0, 4).Where(k => k != i && k != j).Select(k => nums[k]).ToArray();
-                foreach (var (pair, r1) in Combine(nums[i], nums[j], 1000))
+                foreach (var pair in Combine(nums[i], nums[j], 1000))
                 {
                     foreach (var (c, d) in new[] { (rest[0], rest[1]), (rest[1], rest[0]) })
                     {
-                        foreach (var (second, r2) in Combine(r1, c, task.Target + d + 100))
+                        foreach (var second in Combine(pair.Value, c, task.Target + d + 100))
                         {
                             // the merged pair reads as its value on the line and as its equation, bracketed, in the answer
-                            var text = r1 >= c ? $"({pair}){second[$"{r1}".Length..]}" : $"{second[..^$"{r1}".Length]}({pair})";
-                            lines.Add(Close($"{pair}={r1}, {second}={r2}", text, r2, d, task.Target));
+                            var text = pair.Value >= c ? $"({pair}){second.Op}{c}" : $"{c}{second.Op}({pair})";
+                            lines.Add(Close($"{pair}={pair.Value}, {second}={second.Value}", text, second.Value, d, task.Target));
                         }
                     }
                 }
