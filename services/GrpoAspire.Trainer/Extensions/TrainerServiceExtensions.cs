@@ -10,6 +10,14 @@ namespace GrpoAspire.Trainer.Extensions;
 
 public static class TrainerServiceExtensions
 {
+    /// <summary>The trainer's control RPCs, which need the bearer token (GetTrainerStatus stays open).</summary>
+    public static readonly IReadOnlyList<string> ControlMethods =
+    [
+        $"/{TrainerService.Descriptor.FullName}/{nameof(TrainerService.TrainerServiceClient.StopTraining)}",
+        $"/{TrainerService.Descriptor.FullName}/{nameof(TrainerService.TrainerServiceClient.RequestCheckpoint)}",
+        $"/{TrainerService.Descriptor.FullName}/{nameof(TrainerService.TrainerServiceClient.RequestEvaluation)}",
+    ];
+
     public static IHostApplicationBuilder AddTrainerServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<TrainerOptions>()
@@ -25,8 +33,8 @@ public static class TrainerServiceExtensions
         }
 
         builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = builder.Environment.IsDevelopment());
-        // Weight and control RPCs need the token; status and health stay open.
-        builder.Services.AddGrpcBearerToken(token, WeightsService.Descriptor.FullName, $"/{TrainerService.Descriptor.FullName}/StopTraining");
+        // Weight and control RPCs need the token; status, health and the run page stay open.
+        builder.Services.AddGrpcBearerToken(token, [WeightsService.Descriptor.FullName, .. ControlMethods]);
 
         builder.AddGrpoRedis(ResourceNames.Redis);
         builder.Services.AddSingleton(sp => new RunKeys(sp.GetRequiredService<IOptions<TrainerOptions>>().Value.Run));
@@ -41,6 +49,7 @@ public static class TrainerServiceExtensions
         builder.Services.AddSingleton(sp => new WeightStore(sp.GetRequiredService<IOptions<TrainerOptions>>().Value.KeepVersions));
         builder.Services.AddSingleton<IWeightSource>(sp => sp.GetRequiredService<WeightStore>());
         builder.Services.AddSingleton<TrainingStatus>();
+        builder.Services.AddSingleton<TrainerControl>();
         builder.Services.AddHealthChecks().AddCheck<TrainerHealthCheck>("training");
         builder.Services.AddSingleton<TrainerWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerWorker>());

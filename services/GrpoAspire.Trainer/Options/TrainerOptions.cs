@@ -40,6 +40,12 @@ public sealed record TrainerOptions
     [Range(1, 16)]
     public int KeepVersions { get; init; } = 2;
 
+    /// <summary>
+    /// Ends the process once training is over (an orchestrator then ends the app): exit code 0 when the run finished
+    /// or was stopped, 1 when it failed. False keeps the service up, serving the last weights and the status.
+    /// </summary>
+    public bool ExitWhenDone { get; init; }
+
     /// <summary>Bearer token of the weight and control RPCs (configuration <c>Security:Token</c> when unset here).</summary>
     public string? Token { get; init; }
 }

@@ -12,7 +12,9 @@ namespace GrpoAspire.Trainer.Training;
 /// <summary>
 /// Runs the recipe against the generation replicas: the same GRPO step as <c>grpo train</c>, with rollouts from
 /// Redis, and after every step a new weight version published (served by the weight service, announced on
-/// Redis) and the step state saved in Redis. A restarted trainer resumes from the run folder's newest checkpoint.
+/// Redis), the step state saved in Redis and the operator's requests carried out (<see cref="TrainerControl"/>).
+/// A restarted trainer resumes from the run folder's newest checkpoint. With <c>Trainer:ExitWhenDone</c> the
+/// process ends with the run: exit code 0 when it finished or was stopped, 1 when it failed.
 /// </summary>
 internal sealed class TrainerWorker(
     RolloutJobQueue jobs,
@@ -25,87 +27,111 @@ internal sealed class TrainerWorker(
     TrainerStateStore stateStore,
     WeightStore weights,
     TrainingStatus status,
+    TrainerControl control,
+    IHostApplicationLifetime lifetime,
     IOptions<TrainerOptions> options,
     ILogger<TrainerWorker> logger) : BackgroundService
 {
-    private readonly CancellationTokenSource _stop = new();
-
-    /// <summary>Asks the loop to stop after the step in progress.</summary>
-    public void RequestStop() => _stop.Cancel();
+    /// <summary>Cancelled by a stop request once the step in progress is complete: the loop checks it between steps only.</summary>
+    private readonly CancellationTokenSource _stopAfterStep = new();
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
     private async Task Run(CancellationToken stoppingToken)
     {
-        var settings = options.Value;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stop.Token);
+        // The loop ends between steps on a stop request or at shutdown; the rollouts of the step in progress are
+        // cancelled by shutdown alone, so a stop request lets that step complete.
+        using var loop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopAfterStep.Token);
         try
         {
-            var loaded = RecipeLoader.LoadFile(settings.Recipe);
-            foreach (var notice in loaded.Notices)
-            {
-                logger.LogInformation("{Notice}", notice);
-            }
-
-            var runOptions = new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device, MaxSteps = settings.MaxSteps };
-            var recipe = TrainingRun.Apply(loaded.Recipe, runOptions);
-            var resume = CheckpointFolders.Latest(recipe.OutputDir) is null ? null : "latest";
-            status.Update(s => { s.Run = settings.Run; s.MaxSteps = recipe.MaxSteps; s.Status = "training"; });
-            await jobs.EnsureGroupAsync(linked.Token);
-            // Rollouts appended from now on: groups a previous trainer process asked for are not this one's.
-            var collector = await RolloutCollector.StartAtEndAsync(redis, keys, coordination, loggers.CreateLogger<RolloutCollector>(), cancellationToken: linked.Token);
-
-            GrpoTrainer? trainer = null;
-            var hooks = new TrainingHooks(
-                Rollouts: _ => new RemoteRolloutSource(jobs, collector, recipe, () => trainer?.GlobalStep ?? 0, settings.Staleness,
-                    TimeSpan.FromSeconds(settings.RolloutTimeoutSeconds), linked.Token),
-                OnStart: t =>
-                {
-                    trainer = t;
-                    status.Update(s =>
-                    {
-                        s.ModelFolder = Path.GetFullPath(t.ModelFolder);
-                        s.LastCheckpoint = resume is null ? string.Empty : CheckpointFolders.Latest(recipe.OutputDir) ?? string.Empty;
-                    });
-                    logger.LogInformation("run {Run}: step {Step} of {MaxSteps}{Resume}", settings.Run, t.GlobalStep, recipe.MaxSteps, resume is null ? string.Empty : " (resumed)");
-                    if (t.GlobalStep > 0)
-                    {
-                        // Resumed: replicas may still serve the starting model; they need checkpoint N's weights.
-                        Publish(t, linked.Token);
-                    }
-                });
-            var result = await TrainingRun.RunAsync(recipe, runOptions with { Resume = resume }, message => logger.LogInformation("{Message}", message), metrics =>
-            {
-                Publish(trainer!, linked.Token);
-                TrainerMetrics.Record(metrics, jobs.LengthAsync(linked.Token).GetAwaiter().GetResult(), jobs.PendingCountAsync(linked.Token).GetAwaiter().GetResult());
-                status.Update(s =>
-                {
-                    s.Step = metrics.Step;
-                    s.LastReward = metrics.Reward;
-                    s.LastSuccessRate = metrics.SuccessRate;
-                    if (recipe.IsCheckpointStep(metrics.Step))
-                    {
-                        s.LastCheckpoint = CheckpointFolders.For(recipe.OutputDir, metrics.Step);
-                    }
-                });
-                logger.LogInformation("step {Step}/{MaxSteps}: reward {Reward:F3}, success {Success:P1}, kl {Kl:G3}, {Seconds:F1} s",
-                    metrics.Step, recipe.MaxSteps, metrics.Reward, metrics.SuccessRate, metrics.Kl, metrics.StepSeconds);
-            }, linked.Token, hooks);
-            status.Update(s => s.Status = "finished");
+            var result = await TrainAsync(loop.Token, stoppingToken);
+            End("finished", $"training is finished (step {result.LastStep})");
             await SaveStateAsync(result.LastStep, Coordination.TrainerStatus.Completed, CancellationToken.None);
-            logger.LogInformation("run {Run} finished at step {Step}", settings.Run, result.LastStep);
+            logger.LogInformation("run {Run} finished at step {Step}", options.Value.Run, result.LastStep);
         }
-        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        catch (OperationCanceledException) when (loop.IsCancellationRequested)
         {
-            status.Update(s => s.Status = "stopped");
-            logger.LogInformation("training stopped at step {Step}", status.Snapshot().Step);
+            var step = status.Snapshot().Step;
+            End("stopped", $"training was stopped (step {step})");
+            logger.LogInformation("training stopped at step {Step}{Why}", step, _stopAfterStep.IsCancellationRequested ? " (requested)" : string.Empty);
         }
         catch (Exception e)
         {
-            status.Update(s => { s.Status = "failed"; s.Error = e.Message; });
+            End("failed", $"training failed: {e.Message}", e.Message);
             logger.LogError(e, "training failed: {Message}", e.Message);
         }
+
+        ExitWhenDone();
+    }
+
+    private async Task<TrainingRunResult> TrainAsync(CancellationToken loopToken, CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var loaded = RecipeLoader.LoadFile(settings.Recipe);
+        foreach (var notice in loaded.Notices)
+        {
+            logger.LogInformation("{Notice}", notice);
+        }
+
+        var runOptions = new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device, MaxSteps = settings.MaxSteps };
+        var recipe = TrainingRun.Apply(loaded.Recipe, runOptions);
+        var resume = CheckpointFolders.Latest(recipe.OutputDir) is null ? null : "latest";
+        status.RunDirectory = Path.GetFullPath(recipe.OutputDir);
+        status.Update(s => { s.Run = settings.Run; s.MaxSteps = recipe.MaxSteps; s.Status = "training"; });
+        await jobs.EnsureGroupAsync(loopToken);
+        // Rollouts appended from now on: groups a previous trainer process asked for are not this one's.
+        var collector = await RolloutCollector.StartAtEndAsync(redis, keys, coordination, loggers.CreateLogger<RolloutCollector>(), cancellationToken: loopToken);
+
+        GrpoTrainer? trainer = null;
+        var actions = new ControlActions(recipe, status, logger);
+        var hooks = new TrainingHooks(
+            Rollouts: _ => new RemoteRolloutSource(jobs, collector, recipe, () => trainer?.GlobalStep ?? 0, settings.Staleness,
+                TimeSpan.FromSeconds(settings.RolloutTimeoutSeconds), stoppingToken),
+            OnStart: t =>
+            {
+                trainer = t;
+                control.Begin(t.GlobalStep);
+                status.Update(s =>
+                {
+                    s.Step = t.GlobalStep;
+                    s.ModelFolder = Path.GetFullPath(t.ModelFolder);
+                    s.LastCheckpoint = resume is null ? string.Empty : CheckpointFolders.Latest(recipe.OutputDir) ?? string.Empty;
+                });
+                logger.LogInformation("run {Run}: step {Step} of {MaxSteps}{Resume}", settings.Run, t.GlobalStep, recipe.MaxSteps, resume is null ? string.Empty : " (resumed)");
+                if (t.GlobalStep > 0)
+                {
+                    // Resumed: replicas may still serve the starting model; they need checkpoint N's weights.
+                    Publish(t, stoppingToken);
+                }
+            });
+        return await TrainingRun.RunAsync(recipe, runOptions with { Resume = resume }, message => logger.LogInformation("{Message}", message), metrics =>
+        {
+            AfterStep(trainer!, recipe, metrics, stoppingToken);
+            if (actions.Apply(control.Take(metrics.Step), trainer!, metrics.Step))
+            {
+                _stopAfterStep.Cancel();
+            }
+        }, loopToken, hooks);
+    }
+
+    /// <summary>Step N is complete (checkpoint N too when one was due): weights version N out, metrics, status, log.</summary>
+    private void AfterStep(GrpoTrainer trainer, GrpoRecipe recipe, StepMetrics metrics, CancellationToken cancellationToken)
+    {
+        Publish(trainer, cancellationToken);
+        TrainerMetrics.Record(metrics, jobs.LengthAsync(cancellationToken).GetAwaiter().GetResult(), jobs.PendingCountAsync(cancellationToken).GetAwaiter().GetResult());
+        status.Update(s =>
+        {
+            s.Step = metrics.Step;
+            s.LastReward = metrics.Reward;
+            s.LastSuccessRate = metrics.SuccessRate;
+            if (recipe.IsCheckpointStep(metrics.Step))
+            {
+                s.LastCheckpoint = CheckpointFolders.For(recipe.OutputDir, metrics.Step);
+            }
+        });
+        logger.LogInformation("step {Step}/{MaxSteps}: reward {Reward:F3}, success {Success:P1}, kl {Kl:G3}, {Seconds:F1} s",
+            metrics.Step, recipe.MaxSteps, metrics.Reward, metrics.SuccessRate, metrics.Kl, metrics.StepSeconds);
     }
 
     /// <summary>
@@ -128,9 +154,43 @@ internal sealed class TrainerWorker(
     private Task SaveStateAsync(long step, Coordination.TrainerStatus state, CancellationToken cancellationToken, long datasetCursor = 0) =>
         stateStore.SaveAsync(new TrainerProgress((int)step, step, datasetCursor, state, DateTimeOffset.UtcNow), cancellationToken);
 
+    /// <summary>The loop is over: control requests are refused from now on (before the status says so), then the status.</summary>
+    private void End(string outcome, string reason, string? error = null)
+    {
+        var dropped = control.Close(reason);
+        if (dropped != ControlRequests.None)
+        {
+            logger.LogWarning("requests not carried out, {Reason}: {Requests}", reason, dropped);
+        }
+
+        status.Update(s =>
+        {
+            s.Status = outcome;
+            if (error is not null)
+            {
+                s.Error = error;
+            }
+        });
+    }
+
+    /// <summary>With <c>Trainer:ExitWhenDone</c>, the process ends with the run (an orchestrator passes the code on).</summary>
+    private void ExitWhenDone()
+    {
+        if (!options.Value.ExitWhenDone)
+        {
+            return;
+        }
+
+        var outcome = status.Snapshot();
+        Environment.ExitCode = outcome.Status == "failed" ? 1 : 0;
+        logger.LogInformation("training {Status} at step {Step}: the trainer exits with code {Code} (Trainer:ExitWhenDone)",
+            outcome.Status, outcome.Step, Environment.ExitCode);
+        lifetime.StopApplication();
+    }
+
     public override void Dispose()
     {
-        _stop.Dispose();
+        _stopAfterStep.Dispose();
         base.Dispose();
     }
 }
