@@ -1,4 +1,5 @@
 using GrpoAspire.Trainer.Extensions;
+using GrpoAspire.Trainer.RunPage;
 using GrpoAspire.Trainer.Services;
 using GrpoAspire.WeightSync;
 
@@ -6,8 +7,8 @@ namespace GrpoAspire.Trainer;
 
 /// <summary>
 /// Builds the trainer service; <c>Program</c> runs it. Endpoints as the reward service: <c>Grpc</c> (HTTP/2: weights,
-/// status, control) and <c>Http</c> (HTTP/1.1: /health, /alive), loopback unless <c>Kestrel__Endpoints__*__Url</c>
-/// says otherwise.
+/// status, control) and <c>Http</c> (HTTP/1.1: /health, /alive, the run page /run), loopback unless
+/// <c>Kestrel__Endpoints__*__Url</c> says otherwise.
 /// </summary>
 public static class TrainerApp
 {
@@ -20,6 +21,7 @@ public static class TrainerApp
         app.MapGrpcService<WeightsGrpcService>();
         app.MapGrpcService<TrainerGrpcService>();
         app.MapDefaultEndpoints();
+        app.MapRunPage();
         return app;
     }
 }
