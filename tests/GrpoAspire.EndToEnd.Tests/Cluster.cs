@@ -89,17 +89,28 @@ internal sealed class Cluster : IAsyncDisposable
     /// Starts the trainer, or restarts it on the same ports (a Kubernetes Service keeps its address across pod
     /// restarts); replicas read its address from their configuration, so start it first.
     /// </summary>
-    public async Task<ServiceProcess> StartTrainerAsync() =>
-        Trainer = await StartServiceAsync("trainer", "GrpoAspire.Trainer", new Dictionary<string, string>
+    /// <param name="extra">settings added to (or replacing) the trainer's, e.g. Trainer__ExitWhenDone</param>
+    /// <param name="waitUntilHealthy">false for a trainer expected to exit at once</param>
+    public async Task<ServiceProcess> StartTrainerAsync(Dictionary<string, string>? extra = null, bool waitUntilHealthy = true)
+    {
+        var environment = new Dictionary<string, string>
         {
             ["Trainer__Recipe"] = RecipePath,
             ["Trainer__Output"] = RunFolder,
             ["Trainer__Model"] = ModelFolder,
             ["Trainer__Run"] = Run,
             ["Trainer__RolloutTimeoutSeconds"] = "120",
-        }, Trainer is null ? null : (Trainer.GrpcPort, Trainer.HttpPort));
+        };
+        foreach (var (key, value) in extra ?? [])
+        {
+            environment[key] = value;
+        }
 
-    private async Task<ServiceProcess> StartServiceAsync(string name, string project, Dictionary<string, string> environment, (int, int)? ports = null)
+        return Trainer = await StartServiceAsync("trainer", "GrpoAspire.Trainer", environment, Trainer is null ? null : (Trainer.GrpcPort, Trainer.HttpPort), waitUntilHealthy);
+    }
+
+    private async Task<ServiceProcess> StartServiceAsync(
+        string name, string project, Dictionary<string, string> environment, (int, int)? ports = null, bool waitUntilHealthy = true)
     {
         environment["ConnectionStrings__redis"] = Redis.ConnectionString;
         environment["Security__Token"] = Token;
@@ -109,7 +120,7 @@ internal sealed class Cluster : IAsyncDisposable
             environment["services__reward__grpc__0"] = Reward.GrpcAddress.ToString();
         }
 
-        var service = await ServiceProcess.StartAsync(name, project, environment, ports);
+        var service = await ServiceProcess.StartAsync(name, project, environment, ports, waitUntilHealthy: waitUntilHealthy);
         _services.Add(service);
         return service;
     }
@@ -151,6 +162,27 @@ internal sealed class Cluster : IAsyncDisposable
         }
 
         Assert.True(status is not null && states.Contains(status.Status), $"trainer status {status?.Status} ({status?.Error}) after {clock.Elapsed}:\n{Trainer!.Log}\n--- replicas:\n{string.Join("\n---\n", Replicas.Select(r => r.Log))}");
+        return status!;
+    }
+
+    /// <summary>Polls the trainer until it has done <paramref name="step"/> steps; fails with its log when it stopped or took too long.</summary>
+    public async Task<GetTrainerStatusResponse> WaitForTrainerStepAsync(int step, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        GetTrainerStatusResponse? status = null;
+        while (clock.Elapsed < timeout && !Trainer!.HasExited)
+        {
+            status = await TrainerClient().GetTrainerStatusAsync(new GetTrainerStatusRequest());
+            if (status.Step >= step || status.Status is "finished" or "stopped" or "failed")
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.True(status is not null && status.Step >= step && status.Status == "training",
+            $"trainer status {status?.Status} at step {status?.Step} ({status?.Error}), waiting for step {step} after {clock.Elapsed}:\n{Trainer!.Log}");
         return status!;
     }
 

@@ -183,8 +183,21 @@ public sealed class DistributedTrainingTests
         });
         Assert.Equal(StatusCode.PermissionDenied, wrongToken.StatusCode);
 
-        var stop = await Assert.ThrowsAsync<RpcException>(async () => await cluster.TrainerClient().StopTrainingAsync(new StopTrainingRequest()));
+        var trainer = cluster.TrainerClient();
+        var stop = await Assert.ThrowsAsync<RpcException>(async () => await trainer.StopTrainingAsync(new StopTrainingRequest()));
         Assert.Equal(StatusCode.PermissionDenied, stop.StatusCode);
+        var checkpoint = await Assert.ThrowsAsync<RpcException>(async () => await trainer.RequestCheckpointAsync(new RequestCheckpointRequest()));
+        Assert.Equal(StatusCode.PermissionDenied, checkpoint.StatusCode);
+        var evaluation = await Assert.ThrowsAsync<RpcException>(async () =>
+            await trainer.RequestEvaluationAsync(new RequestEvaluationRequest(), new Metadata { { "authorization", "Bearer not-the-token" } }));
+        Assert.Equal(StatusCode.PermissionDenied, evaluation.StatusCode);
+
+        // With the token, a control call after the run is answered, and refused with the reason.
+        var token = new Metadata { { "authorization", "Bearer " + Cluster.Token } };
+        var late = await trainer.RequestEvaluationAsync(new RequestEvaluationRequest(), token);
+        Assert.False(late.Accepted);
+        Assert.Equal("training is finished (step 1)", late.Reason);
+        Assert.False((await trainer.StopTrainingAsync(new StopTrainingRequest(), token)).Accepted);
 
         // The status is open, and the token opens the weights.
         Assert.Equal("finished", (await cluster.TrainerClient().GetTrainerStatusAsync(new GetTrainerStatusRequest())).Status);

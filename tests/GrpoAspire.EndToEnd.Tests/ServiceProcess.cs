@@ -50,10 +50,14 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    public Uri HttpAddress => new($"http://127.0.0.1:{HttpPort}");
+
     /// <summary>Starts <paramref name="project"/> (e.g. GrpoAspire.Trainer) and waits until its /health answers 200.</summary>
     /// <param name="ports">the gRPC and HTTP ports, to restart a service where its clients expect it; free ones by default</param>
+    /// <param name="waitUntilHealthy">false returns once the process is started (a service expected to exit at once)</param>
     public static async Task<ServiceProcess> StartAsync(
-        string name, string project, IReadOnlyDictionary<string, string> environment, (int Grpc, int Http)? ports = null, TimeSpan? timeout = null)
+        string name, string project, IReadOnlyDictionary<string, string> environment, (int Grpc, int Http)? ports = null, TimeSpan? timeout = null,
+        bool waitUntilHealthy = true)
     {
         var (grpcPort, httpPort) = ports ?? (FreePort(), FreePort());
         var start = new ProcessStartInfo("dotnet", [ServiceDll(project)])
@@ -79,8 +83,28 @@ internal sealed class ServiceProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => service.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service.WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(60));
+        if (waitUntilHealthy)
+        {
+            await service.WaitHealthyAsync(timeout ?? TimeSpan.FromSeconds(60));
+        }
+
         return service;
+    }
+
+    /// <summary>Waits for the process to exit by itself and returns its exit code; fails with its log when it does not.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"{Name} was still running after {timeout.TotalSeconds:F0} s:\n{Log}");
+        }
+
+        return _process.ExitCode;
     }
 
     private void Append(string? line)
