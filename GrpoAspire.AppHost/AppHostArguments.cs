@@ -8,24 +8,26 @@ public sealed record AppHostArguments
     public const string Usage = """
         Usage: dotnet run --project GrpoAspire.AppHost -- [options]
 
-        Starts redis-server, the reward service, the trainer and the generation replicas on loopback, with the dashboard,
-        runs the recipe, prints the held-out success before and after (when the recipe evaluates) and the run folder,
-        then stops everything: exit code 0 when training finished, 1 when it failed.
+        The .NET Aspire AppHost: starts redis-server, the reward service, the trainer and the generation replicas on
+        loopback, with the Aspire Dashboard (http://127.0.0.1:18888), runs the recipe, prints the held-out success
+        before and after (when the recipe evaluates) and the run folder, then stops everything and exits with the
+        trainer's exit code (0 when training finished).
         With no options: GRPO of the embedded countdown-tiny warm start (recipes/countdown-tiny-cpu.yaml).
 
         Options:
           --recipe FILE       training recipe (default: recipes/countdown-tiny-cpu.yaml)
           --max-steps N       stop training after N steps instead of the recipe's max_steps
-          --keep-running      keep the services and the dashboard up after training, until Ctrl+C
+          --keep-running      keep the services, the dashboard and the run page up after training, until Ctrl+C
           --exit-when-done    exit once training is over (the default; kept for scripts)
           --replicas N        generation replicas (default 1)
           --output DIR        run folder (default: runs/apphost-<time>)
           --model DIR         local Hugging Face model folder instead of the recipe's model
           --dataset FILE      local task file instead of the recipe's dataset
           --run NAME          run name: Redis keys grpo:NAME:* (default: apphost)
-          --no-dashboard      do not start the dashboard
-          --dashboard-port N  web UI port (default 18888, OTLP on 18889/18890); 0 = free ports for all three
           -h, --help          this help
+
+        Aspire's own options pass through: --publisher manifest --output-path FILE writes the Aspire manifest.
+        Dashboard addresses: ASPNETCORE_URLS, ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL, ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL.
         """;
 
     public const string DefaultRecipe = "recipes/countdown-tiny-cpu.yaml";
@@ -38,9 +40,10 @@ public sealed record AppHostArguments
     public string? Model { get; init; }
     public string? Dataset { get; init; }
     public string Run { get; init; } = "apphost";
-    public bool Dashboard { get; init; } = true;
-    public int DashboardPort { get; init; } = 18888;
     public bool Help { get; init; }
+
+    /// <summary>Arguments for Aspire's builder (<c>--publisher</c>, <c>--output-path</c>, <c>--operation</c>).</summary>
+    public IReadOnlyList<string> AspireArguments { get; init; } = [];
 
     /// <summary>Parses the arguments; throws <see cref="ArgumentException"/> with the option at fault.</summary>
     public static AppHostArguments Parse(IReadOnlyList<string> args)
@@ -69,8 +72,7 @@ public sealed record AppHostArguments
                 "--model" => result with { Model = Value() },
                 "--dataset" => result with { Dataset = Value() },
                 "--run" => result with { Run = Value() },
-                "--no-dashboard" => result with { Dashboard = false },
-                "--dashboard-port" => result with { DashboardPort = Int(0, 65535) },
+                "--publisher" or "--output-path" or "--operation" => result with { AspireArguments = [.. result.AspireArguments, args[i], Value()] },
                 "-h" or "--help" => result with { Help = true },
                 var other => throw new ArgumentException($"unknown option '{other}'"),
             };

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using GrpoAspire.AppHost.Resources;
+
+namespace GrpoAspire.AppHost;
+
+/// <summary>The run the app model is built for: the resolved recipe and run folder.</summary>
+public sealed record RunSettings(string Recipe, string Output);
+
+/// <summary>
+/// GrpoAspire's app model: redis-server, the reward service, the trainer (with its commands and run page) and the
+/// generation replicas, wired by references (connection string, service discovery), started in dependency order once
+/// what they wait for is healthy, with one bearer token per run for the weight and control RPCs.
+/// </summary>
+public static class GrpoAppModel
+{
+    /// <summary>The AppHost's secret parameter: <c>Parameters__token</c> sets it, else each run makes its own.</summary>
+    public const string TokenParameter = "token";
+
+    public static RunSettings AddGrpoResources(this IDistributedApplicationBuilder builder, AppHostArguments arguments)
+    {
+        var repoRoot = RepoRoot();
+        var recipe = Resolve(arguments.Recipe, repoRoot) ?? throw new ArgumentException($"--recipe: '{arguments.Recipe}' does not exist");
+        var output = Path.GetFullPath(arguments.Output ?? Path.Combine(repoRoot, "runs", $"apphost-{DateTime.Now:yyyyMMdd-HHmmss}"));
+        var settings = new RunSettings(recipe, output);
+        var configuredToken = builder.Configuration[$"Parameters:{TokenParameter}"];
+        var generatedToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(32)).ToLowerInvariant();
+        var token = builder.AddParameter(TokenParameter, () => string.IsNullOrEmpty(configuredToken) ? generatedToken : configuredToken, secret: true);
+
+        var redis = builder.AddRedisServer(ResourceNames.Redis);
+        var reward = builder.AddProject<Projects.GrpoAspire_Reward>(ResourceNames.Reward, ServiceEndpoints.Own).WithServiceEndpoints();
+        var trainer = builder.AddProject<Projects.GrpoAspire_Trainer>(ResourceNames.Trainer, ServiceEndpoints.Own).WithServiceEndpoints()
+            .WithReference(redis).WaitFor(redis).WaitFor(reward)
+            .WithEnvironment("Security__Token", token)
+            .WithEnvironment("Trainer__Run", arguments.Run)
+            .WithEnvironment("Trainer__Recipe", recipe)
+            .WithEnvironment("Trainer__Output", output)
+            .WithEnvironment("Trainer__ExitWhenDone", arguments.ExitWhenDone ? "true" : "false");
+        Optional(trainer, "Trainer__MaxSteps", arguments.MaxSteps?.ToString(CultureInfo.InvariantCulture));
+        Optional(trainer, "Trainer__Model", arguments.Model is null ? null : Path.GetFullPath(arguments.Model));
+        Optional(trainer, "Trainer__Dataset", arguments.Dataset is null ? null : Path.GetFullPath(arguments.Dataset));
+        var trainerHttp = trainer.GetEndpoint(ServiceEndpoints.Http);
+        var client = new TrainerClient(trainer.GetEndpoint(ResourceNames.GrpcEndpoint), token.Resource);
+        trainer.WithUrl(ReferenceExpression.Create($"{trainerHttp.Property(EndpointProperty.Url)}/run"), "Run page")
+            .WithTrainerCommands(client);
+
+        for (var i = 1; i <= arguments.Replicas; i++)
+        {
+            var name = arguments.Replicas == 1 ? ResourceNames.Generation : $"{ResourceNames.Generation}-{i}";
+            builder.AddProject<Projects.GrpoAspire_Generation>(name, ServiceEndpoints.Own).WithServiceEndpoints()
+                .WithReference(redis).WithReference(reward).WithReference(trainer)
+                .WaitFor(reward).WaitFor(trainer)
+                .WithEnvironment("Security__Token", token)
+                .WithEnvironment("Generation__Run", arguments.Run)
+                .WithEnvironment("Generation__Replica", name)
+                // The trainer knows the starting model (a folder, or random:tiny made in its run folder) once it loaded it;
+                // a deployment mounts it instead (deploy/k8s: /models).
+                .WithEnvironment(async context =>
+                {
+                    if (context.ExecutionContext.IsRunMode)
+                    {
+                        context.EnvironmentVariables["Generation__ModelPath"] = await client.StartingModelAsync(context.CancellationToken);
+                    }
+                });
+        }
+
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<RunOutcome>();
+        builder.Services.AddSingleton(Console.Out);
+        builder.Services.AddHostedService<ResourceConsole>();
+        builder.Services.AddHostedService<TrainingWatcher>();
+        return settings;
+    }
+
+    private static void Optional(IResourceBuilder<ProjectResource> resource, string name, string? value)
+    {
+        if (value is not null)
+        {
+            resource.WithEnvironment(name, value);
+        }
+    }
+
+    private static string? Resolve(string path, string repoRoot) =>
+        File.Exists(path) ? Path.GetFullPath(path)
+        : File.Exists(Path.Combine(repoRoot, path)) ? Path.GetFullPath(Path.Combine(repoRoot, path))
+        : null;
+
+    /// <summary>The repository the AppHost was built in (recipes and the default run folder live there).</summary>
+    public static string RepoRoot() =>
+        typeof(GrpoAppModel).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "RepoRoot")?.Value
+        ?? Directory.GetCurrentDirectory();
+}
