@@ -18,6 +18,9 @@ public static class GrpoAppModel
     /// <summary>The AppHost's secret parameter: <c>Parameters__token</c> sets it, else each run makes its own.</summary>
     public const string TokenParameter = "token";
 
+    /// <summary>A resource whose dependency exits or fails to start fails to start too, instead of waiting forever.</summary>
+    private const WaitBehavior FailFast = WaitBehavior.StopOnResourceUnavailable;
+
     public static RunSettings AddGrpoResources(this IDistributedApplicationBuilder builder, AppHostArguments arguments)
     {
         var repoRoot = RepoRoot();
@@ -31,7 +34,7 @@ public static class GrpoAppModel
         var redis = builder.AddRedisServer(ResourceNames.Redis);
         var reward = builder.AddProject<Projects.GrpoAspire_Reward>(ResourceNames.Reward, ServiceEndpoints.Own).WithServiceEndpoints();
         var trainer = builder.AddProject<Projects.GrpoAspire_Trainer>(ResourceNames.Trainer, ServiceEndpoints.Own).WithServiceEndpoints()
-            .WithReference(redis).WaitFor(redis).WaitFor(reward)
+            .WithReference(redis).WaitFor(redis, FailFast).WaitFor(reward, FailFast)
             .WithEnvironment("Security__Token", token)
             .WithEnvironment("Trainer__Run", arguments.Run)
             .WithEnvironment("Trainer__Recipe", recipe)
@@ -50,7 +53,7 @@ public static class GrpoAppModel
             var name = arguments.Replicas == 1 ? ResourceNames.Generation : $"{ResourceNames.Generation}-{i}";
             builder.AddProject<Projects.GrpoAspire_Generation>(name, ServiceEndpoints.Own).WithServiceEndpoints()
                 .WithReference(redis).WithReference(reward).WithReference(trainer)
-                .WaitFor(reward).WaitFor(trainer)
+                .WaitFor(reward, FailFast).WaitFor(trainer, FailFast)
                 .WithEnvironment("Security__Token", token)
                 .WithEnvironment("Generation__Run", arguments.Run)
                 .WithEnvironment("Generation__Replica", name)
@@ -68,8 +71,13 @@ public static class GrpoAppModel
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<RunOutcome>();
         builder.Services.AddSingleton(Console.Out);
-        builder.Services.AddHostedService<ResourceConsole>();
-        builder.Services.AddHostedService<TrainingWatcher>();
+        // From the start of the app, not once it has started: a warm start can keep the replicas waiting for a long time.
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            ResourceConsole.Start(e.Services);
+            TrainingWatcher.Start(e.Services);
+            return Task.CompletedTask;
+        });
         return settings;
     }
 

@@ -37,6 +37,15 @@ catch (ArgumentException e)
 
 await using var app = builder.Build();
 Console.WriteLine($"[apphost] run '{arguments.Run}': recipe {settings.Recipe}, run folder {settings.Output}");
-await app.RunAsync();
+var outcome = app.Services.GetRequiredService<RunOutcome>();
+try
+{
+    await app.RunAsync();
+}
+catch (OperationCanceledException) when (outcome.TrainerExited.IsCompleted)
+{
+    // The trainer ended while other resources were still starting (they waited for it): the start was cut short.
+}
+
 // Publishing (--publisher manifest) and --keep-running (stopped by Ctrl+C) end well without the trainer's verdict.
-return builder.ExecutionContext.IsPublishMode || !arguments.ExitWhenDone ? 0 : app.Services.GetRequiredService<RunOutcome>().ExitCode;
+return builder.ExecutionContext.IsPublishMode || !arguments.ExitWhenDone ? 0 : outcome.ExitCode;

@@ -3,15 +3,26 @@ using System.Text.RegularExpressions;
 namespace GrpoAspire.AppHost;
 
 /// <summary>
-/// Echoes every resource's console output on the AppHost's console, prefixed with its name (<c>[trainer] step 3/45 ...</c>),
-/// so a terminal run shows its progress; the dashboard's Console page has the same lines.
+/// Echoes the console output of redis-server and the services on the AppHost's console, prefixed with the resource's
+/// name (<c>[trainer] step 3/45 ...</c>), so a terminal run shows its progress; the dashboard's Console page has the
+/// same lines.
 /// </summary>
-internal sealed partial class ResourceConsole(DistributedApplicationModel model, ResourceLoggerService logs, TextWriter console) : BackgroundService
+internal static partial class ResourceConsole
 {
-    private readonly Lock _gate = new();
+    private static readonly Lock Gate = new();
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(model.Resources.Where(r => r is ProjectResource or Resources.RedisServerResource).Select(r => EchoAsync(r, stoppingToken)));
+    /// <summary>Starts echoing every resource's lines until the app stops.</summary>
+    public static void Start(IServiceProvider services)
+    {
+        var model = services.GetRequiredService<DistributedApplicationModel>();
+        var logs = services.GetRequiredService<ResourceLoggerService>();
+        var console = services.GetRequiredService<TextWriter>();
+        var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        foreach (var resource in model.Resources.Where(r => r is ProjectResource or Resources.RedisServerResource))
+        {
+            _ = EchoAsync(logs, resource, console, stopping);
+        }
+    }
 
     /// <summary>DCP stamps each line with its time (<c>2026-12-06T23:49:18.0910000Z </c>); the console has no use for it.</summary>
     internal static string WithoutTimestamp(string content) => Timestamp().Replace(content, string.Empty, 1);
@@ -19,13 +30,13 @@ internal sealed partial class ResourceConsole(DistributedApplicationModel model,
     [GeneratedRegex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ")]
     private static partial Regex Timestamp();
 
-    private async Task EchoAsync(IResource resource, CancellationToken stoppingToken)
+    private static async Task EchoAsync(ResourceLoggerService logs, IResource resource, TextWriter console, CancellationToken stopping)
     {
         try
         {
-            await foreach (var batch in logs.WatchAsync(resource).WithCancellation(stoppingToken))
+            await foreach (var batch in logs.WatchAsync(resource).WithCancellation(stopping))
             {
-                lock (_gate)
+                lock (Gate)
                 {
                     foreach (var line in batch)
                     {

@@ -34,7 +34,7 @@ internal sealed class TrainerClient(EndpointReference grpc, ParameterResource to
     }
 
     /// <summary>Calls a control RPC with the bearer token: <paramref name="call"/> gets the client and the call options.</summary>
-    public async Task<string> ControlAsync(Func<TrainerService.TrainerServiceClient, CallOptions, Task<string>> call, CancellationToken cancellationToken)
+    public async Task<T> ControlAsync<T>(Func<TrainerService.TrainerServiceClient, CallOptions, Task<T>> call, CancellationToken cancellationToken)
     {
         var headers = new Metadata { { "authorization", $"Bearer {await token.GetValueAsync(cancellationToken)}" } };
         using var channel = GrpcChannel.ForAddress(grpc.Url);

@@ -15,12 +15,36 @@ internal static class TrainerCommands
     public const string Stop = "stop-after-step";
 
     public static IResourceBuilder<ProjectResource> WithTrainerCommands(this IResourceBuilder<ProjectResource> trainer, TrainerClient client) => trainer
-        .WithCommand(Checkpoint, "Checkpoint now", context => RunAsync(client, context, async (c, o) =>
-            Describe(await c.RequestCheckpointAsync(new RequestCheckpointRequest(), o))), Options("Save a checkpoint after the step in progress", "Save"))
-        .WithCommand(Evaluate, "Evaluate now", context => RunAsync(client, context, async (c, o) =>
-            Describe(await c.RequestEvaluationAsync(new RequestEvaluationRequest(), o))), Options("Evaluate the policy on the held-out tasks after the step in progress", "ClipboardTaskListLtr"))
-        .WithCommand(Stop, "Stop after this step", context => RunAsync(client, context, async (c, o) =>
-            Describe(await c.StopTrainingAsync(new StopTrainingRequest(), o))), Options("Finish the step in progress (and its checkpoint when due), then stop training", "Stop", "Stop training after the step in progress?"));
+        .WithCommand(Checkpoint, "Checkpoint now", context => RunAsync(client, context, CheckpointAsync),
+            Options("Save a checkpoint after the step in progress", "Save"))
+        .WithCommand(Evaluate, "Evaluate now", context => RunAsync(client, context, EvaluateAsync),
+            Options("Evaluate the policy on the held-out tasks after the step in progress", "ClipboardTaskListLtr"))
+        .WithCommand(Stop, "Stop after this step", context => RunAsync(client, context, StopAsync),
+            Options("Finish the step in progress (and its checkpoint when due), then stop training", "Stop", "Stop training after the step in progress?"));
+
+    private static async Task<Answer> CheckpointAsync(TrainerService.TrainerServiceClient trainer, CallOptions options)
+    {
+        var r = await trainer.RequestCheckpointAsync(new RequestCheckpointRequest(), options);
+        return new Answer("checkpoint", r.Accepted, r.AfterStep, r.Reason);
+    }
+
+    private static async Task<Answer> EvaluateAsync(TrainerService.TrainerServiceClient trainer, CallOptions options)
+    {
+        var r = await trainer.RequestEvaluationAsync(new RequestEvaluationRequest(), options);
+        return new Answer("held-out evaluation", r.Accepted, r.AfterStep, r.Reason);
+    }
+
+    private static async Task<Answer> StopAsync(TrainerService.TrainerServiceClient trainer, CallOptions options)
+    {
+        var r = await trainer.StopTrainingAsync(new StopTrainingRequest(), options);
+        return new Answer("stop", r.Accepted, r.AfterStep, r.Reason);
+    }
+
+    /// <summary>What the trainer answered a control request.</summary>
+    internal sealed record Answer(string Action, bool Accepted, int AfterStep, string Reason)
+    {
+        public string Describe() => Accepted ? $"{Action} after step {AfterStep}" : $"{Action} refused: {Reason}";
+    }
 
     private static CommandOptions Options(string description, string icon, string? confirmation = null) => new()
     {
@@ -32,17 +56,16 @@ internal static class TrainerCommands
     };
 
     private static async Task<ExecuteCommandResult> RunAsync(
-        TrainerClient client, ExecuteCommandContext context, Func<TrainerService.TrainerServiceClient, CallOptions, Task<string>> call)
+        TrainerClient client, ExecuteCommandContext context, Func<TrainerService.TrainerServiceClient, CallOptions, Task<Answer>> call)
     {
         try
         {
-            return CommandResults.Success(await client.ControlAsync(call, context.CancellationToken));
+            var answer = await client.ControlAsync(call, context.CancellationToken);
+            return answer.Accepted ? CommandResults.Success(answer.Describe()) : CommandResults.Failure(answer.Describe());
         }
         catch (RpcException e)
         {
             return CommandResults.Failure($"the trainer answered {e.StatusCode}: {e.Status.Detail}");
         }
     }
-
-    private static string Describe(Google.Protobuf.IMessage response) => response.ToString() ?? string.Empty;
 }

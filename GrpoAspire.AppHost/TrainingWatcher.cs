@@ -17,20 +17,28 @@ public sealed class RunOutcome
 /// <summary>
 /// Ends the app when training does: once the trainer resource reaches a terminal state (it exits by itself when
 /// training is over, <c>Trainer__ExitWhenDone</c>), prints the run summary, records the trainer's exit code and stops
-/// the AppHost, which stops every resource. Aspire keeps an app up when a resource finishes, hence this watcher.
+/// the AppHost, which stops every resource. Aspire keeps an app up when a resource finishes, hence this watcher. It
+/// watches from the start of the app: a trainer that fails while others still wait for it ends the app too.
 /// </summary>
-internal sealed class TrainingWatcher(
-    ResourceNotificationService notifications, IHostApplicationLifetime lifetime, RunOutcome outcome, RunSettings settings, TextWriter console)
-    : BackgroundService
+internal static class TrainingWatcher
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public static void Start(IServiceProvider services)
+    {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        _ = WatchAsync(notifications, lifetime, services.GetRequiredService<RunOutcome>(), services.GetRequiredService<RunSettings>(),
+            services.GetRequiredService<TextWriter>());
+    }
+
+    private static async Task WatchAsync(
+        ResourceNotificationService notifications, IHostApplicationLifetime lifetime, RunOutcome outcome, RunSettings settings, TextWriter console)
     {
         var started = DateTime.UtcNow;
         ResourceEvent ended;
         try
         {
             ended = await notifications.WaitForResourceAsync(ResourceNames.Trainer,
-                e => e.Snapshot.State?.Text is { } state && KnownResourceStates.TerminalStates.Contains(state), stoppingToken);
+                e => e.Snapshot.State?.Text is { } state && KnownResourceStates.TerminalStates.Contains(state), lifetime.ApplicationStopping);
         }
         catch (OperationCanceledException)
         {

@@ -18,8 +18,15 @@ public sealed class AppHostArgumentsTests
         var parsed = AppHostArguments.Parse([]);
         Assert.Equal("recipes/countdown-tiny-cpu.yaml", parsed.Recipe);
         Assert.True(parsed.ExitWhenDone);
-        Assert.True(parsed.Dashboard);
         Assert.False(AppHostArguments.Parse(["--keep-running"]).ExitWhenDone);
+    }
+
+    [Fact]
+    public void AspiresPublisherOptionsPassThroughToItsBuilder()
+    {
+        var parsed = AppHostArguments.Parse(["--publisher", "manifest", "--output-path", "out/aspire-manifest.json", "--run", "r1"]);
+        Assert.Equal(["--publisher", "manifest", "--output-path", "out/aspire-manifest.json"], parsed.AspireArguments);
+        Assert.Equal("r1", parsed.Run);
     }
 
     [Theory]
@@ -27,6 +34,7 @@ public sealed class AppHostArgumentsTests
     [InlineData(new[] { "--replicas", "x" }, "--replicas must be an integer")]
     [InlineData(new[] { "--recipe" }, "--recipe needs a value")]
     [InlineData(new[] { "--steps", "2" }, "unknown option '--steps'")]
+    [InlineData(new[] { "--dashboard-port", "0" }, "unknown option '--dashboard-port'")]
     public void BadArgumentsNameTheOption(string[] args, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => AppHostArguments.Parse(args)).Message, StringComparison.Ordinal);
 }
