@@ -78,6 +78,8 @@ public static class ServiceDefaultsExtensions
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                         && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
                 .AddHttpClientInstrumentation());
+        // No Redis instrumentation here: Aspire's client integration (AddRedisClient, through AddGrpoRedis in
+        // GrpoAspire.Coordination) adds its own to this tracer provider; a second one would trace every command twice.
 
         if (builder.Configuration[JsonlSpanExporter.PathVariable] is { Length: > 0 } traceFile)
         {

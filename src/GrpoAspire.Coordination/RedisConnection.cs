@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 namespace GrpoAspire.Coordination;
@@ -37,8 +38,22 @@ public static class RedisConnection
     }
 
     /// <summary>
-    /// Registers one shared <see cref="IConnectionMultiplexer"/> (it multiplexes every caller over one connection and
-    /// is meant to live as long as the process) from <c>ConnectionStrings:{connectionName}</c>.
+    /// Registers one shared <see cref="IConnectionMultiplexer"/> from <c>ConnectionStrings:{connectionName}</c> through
+    /// Aspire's client integration (<c>AddRedisClient</c>, package Aspire.StackExchange.Redis): the multiplexer is created
+    /// when the host starts and lives as long as the process, with logging, a health check and tracing.
+    /// <list type="bullet">
+    /// <item><c>AbortOnConnectFail</c> is forced false over the connection string and the <c>Aspire:StackExchange:Redis</c>
+    /// section: a service that starts before Redis, or outlives a Redis restart, keeps retrying in the background.</item>
+    /// <item>Health check <c>StackExchange.Redis</c> (PING): untagged, so <c>/health</c> (readiness) includes it and
+    /// <c>/alive</c> (liveness) does not. A trainer or replica whose Redis is down is not ready (it can neither take nor
+    /// hand out work: jobs, rollouts and weight announcements all go through Redis), and is not restarted for it; it is
+    /// ready again as soon as the multiplexer has reconnected. Kubernetes then takes it out of its Service meanwhile, and
+    /// the AppHost's <c>WaitFor</c> waits for Redis before the services start anyway.</item>
+    /// <item>Tracing: the integration adds its own Redis instrumentation (ActivitySource
+    /// <see cref="RedisTracing.SourceName"/>) to the service's OpenTelemetry tracer provider; ServiceDefaults adds none,
+    /// so it is registered once. Commands issued outside any trace (the replicas' job polls, every 50 ms) are dropped by
+    /// <see cref="RedisTracing.UnparentedSpanFilter"/>; those of a step stay in the step's trace.</item>
+    /// </list>
     /// </summary>
     /// <exception cref="InvalidOperationException">The connection string is not configured.</exception>
     public static IHostApplicationBuilder AddGrpoRedis(this IHostApplicationBuilder builder,
@@ -54,13 +69,10 @@ public static class RedisConnection
                 + $"ConnectionStrings__{connectionName}, e.g. 127.0.0.1:6379); the AppHost sets it for its services");
         }
 
-        // Parsed now, so a malformed string fails at startup rather than at the first resolve.
-        var options = ParseOptions(connectionString);
-        builder.Services.AddSingleton<IConnectionMultiplexer>(services =>
-        {
-            options.LoggerFactory ??= services.GetService<ILoggerFactory>();
-            return ConnectionMultiplexer.Connect(options);
-        });
+        // Parsed now, so a malformed string fails here rather than when the host starts.
+        _ = ParseOptions(connectionString);
+        builder.AddRedisClient(connectionName, configureOptions: options => options.AbortOnConnectFail = false);
+        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddProcessor(new RedisTracing.UnparentedSpanFilter()));
         return builder;
     }
 }

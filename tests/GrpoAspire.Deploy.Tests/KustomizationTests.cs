@@ -21,7 +21,9 @@ public sealed class KustomizationTests
             [ResourceNames.Generation, ResourceNames.Redis, ResourceNames.Reward, ResourceNames.Trainer],
             manifests.Services.Select(service => service.Metadata.Name).Order());
         Assert.Equal(["grpo-models", "trainer-runs"], manifests.Claims.Select(claim => claim.Metadata.Name).Order());
-        Assert.Equal(["grpo-env", "grpo-run", "trainer-recipe"], manifests.ConfigMaps.Select(map => Unhashed(map.Metadata.Name)).Order());
+        Assert.Equal(
+            ["grpo-env", "grpo-run", "redis-connection", "reward-endpoints", "trainer-endpoints", "trainer-recipe"],
+            manifests.ConfigMaps.Select(map => Unhashed(map.Metadata.Name)).Order());
         Assert.Equal("grpo-token", Unhashed(Assert.Single(manifests.Secrets).Metadata.Name));
     }
 

@@ -63,6 +63,15 @@ public sealed class Manifests
                     environment[(source.Prefix ?? string.Empty) + key] = value;
                 }
             }
+
+            if (source.SecretRef is { } secretRef)
+            {
+                var secret = Secrets.Single(secret => secret.Metadata.Name == secretRef.Name);
+                foreach (var key in (secret.Data?.Keys ?? []).Concat(secret.StringData?.Keys ?? []))
+                {
+                    environment[(source.Prefix ?? string.Empty) + key] = null;
+                }
+            }
         }
 
         foreach (var variable in container.Env ?? [])

@@ -142,8 +142,8 @@ public sealed partial class WiringTests
             }
         }
 
-        // Reward, generation and trainer each get redis, reward and trainer.
-        Assert.Equal(9, addresses);
+        // Generation gets redis and both endpoints of reward and trainer; the trainer redis; reward none.
+        Assert.Equal(6, addresses);
     }
 
     internal static bool Selects(V1Service service, V1Deployment deployment) =>

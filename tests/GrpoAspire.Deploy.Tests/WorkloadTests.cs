@@ -15,7 +15,7 @@ public sealed partial class WorkloadTests
 
     [KubectlTheory]
     [MemberData(nameof(Overlays))]
-    public void EveryGrpoServiceGetsAspiresEnvironmentContract(string overlay)
+    public void EveryGrpoServiceListensOnItsTwoPortsUnderItsOwnName(string overlay)
     {
         var manifests = Manifests.Overlay(overlay);
 
@@ -23,18 +23,35 @@ public sealed partial class WorkloadTests
         {
             var container = manifests.Container(name);
             var environment = manifests.EnvironmentOf(container);
-            Assert.Equal("redis:6379", environment.GetValueOrDefault("ConnectionStrings__redis"));
-            Assert.Equal("http://reward:8080", environment.GetValueOrDefault("services__reward__grpc__0"));
-            Assert.Equal("http://trainer:8080", environment.GetValueOrDefault("services__trainer__grpc__0"));
             Assert.Equal(name, environment.GetValueOrDefault("OTEL_SERVICE_NAME"));
             Assert.Equal("http://+:8080", environment.GetValueOrDefault("Kestrel__Endpoints__Grpc__Url"));
             Assert.Equal("http://+:8081", environment.GetValueOrDefault("Kestrel__Endpoints__Http__Url"));
             Assert.Equal([8080, 8081], container.Ports.OrderBy(port => port.Name).Select(port => port.ContainerPort));
             Assert.Equal(["grpc", "http"], container.Ports.OrderBy(port => port.Name).Select(port => port.Name));
+        });
+    }
 
-            var token = Assert.Single(container.Env, variable => variable.Name == "Security__Token");
+    [KubectlTheory]
+    [MemberData(nameof(Overlays))]
+    public void EachGrpoServiceGetsTheAddressesOfWhatItCallsAndTheTokenWhereItHasProtectedCalls(string overlay)
+    {
+        var manifests = Manifests.Overlay(overlay);
+        var generation = manifests.EnvironmentOf(manifests.Container(ResourceNames.Generation));
+        var trainer = manifests.EnvironmentOf(manifests.Container(ResourceNames.Trainer));
+        var reward = manifests.EnvironmentOf(manifests.Container(ResourceNames.Reward));
+
+        Assert.Equal("redis:6379", generation.GetValueOrDefault("ConnectionStrings__redis"));
+        Assert.Equal("http://reward:8080", generation.GetValueOrDefault("services__reward__grpc__0"));
+        Assert.Equal("http://trainer:8080", generation.GetValueOrDefault("services__trainer__grpc__0"));
+        Assert.Equal("redis:6379", trainer.GetValueOrDefault("ConnectionStrings__redis"));
+        Assert.DoesNotContain(trainer.Keys, name => name.StartsWith("services__", StringComparison.Ordinal));
+        Assert.DoesNotContain(reward.Keys, name => name.StartsWith("services__", StringComparison.Ordinal) || name.StartsWith("ConnectionStrings__", StringComparison.Ordinal));
+        Assert.All(new[] { ResourceNames.Generation, ResourceNames.Trainer }, name =>
+        {
+            var token = Assert.Single(manifests.Container(name).Env, variable => variable.Name == "Security__Token");
             Assert.Equal("token", token.ValueFrom?.SecretKeyRef?.Key);
         });
+        Assert.DoesNotContain("Security__Token", reward.Keys);
     }
 
     [KubectlTheory]
