@@ -1,0 +1,43 @@
+namespace GrpoAspire.AppHost.Tests;
+
+/// <summary>The AppHost run as users run it (its built program), with the Aspire Dashboard, real redis-server and services.</summary>
+public sealed class AppHostProcessTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("grpo-apphost-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task TheSmokeRecipeRunsTwoStepsExitsZeroAndLeavesNoProcessBehind()
+    {
+        var output = Path.Combine(_root, "run");
+        using var host = AppHostProcess.Start(["--recipe", TestPaths.SmokeRecipe, "--max-steps", "2", "--exit-when-done", "--output", output],
+            new Dictionary<string, string> { ["AppHost__DashboardApiKey"] = Guid.NewGuid().ToString("N") });
+        var exitCode = await host.WaitForExitAsync(TimeSpan.FromMinutes(4));
+        Assert.True(exitCode == 0, host.Output);
+        Assert.Contains("Login to the dashboard at http://127.0.0.1:18888/login?t=", host.Output, StringComparison.Ordinal);
+        Assert.Contains("[trainer] ", host.Output, StringComparison.Ordinal);
+        Assert.Contains("step 2/2", host.Output, StringComparison.Ordinal);
+        Assert.Contains($"[apphost] training finished after", host.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(output, "checkpoint-2", "model.safetensors")));
+        // redis-server, the services, DCP and the dashboard.
+        await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(15), host.Output);
+    }
+
+    [Fact]
+    public async Task WithoutRedisServerItSaysHowToInstallItAndExitsOne()
+    {
+        using var host = AppHostProcess.Start(["--max-steps", "1"], new Dictionary<string, string> { ["PATH"] = "/nonexistent" });
+        Assert.Equal(1, await host.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("redis-server is not installed: install it with `sudo apt-get install redis-server`", host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadRecipePathIsAUsageErrorWithExitCodeTwo()
+    {
+        using var host = AppHostProcess.Start(["--recipe", Path.Combine(_root, "missing.yaml")]);
+        Assert.Equal(2, await host.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("--recipe: ", host.Output, StringComparison.Ordinal);
+        Assert.Contains("does not exist", host.Output, StringComparison.Ordinal);
+    }
+}
