@@ -16,23 +16,23 @@ public sealed class RunOutcome
 
 /// <summary>
 /// Ends the app when training does: once the trainer resource reaches a terminal state (it exits by itself when
-/// training is over, <c>Trainer__ExitWhenDone</c>), prints the run summary, records the trainer's exit code and stops
-/// the AppHost, which stops every resource. Aspire keeps an app up when a resource finishes, hence this watcher. It
+/// training is over, <c>Trainer__ExitWhenDone</c>), prints the run summary, records the trainer's exit code, stops the
+/// other resources (replicas first, then reward and redis) and waits for them while the dashboard still receives their
+/// last telemetry, then stops the AppHost. Aspire keeps an app up when a resource finishes, hence this watcher. It
 /// watches from the start of the app: a trainer that fails while others still wait for it ends the app too.
 /// </summary>
 internal static class TrainingWatcher
 {
     public static void Start(IServiceProvider services)
     {
-        var notifications = services.GetRequiredService<ResourceNotificationService>();
-        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-        _ = WatchAsync(notifications, lifetime, services.GetRequiredService<RunOutcome>(), services.GetRequiredService<RunSettings>(),
-            services.GetRequiredService<TextWriter>());
+        _ = WatchAsync(services);
     }
 
-    private static async Task WatchAsync(
-        ResourceNotificationService notifications, IHostApplicationLifetime lifetime, RunOutcome outcome, RunSettings settings, TextWriter console)
+    private static async Task WatchAsync(IServiceProvider services)
     {
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        var settings = services.GetRequiredService<RunSettings>();
         var started = DateTime.UtcNow;
         ResourceEvent ended;
         try
@@ -47,8 +47,27 @@ internal static class TrainingWatcher
 
         // A trainer that never started (FailedToStart) has no exit code: that is a failure too.
         var exitCode = ended.Snapshot.ExitCode ?? 1;
-        outcome.SetTrainerExit(exitCode);
-        RunSummary.Write(console, settings.Output, exitCode == 0 ? "finished" : $"failed (trainer exit code {exitCode})", DateTime.UtcNow - started);
+        services.GetRequiredService<RunOutcome>().SetTrainerExit(exitCode);
+        RunSummary.Write(services.GetRequiredService<TextWriter>(), settings.Output,
+            exitCode == 0 ? "finished" : $"failed (trainer exit code {exitCode})", DateTime.UtcNow - started);
+        var model = services.GetRequiredService<DistributedApplicationModel>();
+        await StopAsync(services, model.Resources.Where(r => r is ProjectResource && r.Name != ResourceNames.Trainer && r.Name != ResourceNames.Reward));
+        await StopAsync(services, model.Resources.Where(r => r.Name is ResourceNames.Reward or ResourceNames.Redis));
         lifetime.StopApplication();
+    }
+
+    /// <summary>Aspire's stop command on each resource at once, waiting (60 s at most) until all are stopped.</summary>
+    private static async Task StopAsync(IServiceProvider services, IEnumerable<IResource> resources)
+    {
+        var commands = services.GetRequiredService<ResourceCommandService>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await Task.WhenAll(resources.Select(r => commands.ExecuteCommandAsync(r, KnownResourceCommands.StopCommand, timeout.Token)));
+        }
+        catch (OperationCanceledException)
+        {
+            // Whatever is still running stops with the app.
+        }
     }
 }

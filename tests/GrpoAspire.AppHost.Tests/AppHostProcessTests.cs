@@ -21,7 +21,7 @@ public sealed class AppHostProcessTests : IDisposable
         Assert.Contains($"[apphost] training finished after", host.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(output, "checkpoint-2", "model.safetensors")));
         // redis-server, the services, DCP and the dashboard.
-        await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(15), host.Output);
+        await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30), host.Output);
     }
 
     [Fact]

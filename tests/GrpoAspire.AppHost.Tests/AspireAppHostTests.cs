@@ -41,7 +41,7 @@ public sealed class AspireAppHostTests : IDisposable
             Assert.Equal(AfterStep(stop.Message), stopped.Step);
         }
 
-        await app.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(15));
+        await app.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public sealed class AspireAppHostTests : IDisposable
             Assert.True(File.Exists(Path.Combine(app.Output, "checkpoint-2", "model.safetensors")));
         }
 
-        await app.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(15));
+        await app.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class AspireAppHostTests : IDisposable
             Assert.Equal(1, app.Outcome.ExitCode);
         }
 
-        await app.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(15));
+        await app.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30));
     }
 
     /// <summary>The step a control request waits for, from the command's message (<c>checkpoint after step 7</c>).</summary>

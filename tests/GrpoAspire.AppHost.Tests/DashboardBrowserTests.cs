@@ -67,7 +67,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper log) : IDisp
         }
 
         Assert.True(await host.WaitForExitAsync(TimeSpan.FromSeconds(60)) == 0, host.Output);
-        await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(15), host.Output);
+        await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30), host.Output);
     }
 
     private async Task Screenshot(IPage page, string name)
