@@ -40,6 +40,10 @@ public static class ServiceEndpoints
         return project
             .WithEnvironment("Kestrel__Endpoints__Grpc__Url", ReferenceExpression.Create($"http://127.0.0.1:{grpc.Property(EndpointProperty.TargetPort)}"))
             .WithEnvironment("Kestrel__Endpoints__Http__Url", ReferenceExpression.Create($"http://127.0.0.1:{http.Property(EndpointProperty.TargetPort)}"))
+            // Telemetry reaches the dashboard within a second or so (Aspire sets these for Development AppHosts only).
+            .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "1000")
+            .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "1000")
+            .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "1000")
             // One plain line per log record: readable in the dashboard's console view and echoed on the AppHost's console.
             .WithEnvironment("Logging__Console__FormatterName", "simple")
             .WithEnvironment("Logging__Console__FormatterOptions__SingleLine", "true")
