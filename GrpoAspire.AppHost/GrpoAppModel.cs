@@ -33,21 +33,49 @@ public static class GrpoAppModel
 
         var redis = builder.AddRedisServer(ResourceNames.Redis);
         var reward = builder.AddProject<Projects.GrpoAspire_Reward>(ResourceNames.Reward, ServiceEndpoints.Own).WithServiceEndpoints();
+        var (trainer, client) = builder.AddTrainer(arguments, settings, redis, reward, token);
+        builder.AddGenerationReplicas(arguments, redis, reward, trainer, client, token);
+
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton<RunOutcome>();
+        builder.Services.AddSingleton(Console.Out);
+        // From the start of the app, not once it has started: a warm start can keep the replicas waiting for a long time.
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            ResourceConsole.Start(e.Services);
+            TrainingWatcher.Start(e.Services);
+            return Task.CompletedTask;
+        });
+        return settings;
+    }
+
+    private static (IResourceBuilder<ProjectResource> Trainer, TrainerClient Client) AddTrainer(
+        this IDistributedApplicationBuilder builder, AppHostArguments arguments, RunSettings settings,
+        IResourceBuilder<RedisServerResource> redis, IResourceBuilder<ProjectResource> reward, IResourceBuilder<ParameterResource> token)
+    {
         var trainer = builder.AddProject<Projects.GrpoAspire_Trainer>(ResourceNames.Trainer, ServiceEndpoints.Own).WithServiceEndpoints()
             .WithReference(redis).WaitFor(redis, FailFast).WaitFor(reward, FailFast)
             .WithEnvironment("Security__Token", token)
             .WithEnvironment("Trainer__Run", arguments.Run)
-            .WithEnvironment("Trainer__Recipe", recipe)
-            .WithEnvironment("Trainer__Output", output)
+            .WithEnvironment("Trainer__Recipe", settings.Recipe)
+            .WithEnvironment("Trainer__Output", settings.Output)
             .WithEnvironment("Trainer__ExitWhenDone", arguments.ExitWhenDone ? "true" : "false");
         Optional(trainer, "Trainer__MaxSteps", arguments.MaxSteps?.ToString(CultureInfo.InvariantCulture));
         Optional(trainer, "Trainer__Model", arguments.Model is null ? null : Path.GetFullPath(arguments.Model));
         Optional(trainer, "Trainer__Dataset", arguments.Dataset is null ? null : Path.GetFullPath(arguments.Dataset));
-        var trainerHttp = trainer.GetEndpoint(ServiceEndpoints.Http);
         var client = new TrainerClient(trainer.GetEndpoint(ResourceNames.GrpcEndpoint), token.Resource);
-        trainer.WithUrl(ReferenceExpression.Create($"{trainerHttp.Property(EndpointProperty.Url)}/run"), "Run page")
+        var http = trainer.GetEndpoint(ServiceEndpoints.Http);
+        trainer.WithUrl(ReferenceExpression.Create($"{http.Property(EndpointProperty.Url)}/run"), "Run page")
             .WithTrainerCommands(client);
+        return (trainer, client);
+    }
 
+    /// <summary><c>generation</c>, or <c>generation-1</c> .. <c>generation-N</c>: each its own consumer in the job group.</summary>
+    private static void AddGenerationReplicas(
+        this IDistributedApplicationBuilder builder, AppHostArguments arguments, IResourceBuilder<RedisServerResource> redis,
+        IResourceBuilder<ProjectResource> reward, IResourceBuilder<ProjectResource> trainer, TrainerClient client,
+        IResourceBuilder<ParameterResource> token)
+    {
         for (var i = 1; i <= arguments.Replicas; i++)
         {
             var name = arguments.Replicas == 1 ? ResourceNames.Generation : $"{ResourceNames.Generation}-{i}";
@@ -67,18 +95,6 @@ public static class GrpoAppModel
                     }
                 });
         }
-
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton<RunOutcome>();
-        builder.Services.AddSingleton(Console.Out);
-        // From the start of the app, not once it has started: a warm start can keep the replicas waiting for a long time.
-        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
-        {
-            ResourceConsole.Start(e.Services);
-            TrainingWatcher.Start(e.Services);
-            return Task.CompletedTask;
-        });
-        return settings;
     }
 
     private static void Optional(IResourceBuilder<ProjectResource> resource, string name, string? value)

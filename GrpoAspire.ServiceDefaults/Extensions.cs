@@ -72,6 +72,9 @@ public static class ServiceDefaultsExtensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(GrpoTelemetry.ActivitySourceName)
+                // A gRPC client call's own span (Grpc.Net.Client.GrpcOut): the HTTP request span's parent, without which
+                // a replica's reward calls would hang in the step's trace with a missing parent.
+                .AddSource("Grpc.Net.Client")
                 .AddAspNetCoreInstrumentation(options =>
                     // Probes would drown the traces of GRPO steps.
                     options.Filter = context =>

@@ -40,6 +40,13 @@ public static class ServiceEndpoints
         return project
             .WithEnvironment("Kestrel__Endpoints__Grpc__Url", ReferenceExpression.Create($"http://127.0.0.1:{grpc.Property(EndpointProperty.TargetPort)}"))
             .WithEnvironment("Kestrel__Endpoints__Http__Url", ReferenceExpression.Create($"http://127.0.0.1:{http.Property(EndpointProperty.TargetPort)}"))
+            // Aspire also hands a project ASPNETCORE_URLS and HTTP_PORTS for these endpoints (on localhost, and on every
+            // interface for HTTP_PORTS); the Kestrel endpoints above take precedence over them, with a warning.
+            .WithEnvironment(context =>
+            {
+                context.EnvironmentVariables.Remove("ASPNETCORE_URLS");
+                context.EnvironmentVariables.Remove("HTTP_PORTS");
+            })
             // Telemetry reaches the dashboard within a second or so (Aspire sets these for Development AppHosts only).
             .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "1000")
             .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "1000")

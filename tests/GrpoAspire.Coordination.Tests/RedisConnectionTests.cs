@@ -74,7 +74,7 @@ public sealed class RedisConnectionTests(RedisFixture redis) : IClassFixture<Red
     }
 
     [Fact]
-    public async Task RedisCommandsAreTracedInsideATraceAndNotAsTracesOfTheirOwn()
+    public async Task RedisCommandsAreTracedInsideATraceAndNeitherAsTracesOfTheirOwnNorAsStreamPolls()
     {
         using var source = new ActivitySource("grpo.test.redis");
         var exported = new List<Activity>();
@@ -95,6 +95,7 @@ public sealed class RedisConnectionTests(RedisFixture redis) : IClassFixture<Red
             {
                 stepSpan = step!.SpanId;
                 await db.StringSetAsync("inside-the-step", "1");
+                await db.StreamReadAsync("a-stream", "0-0");
             }
 
             await host.StopAsync();
@@ -105,6 +106,8 @@ public sealed class RedisConnectionTests(RedisFixture redis) : IClassFixture<Red
         var set = Assert.Single(redisSpans, span => span.DisplayName == "SET");
         Assert.Equal(stepSpan, set.ParentSpanId);
         Assert.All(redisSpans, span => Assert.NotEqual(default, span.ParentSpanId));
+        // The stream poll of the step is not recorded either.
+        Assert.DoesNotContain(redisSpans, span => span.DisplayName == "XREAD");
     }
 
     private static IHost Build(string connectionString, params (string Key, string Value)[] settings)

@@ -43,7 +43,6 @@ public static partial class EnvironmentContract
     [
         (new("^Kestrel__Endpoints__"), "the AppHost binds each service to 127.0.0.1 on ports DCP allocates; Kubernetes "
             + "binds http://+:8080 and :8081 (ConfigMap grpo-env)"),
-        (new("^HTTP_PORTS$"), "Aspire's default listening ports of a project, overridden by Kestrel__Endpoints"),
         (new("^ASPNETCORE_"), "ASPNETCORE_FORWARDEDHEADERS_ENABLED: Aspire's default for projects behind its proxy; "
             + "our endpoints are not proxied"),
         (new("^Logging__Console__"), "one plain line per log record, for the dashboard's console view"),
