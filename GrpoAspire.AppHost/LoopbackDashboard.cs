@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace GrpoAspire.AppHost;
 
 /// <summary>
@@ -14,6 +17,41 @@ public static class LoopbackDashboard
         ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://127.0.0.1:18889",
         ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = "http://127.0.0.1:18887",
     };
+
+    /// <summary>
+    /// The first dashboard address (UI, OTLP, resource service) whose port is taken, most often by another AppHost; null
+    /// when all are free. Checked before the start, which would otherwise end in a stack trace.
+    /// </summary>
+    public static string? AddressInUse()
+    {
+        foreach (var (name, fallback) in Defaults)
+        {
+            var configured = Environment.GetEnvironmentVariable(name) ?? fallback;
+            foreach (var url in configured.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && IPAddress.TryParse(uri.Host, out var address) && uri.Port > 0 && !IsFree(address, uri.Port))
+                {
+                    return $"{url} ({name})";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsFree(IPAddress address, int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(address, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 
     public static DistributedApplicationOptions Options(IReadOnlyList<string> aspireArguments) => new()
     {

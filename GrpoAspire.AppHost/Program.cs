@@ -18,7 +18,16 @@ if (arguments.Help)
     return 0;
 }
 
-var builder = DistributedApplication.CreateBuilder(LoopbackDashboard.Options(arguments.AspireArguments));
+var options = LoopbackDashboard.Options(arguments.AspireArguments);
+var builder = DistributedApplication.CreateBuilder(options);
+// Aspire.Hosting.Testing turns the dashboard off in this same options object.
+if (builder.ExecutionContext.IsRunMode && !options.DisableDashboard && LoopbackDashboard.AddressInUse() is { } taken)
+{
+    Console.Error.WriteLine($"apphost: the dashboard cannot listen on {taken}: the address is in use; is another AppHost running? "
+        + "Stop it, or give this one other addresses (ASPNETCORE_URLS, ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL, ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL)");
+    return 1;
+}
+
 RunSettings settings;
 try
 {

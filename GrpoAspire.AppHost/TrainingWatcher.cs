@@ -53,7 +53,17 @@ internal static class TrainingWatcher
         var model = services.GetRequiredService<DistributedApplicationModel>();
         await StopAsync(services, model.Resources.Where(r => r is ProjectResource && r.Name != ResourceNames.Trainer && r.Name != ResourceNames.Reward));
         await StopAsync(services, model.Resources.Where(r => r.Name is ResourceNames.Reward or ResourceNames.Redis));
+        // A trainer that failed at once leaves an app still starting (replicas waiting for it): stopping the app then
+        // would cut its start short with an error of its own after the trainer's.
+        await WhenTriggeredAsync(lifetime.ApplicationStarted, TimeSpan.FromSeconds(10));
         lifetime.StopApplication();
+    }
+
+    private static async Task WhenTriggeredAsync(CancellationToken token, TimeSpan timeout)
+    {
+        var triggered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var registration = token.Register(() => triggered.TrySetResult());
+        await Task.WhenAny(triggered.Task, Task.Delay(timeout));
     }
 
     /// <summary>Aspire's stop command on each resource at once, waiting (60 s at most) until all are stopped.</summary>

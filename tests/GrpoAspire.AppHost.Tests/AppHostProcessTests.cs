@@ -33,6 +33,25 @@ public sealed class AppHostProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task ADashboardAddressInUseIsOneLineAndExitCodeOne()
+    {
+        // Another AppHost's dashboard, as far as this one can tell; a port that is taken already (by one) serves as well.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 18888);
+        try
+        {
+            listener.Start();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+        }
+
+        using var host = AppHostProcess.Start(["--recipe", TestPaths.SmokeRecipe, "--max-steps", "1"]);
+        Assert.Equal(1, await host.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Contains("apphost: the dashboard cannot listen on http://127.0.0.1:18888 (ASPNETCORE_URLS): the address is in use", host.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", host.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABadRecipePathIsAUsageErrorWithExitCodeTwo()
     {
         using var host = AppHostProcess.Start(["--recipe", Path.Combine(_root, "missing.yaml")]);
