@@ -37,7 +37,12 @@ public static class GrpoAppModel
         builder.AddGenerationReplicas(arguments, redis, reward, trainer, client, token);
 
         builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton<RunOutcome>();
+        var outcome = new RunOutcome();
+        builder.Services.AddSingleton(outcome);
+        // A trainer that fails at once ends an app still starting (replicas wait for it): the host then reports its start
+        // cut short with a stack trace, after the trainer's own error and the summary. That report says nothing new.
+        builder.Services.AddLogging(logging => logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host",
+            level => level >= LogLevel.Information && !outcome.TrainerExited.IsCompleted));
         builder.Services.AddSingleton(Console.Out);
         // From the start of the app, not once it has started: a warm start can keep the replicas waiting for a long time.
         builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>

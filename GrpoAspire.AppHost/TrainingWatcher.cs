@@ -50,20 +50,12 @@ internal static class TrainingWatcher
         services.GetRequiredService<RunOutcome>().SetTrainerExit(exitCode);
         RunSummary.Write(services.GetRequiredService<TextWriter>(), settings.Output,
             exitCode == 0 ? "finished" : $"failed (trainer exit code {exitCode})", DateTime.UtcNow - started);
-        var model = services.GetRequiredService<DistributedApplicationModel>();
-        await StopAsync(services, model.Resources.Where(r => r is ProjectResource && r.Name != ResourceNames.Trainer && r.Name != ResourceNames.Reward));
-        await StopAsync(services, model.Resources.Where(r => r.Name is ResourceNames.Reward or ResourceNames.Redis));
-        // A trainer that failed at once leaves an app still starting (replicas waiting for it): stopping the app then
-        // would cut its start short with an error of its own after the trainer's.
-        await WhenTriggeredAsync(lifetime.ApplicationStarted, TimeSpan.FromSeconds(10));
+        // Running ones only: a replica still waiting for a trainer that failed at once has nothing to stop.
+        var running = services.GetRequiredService<DistributedApplicationModel>().Resources
+            .Where(r => notifications.TryGetCurrentState(r.Name, out var e) && e.Snapshot.State?.Text == KnownResourceStates.Running).ToArray();
+        await StopAsync(services, running.Where(r => r is ProjectResource && r.Name is not (ResourceNames.Trainer or ResourceNames.Reward)));
+        await StopAsync(services, running.Where(r => r.Name is ResourceNames.Reward or ResourceNames.Redis));
         lifetime.StopApplication();
-    }
-
-    private static async Task WhenTriggeredAsync(CancellationToken token, TimeSpan timeout)
-    {
-        var triggered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var registration = token.Register(() => triggered.TrySetResult());
-        await Task.WhenAny(triggered.Task, Task.Delay(timeout));
     }
 
     /// <summary>Aspire's stop command on each resource at once, waiting (60 s at most) until all are stopped.</summary>
