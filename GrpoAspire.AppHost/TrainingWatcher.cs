@@ -25,7 +25,19 @@ internal static class TrainingWatcher
 {
     public static void Start(IServiceProvider services)
     {
-        _ = WatchAsync(services);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await WatchAsync(services);
+            }
+            catch (Exception e)
+            {
+                // Without the watcher nothing would end the app: say why, and end it.
+                services.GetRequiredService<TextWriter>().WriteLine($"[apphost] watching the trainer failed: {e.Message}");
+                services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+            }
+        });
     }
 
     private static async Task WatchAsync(IServiceProvider services)
