@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Microsoft.AspNetCore.Http;
 
 namespace GrpoAspire.WeightSync;
 
@@ -82,7 +84,7 @@ public sealed class BearerTokenInterceptor : Interceptor
     /// <summary>Returns when the call may proceed; throws PermissionDenied otherwise.</summary>
     internal void Authorize(ServerCallContext context)
     {
-        var method = context.Method;
+        var method = RoutedMethod(context);
         if (!_isProtected(method))
         {
             return;
@@ -110,6 +112,27 @@ public sealed class BearerTokenInterceptor : Interceptor
         {
             throw Denied($"{method}: the bearer token is not valid");
         }
+    }
+
+    /// <summary>
+    /// The method the call was routed to, from its endpoint: what it is, not how its path was spelled. ASP.NET Core routes
+    /// gRPC paths case-insensitively and with a trailing slash, while <see cref="ServerCallContext.Method"/> is the path
+    /// as sent (<c>/grpo.v1.weightsservice/getweights/</c> reaches GetWeights). A context outside ASP.NET Core (a test's)
+    /// has only its path.
+    /// </summary>
+    internal static string RoutedMethod(ServerCallContext context)
+    {
+        HttpContext http;
+        try
+        {
+            http = context.GetHttpContext();
+        }
+        catch (InvalidOperationException)
+        {
+            return context.Method;
+        }
+
+        return http.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.FullName ?? context.Method;
     }
 
     /// <summary>The predicate for a list of service names and method paths, each checked for form.</summary>
