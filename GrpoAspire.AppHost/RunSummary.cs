@@ -20,7 +20,10 @@ public static class RunSummary
 
         console.WriteLine($"[apphost] training {outcome} after {elapsed.TotalMinutes.ToString("0.0", CultureInfo.InvariantCulture)} min; run folder: {runFolder}");
         var checkpoints = Directory.Exists(runFolder)
-            ? Directory.GetDirectories(runFolder, "checkpoint-*").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()
+            // By step, not as text: checkpoint-40 comes after checkpoint-5.
+            ? Directory.GetDirectories(runFolder, "checkpoint-*").Select(Path.GetFileName)
+                .Select(name => (Name: name!, Step: int.TryParse(name!["checkpoint-".Length..], out var step) ? step : -1))
+                .Where(c => c.Step >= 0).OrderBy(c => c.Step).Select(c => c.Name).ToArray()
             : [];
         foreach (var (name, what) in new[]
         {

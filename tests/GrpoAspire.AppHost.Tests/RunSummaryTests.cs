@@ -29,6 +29,22 @@ public sealed class RunSummaryTests : IDisposable
     }
 
     [Fact]
+    public void TheTrainedModelIsTheCheckpointOfTheLastStepNotTheLastByName()
+    {
+        foreach (var step in new[] { 5, 40, 10 })
+        {
+            Directory.CreateDirectory(Path.Combine(_run, $"checkpoint-{step}"));
+        }
+
+        Directory.CreateDirectory(Path.Combine(_run, "checkpoint-45.partial"));
+        var console = new StringWriter();
+        RunSummary.Write(console, _run, "finished", TimeSpan.FromMinutes(1));
+        var line = Assert.Single(console.ToString().Split('\n'), l => l.Contains("the trained model", StringComparison.Ordinal));
+        Assert.Contains("checkpoint-40 ", line, StringComparison.Ordinal);
+        Assert.Contains("(3 checkpoint folder(s) in all)", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void WithoutEvaluationsItStillSaysWhereTheRunFolderIs()
     {
         var console = new StringWriter();
