@@ -51,8 +51,9 @@ public static class RedisConnection
     /// the AppHost's <c>WaitFor</c> waits for Redis before the services start anyway.</item>
     /// <item>Tracing: the integration adds its own Redis instrumentation (ActivitySource
     /// <see cref="RedisTracing.SourceName"/>) to the service's OpenTelemetry tracer provider; ServiceDefaults adds none,
-    /// so it is registered once. Commands issued outside any trace (the replicas' job polls, every 50 ms) are dropped by
-    /// <see cref="RedisTracing.UnparentedSpanFilter"/>; those of a step stay in the step's trace.</item>
+    /// so it is registered once. Commands issued outside any trace (the replicas' job polls, every 50 ms) and stream polls
+    /// inside one (the trainer waiting for rollouts) are dropped by <see cref="RedisTracing.QuietSpanFilter"/>; the other
+    /// commands of a step stay in the step's trace.</item>
     /// </list>
     /// </summary>
     /// <exception cref="InvalidOperationException">The connection string is not configured.</exception>
@@ -72,7 +73,7 @@ public static class RedisConnection
         // Parsed now, so a malformed string fails here rather than when the host starts.
         _ = ParseOptions(connectionString);
         builder.AddRedisClient(connectionName, configureOptions: options => options.AbortOnConnectFail = false);
-        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddProcessor(new RedisTracing.UnparentedSpanFilter()));
+        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddProcessor(new RedisTracing.QuietSpanFilter()));
         return builder;
     }
 }

@@ -25,7 +25,7 @@ public static class RedisTracing
     /// spans that are not recorded. The other commands of a step (XADD of the jobs, XACK, the weights announcement)
     /// have a parent and are kept.
     /// </summary>
-    public sealed class UnparentedSpanFilter : BaseProcessor<Activity>
+    public sealed class QuietSpanFilter : BaseProcessor<Activity>
     {
         public override void OnStart(Activity data)
         {

@@ -94,23 +94,11 @@ public sealed class AspireManifest
             {
                 ArgumentList = { dll, "--publisher", "manifest", "--output-path", path },
                 WorkingDirectory = folder,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
             };
-            using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {dll}");
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(Timeout))
+            ToolProcess.Run(start, Timeout, "the AppHost's manifest publisher");
+            if (!File.Exists(path))
             {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"the AppHost's manifest publisher did not finish in {Timeout.TotalSeconds:0} s");
-            }
-
-            if (process.ExitCode != 0 || !File.Exists(path))
-            {
-                throw new InvalidOperationException(
-                    $"the AppHost's manifest publisher exited with {process.ExitCode}:\n{output.Result}\n{error.Result}");
+                throw new InvalidOperationException($"the AppHost's manifest publisher wrote no {path}");
             }
 
             return Parse(File.ReadAllText(path));

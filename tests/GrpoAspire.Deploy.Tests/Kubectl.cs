@@ -16,30 +16,7 @@ public static class Kubectl
     public static string Kustomize(string directory)
     {
         var kubectl = Executable ?? throw new InvalidOperationException(MissingReason);
-        var start = new ProcessStartInfo(kubectl)
-        {
-            ArgumentList = { "kustomize", directory },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {kubectl}");
-        // Both pipes drained at once: a full stderr buffer would otherwise block kubectl.
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"kubectl kustomize {directory} did not finish in {Timeout.TotalSeconds:0} s");
-        }
-
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"kubectl kustomize {directory} failed with exit code {process.ExitCode}: {error.Result.Trim()}");
-        }
-
-        return output.Result;
+        return ToolProcess.Run(new ProcessStartInfo(kubectl) { ArgumentList = { "kustomize", directory } }, Timeout, $"kubectl kustomize {directory}");
     }
 
     private static string? FindOnPath(string fileName) =>

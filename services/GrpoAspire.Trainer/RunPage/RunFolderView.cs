@@ -1,4 +1,3 @@
-using System.Text.Json;
 using GrpoAspire.Countdown.Evaluation;
 using GrpoAspire.Grpo.Logging;
 
@@ -21,9 +20,6 @@ internal sealed record RunFolderView(
 
     public static readonly RunFolderView Empty = new([], [], [], false);
 
-    // The names eval.jsonl is written with (HeldOutResults): snake_case.
-    private static readonly JsonSerializerOptions EvaluationJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     /// <summary>The view of <paramref name="runDirectory"/>; empty while the trainer has not read its recipe yet.</summary>
     public static RunFolderView Read(string? runDirectory)
     {
@@ -44,22 +40,7 @@ internal sealed record RunFolderView(
     /// <summary>The last <see cref="MaxEvaluations"/> readable lines of the file's last <see cref="MaxEvaluationBytes"/>, in file order.</summary>
     private static IReadOnlyList<HeldOutResult> ReadEvaluations(string path)
     {
-        var results = new List<HeldOutResult>();
-        foreach (var line in FileTail.Lines(FileTail.Read(path, MaxEvaluationBytes, out var cut), cut))
-        {
-            try
-            {
-                if (JsonSerializer.Deserialize<HeldOutResult>(line, EvaluationJson) is { } result)
-                {
-                    results.Add(result);
-                }
-            }
-            catch (JsonException)
-            {
-                // A line cut by a killed process, or not ours: the others still count.
-            }
-        }
-
-        return results.Count > MaxEvaluations ? results[^MaxEvaluations..] : results;
+        var results = HeldOutResults.Parse(FileTail.Lines(FileTail.Read(path, MaxEvaluationBytes, out var cut), cut));
+        return results.Count > MaxEvaluations ? results.Skip(results.Count - MaxEvaluations).ToArray() : results;
     }
 }

@@ -54,13 +54,15 @@ public static class HeldOutResults
     public static IReadOnlyList<HeldOutResult> Read(string runDirectory)
     {
         var path = Path.Combine(runDirectory, FileName);
-        if (!File.Exists(path))
-        {
-            return [];
-        }
+        return File.Exists(path) ? Parse(File.ReadLines(path)) : [];
+    }
 
+    /// <summary>The evaluations among lines of <c>eval.jsonl</c>, in order; blank and unreadable lines are skipped.</summary>
+    public static IReadOnlyList<HeldOutResult> Parse(IEnumerable<string> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
         var results = new List<HeldOutResult>();
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in lines)
         {
             try
             {
