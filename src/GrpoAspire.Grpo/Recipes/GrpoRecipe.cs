@@ -81,6 +81,23 @@ public sealed record GrpoRecipe
     public int TopK { get; init; }
     public IReadOnlyList<RewardWeight> Rewards { get; init; } = RewardWeight.SeedDefaults;
 
+    // Off-policy
+    /// <summary>
+    /// max_staleness (ours): how many policy versions older than the one being trained a rollout may be sampled with.
+    /// 0 = on-policy. With N >= 1 the jobs of the next N steps are enqueued before a step is optimized, so replicas
+    /// sample while the trainer trains.
+    /// </summary>
+    public int MaxStaleness { get; init; }
+
+    /// <summary>
+    /// vllm_importance_sampling_correction (TRL): weight each token by pi_proximal / pi_sampler, truncated at
+    /// <see cref="VllmImportanceSamplingCap"/>, so that rollouts of an older policy or another kernel are corrected for.
+    /// </summary>
+    public bool VllmImportanceSamplingCorrection { get; init; } = true;
+
+    /// <summary>vllm_importance_sampling_cap (TRL, default 2): the truncation of the importance weights (TIS).</summary>
+    public double VllmImportanceSamplingCap { get; init; } = 2.0;
+
     // Logging, saving, evaluation
     public int LoggingSteps { get; init; } = 1;
     public int SaveSteps { get; init; } = 25;
