@@ -59,8 +59,8 @@ internal static class SeedStepBench
         using var optimizer = optim.AdamW([master?.Parameter ?? replicas.Flat.Parameter], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         var random = new Random(7);
         var context = new GrpoStepContext(
-            policy, reference, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(policy)),
-            ids => string.Empty, PadTokenId: 0, EosTokenIds: [config.VocabSize - 1], replicas, master);
+            policy, reference, optimizer, recipe, ToyReward, ids => string.Empty, PadTokenId: 0, replicas, master);
+        var sampler = new Sampler(policy);
         var results = new Dictionary<string, object>
         {
             ["recipe"] = recipePath, ["shape"] = shape, ["parameters"] = policy.ParameterCount(),
@@ -76,13 +76,22 @@ internal static class SeedStepBench
                 i, new CountdownTask([1, 2, 3], 6), string.Empty,
                 Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray())).ToArray();
             var watch = Stopwatch.StartNew();
-            var result = GrpoStepRunner.Run(context, step, prompts, recipe.LearningRate);
+            var sampling = new SamplingParams
+            {
+                Temperature = recipe.Temperature, TopP = recipe.TopP, TopK = recipe.TopK, MaxNewTokens = recipe.MaxCompletionLength,
+                EosTokenIds = [config.VocabSize - 1], Seed = recipe.Seed + (1_000_003L * step),
+            };
+            policy.eval();
+            var rollouts = LocalRolloutSource.Sample(sampler, new RolloutRequest(step + 1, prompts, recipe.NumGenerations, sampling, step), step);
+            DeviceWait.For(device);
+            var generateSeconds = watch.Elapsed.TotalSeconds;
+            var result = GrpoStepRunner.Run(context, step, prompts, rollouts, recipe.LearningRate);
             DeviceWait.For(device);
             var m = result.Metrics;
             var split = new Dictionary<string, double>
             {
                 ["step_s"] = Math.Round(watch.Elapsed.TotalSeconds, 2),
-                ["generate_s"] = Math.Round(m.GenerationSeconds, 2),
+                ["generate_s"] = Math.Round(generateSeconds, 2),
                 ["score_s"] = Math.Round(m.ScoreSeconds, 3),
                 ["ref_logprobs_s"] = Math.Round(m.LogProbSeconds, 2),
                 ["optimize_s"] = Math.Round(m.OptimizeSeconds, 2),

@@ -80,7 +80,7 @@ public sealed class DataParallelTests
         using var optimizer = optim.SGD(master.parameters(), recipe.LearningRate);
         var context = new GrpoStepContext(
             master, masterReference, optimizer, recipe, (_, _, _) => throw new InvalidOperationException("rollouts are given"),
-            new LocalRolloutSource(new Sampler(master)), ids => string.Join(' ', ids), PadTokenId: 0, EosTokenIds: [], replicas);
+            ids => string.Join(' ', ids), PadTokenId: 0, replicas);
         var summary = PolicyUpdate.Run(context, jobs, completions, advantages, recipe.LearningRate);
         Assert.True(double.IsFinite(summary.Loss) && double.IsFinite(summary.GradNorm), $"loss {summary.Loss}, grad norm {summary.GradNorm}");
         return replicas.Policies.Select(p => p.named_parameters().ToDictionary(x => x.name, x => x.parameter.detach().clone())).ToList();

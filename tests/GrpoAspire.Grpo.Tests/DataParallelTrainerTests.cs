@@ -21,11 +21,11 @@ public sealed class DataParallelTrainerTests : IDisposable
         WeightDecay = 0.01, SaveSteps = 3, Seed = 3, LrSchedulerType = LrSchedulerType.Cosine, WarmupRatio = 0.25,
     };
 
-    private string Train(string run, IReadOnlyList<string> devices)
+    private async Task<string> TrainAsync(string run, IReadOnlyList<string> devices)
     {
         var recipe = Recipe with { DataParallelDevices = devices };
         using var trainer = new GrpoTrainer(ToyTraining.Setup(recipe, _folder, run));
-        trainer.Train();
+        await trainer.TrainAsync();
         return CheckpointFolders.For(Path.Combine(_folder, run), 3);
     }
 
@@ -53,10 +53,10 @@ public sealed class DataParallelTrainerTests : IDisposable
     }
 
     [Fact]
-    public void ThreeStepsOnThreeCpuReplicasEqualThreeStepsOnOne()
+    public async Task ThreeStepsOnThreeCpuReplicasEqualThreeStepsOnOne()
     {
-        var one = State(Train("one", []));
-        var three = State(Train("three", ["cpu", "cpu", "cpu"]));
+        var one = State(await TrainAsync("one", []));
+        var three = State(await TrainAsync("three", ["cpu", "cpu", "cpu"]));
         Assert.Equal(one.Keys.Order(), three.Keys.Order());
         var (largest, where) = one.Where(p => p.Key.StartsWith("weight:", StringComparison.Ordinal))
             .Select(p => ((double)(p.Value - three[p.Key]).abs().max().item<float>(), p.Key)).MaxBy(x => x.Item1);

@@ -34,8 +34,21 @@ public sealed class GrpoStepTests
 
     /// <summary>A step's context for <paramref name="replicas"/>' master, whose flat parameter <paramref name="optimizer"/> steps.</summary>
     private static GrpoStepContext Context(PolicyReplicas replicas, GrpoRecipe recipe, optim.Optimizer optimizer) => new(
-        replicas.Policies[0], null, optimizer, recipe, ToyReward, new LocalRolloutSource(new Sampler(replicas.Policies[0])),
-        ids => string.Join(' ', ids), PadTokenId: 0, EosTokenIds: [], replicas);
+        replicas.Policies[0], null, optimizer, recipe, ToyReward, ids => string.Join(' ', ids), PadTokenId: 0, replicas);
+
+    /// <summary>One step on-policy: the prompts sampled by the context's policy (version <paramref name="step"/>), then the update.</summary>
+    private static StepResult Step(GrpoStepContext context, int step, IReadOnlyList<PromptJob> prompts, double learningRate)
+    {
+        var recipe = context.Recipe;
+        var sampling = new SamplingParams
+        {
+            Temperature = recipe.Temperature, TopP = recipe.TopP, TopK = recipe.TopK, MaxNewTokens = recipe.MaxCompletionLength,
+            Seed = recipe.Seed + (1_000_003L * step),
+        };
+        context.Policy.eval();
+        var rollouts = LocalRolloutSource.Sample(new Sampler(context.Policy), new RolloutRequest(step + 1, prompts, recipe.NumGenerations, sampling, step), step);
+        return GrpoStepRunner.Run(context, step, prompts, rollouts, learningRate);
+    }
 
     private static IReadOnlyList<PromptJob> Prompts(int count, int step) =>
         Enumerable.Range(0, count)
@@ -55,7 +68,7 @@ public sealed class GrpoStepTests
         using var replicas = PolicyReplicas.Single(model, null);
         using var optimizer = optim.AdamW([replicas.Flat.Parameter], lr: 1e-2);
         var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
-        GrpoStepRunner.Run(Context(replicas, ToyRecipe, optimizer), 0, Prompts(4, 0), 1e-2);
+        Step(Context(replicas, ToyRecipe, optimizer), 0, Prompts(4, 0), 1e-2);
         foreach (var (name, parameter) in model.named_parameters())
         {
             Assert.True((parameter - before[name]).abs().max().item<float>() > 0, $"{name} did not change");
@@ -73,12 +86,59 @@ public sealed class GrpoStepTests
         var rewards = new List<double>();
         for (var step = 0; step < 30; step++)
         {
-            rewards.Add(GrpoStepRunner.Run(context, step, Prompts(4, step), recipe.LearningRate).Metrics.Reward);
+            rewards.Add(Step(context, step, Prompts(4, step), recipe.LearningRate).Metrics.Reward);
         }
 
         var first = rewards.Take(5).Average();
         var last = rewards.TakeLast(5).Average();
         Assert.True(last > first + 1.0, $"mean reward went from {first:F2} to {last:F2}: [{string.Join(", ", rewards.Select(r => r.ToString("F2")))}]");
+    }
+
+    /// <summary>The weights after one update of a fresh seed-1 model on <paramref name="rollouts"/>, and the step's metrics.</summary>
+    private static (Dictionary<string, Tensor> Weights, StepMetrics Metrics) UpdateOn(IReadOnlyList<Rollout> rollouts, int step, GrpoRecipe recipe)
+    {
+        using var model = TinyModel(seed: 1);
+        using var replicas = PolicyReplicas.Single(model, null);
+        using var optimizer = optim.AdamW([replicas.Flat.Parameter], lr: 1e-2);
+        var metrics = GrpoStepRunner.Run(Context(replicas, recipe, optimizer), step, Prompts(4, 0), rollouts, 1e-2).Metrics;
+        return (model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone()), metrics);
+    }
+
+    private static IReadOnlyList<Rollout> SampledBySeedOne(long version)
+    {
+        using var model = TinyModel(seed: 1);
+        model.eval();
+        var sampling = new SamplingParams { Temperature = 1.0, MaxNewTokens = 8, Seed = 11 };
+        return LocalRolloutSource.Sample(new Sampler(model), new RolloutRequest(1, Prompts(4, 0), ToyRecipe.NumGenerations, sampling, 0), version);
+    }
+
+    [Fact]
+    public void TheUpdateFollowsTheSamplersLogProbs()
+    {
+        // The same tokens, once with the log-probs the sampler recorded (the policy itself sampled them) and once as if an
+        // older policy had given them less probability, by a different amount per token: the importance weights differ
+        // from 1 and so does the update. An update that ignored the sampling log-probs would make the two equal.
+        var fresh = SampledBySeedOne(version: 0);
+        var stale = fresh.Select(r => r with
+        {
+            Sequence = r.Sequence with { LogProbs = r.Sequence.LogProbs.Select((l, t) => l - (0.05f * (t % 7))).ToArray() },
+        }).ToArray();
+        var (freshWeights, freshMetrics) = UpdateOn(fresh, 0, ToyRecipe);
+        var (staleWeights, staleMetrics) = UpdateOn(stale, 0, ToyRecipe);
+
+        Assert.InRange(freshMetrics.Sampler!.WeightMax, 0.999, 1.001);
+        Assert.True(staleMetrics.Sampler!.WeightMax > 1.2, $"{staleMetrics.Sampler}");
+        var largest = freshWeights.Max(p => (p.Value - staleWeights[p.Key]).abs().max().item<float>());
+        Assert.True(largest > 1e-5, $"the updates differ by at most {largest}");
+    }
+
+    [Fact]
+    public void ARolloutOlderThanMaxStalenessIsRefused()
+    {
+        // Training version 2 (step 3) with max_staleness 1 takes rollouts of versions 1 and 2.
+        var error = Assert.Throws<InvalidOperationException>(() => UpdateOn(SampledBySeedOne(version: 0), 2, ToyRecipe with { MaxStaleness = 1 }));
+        Assert.Contains("max_staleness 1", error.Message);
+        Assert.Equal(1.0, UpdateOn(SampledBySeedOne(version: 1), 2, ToyRecipe with { MaxStaleness = 1 }).Metrics.StalenessMax);
     }
 
     [Theory]

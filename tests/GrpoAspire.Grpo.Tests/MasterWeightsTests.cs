@@ -117,23 +117,23 @@ public sealed class MasterWeightsTests : IDisposable
     private TrainerSetup Setup(bool masters, string run, string? resume = null) => ToyTraining.Setup(Recipe(masters), _folder, run, resume);
 
     [Fact]
-    public void ABf16RunSavesItsMastersAndResumesFromThem()
+    public async Task ABf16RunSavesItsMastersAndResumesFromThem()
     {
         using (var straight = new GrpoTrainer(Setup(true, "straight")))
         {
-            straight.Train();
+            await straight.TrainAsync();
         }
 
         using (var first = new GrpoTrainer(Setup(true, "resumed")))
         {
-            first.Train(untilStep: 2);
+            await first.TrainAsync(untilStep: 2);
         }
 
         var checkpoint = CheckpointFolders.Latest(Path.Combine(_folder, "resumed"))!;
         Assert.True(File.Exists(Path.Combine(checkpoint, MasterWeights.FileName)));
         using (var second = new GrpoTrainer(Setup(true, "resumed", checkpoint)))
         {
-            second.Train();
+            await second.TrainAsync();
         }
 
         // Resumed from the saved float32 masters, not from the bf16 weights: the same masters as straight through.
@@ -157,11 +157,11 @@ public sealed class MasterWeightsTests : IDisposable
     }
 
     [Fact]
-    public void WithoutMastersNoMasterFileIsWritten()
+    public async Task WithoutMastersNoMasterFileIsWritten()
     {
         using (var trainer = new GrpoTrainer(Setup(false, "direct")))
         {
-            trainer.Train(untilStep: 2);
+            await trainer.TrainAsync(untilStep: 2);
         }
 
         Assert.False(File.Exists(Path.Combine(_folder, "direct", "checkpoint-2", MasterWeights.FileName)));

@@ -136,16 +136,16 @@ public sealed class OptimizerCheckpointTests : IDisposable
     }
 
     [Fact]
-    public void ACheckpointFromBeforeTheFlatBuffersResumesToTheStraightRunsWeights()
+    public async Task ACheckpointFromBeforeTheFlatBuffersResumesToTheStraightRunsWeights()
     {
         using (var straight = new GrpoTrainer(ToyTraining.Setup(Recipe, _folder, "straight")))
         {
-            straight.Train();
+            await straight.TrainAsync();
         }
 
         using (var first = new GrpoTrainer(ToyTraining.Setup(Recipe, _folder, "resumed")))
         {
-            first.Train(untilStep: 2);
+            await first.TrainAsync(untilStep: 2);
             Assert.True(first.Replicas.Flat.IsIntact(), "saving a checkpoint moved a parameter out of the flat buffers");
         }
 
@@ -154,7 +154,7 @@ public sealed class OptimizerCheckpointTests : IDisposable
         using (var second = new GrpoTrainer(ToyTraining.Setup(Recipe, _folder, "resumed", checkpoint)))
         {
             Assert.True(second.Replicas.Flat.IsIntact());
-            second.Train();
+            await second.TrainAsync();
             Assert.True(second.Replicas.Flat.IsIntact());
         }
 

@@ -106,7 +106,7 @@ public sealed class SftTests : IDisposable
     }
 
     [Fact]
-    public void AFewDozenStepsOnATinyModelCutTheCompletionLossAndWriteALoadableFolder()
+    public async Task AFewDozenStepsOnATinyModelCutTheCompletionLossAndWriteALoadableFolder()
     {
         var output = Path.Combine(_folder, "run");
         var options = new SftOptions
@@ -152,7 +152,7 @@ public sealed class SftTests : IDisposable
         recipe = recipe with { MaxSteps = 1, PerDeviceTrainBatchSize = 2, NumGenerations = 2, MaxCompletionLength = 16, SaveSteps = 1 };
         var tasks = new TaskGenerator(3).Take(10).ToList();
         using var grpo = new GrpoTrainer(new TrainerSetup(recipe, output, QwenTokenizer.FromDirectory(output), tasks, Path.Combine(_folder, "grpo")));
-        Assert.Single(grpo.Train());
+        Assert.Single(await grpo.TrainAsync());
         Assert.True(File.Exists(Path.Combine(_folder, "grpo", "checkpoint-1", "model.safetensors")));
     }
 

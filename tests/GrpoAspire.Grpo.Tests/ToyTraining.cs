@@ -26,4 +26,16 @@ internal static class ToyTraining
         var tasks = new TaskGenerator(1).Take(50).ToList();
         return new TrainerSetup(recipe, model, QwenTokenizer.FromDirectory(model), tasks, Path.Combine(folder, run), resume, AsciiReward);
     }
+
+    /// <summary>Steps <paramref name="trainer"/> to <paramref name="untilStep"/> (default: max_steps); returns each step's metrics.</summary>
+    public static async Task<IReadOnlyList<StepMetrics>> TrainAsync(this GrpoTrainer trainer, int? untilStep = null)
+    {
+        var steps = new List<StepMetrics>();
+        while (!trainer.IsFinished && trainer.GlobalStep < (untilStep ?? int.MaxValue))
+        {
+            steps.Add((await trainer.StepAsync()).Metrics);
+        }
+
+        return steps;
+    }
 }

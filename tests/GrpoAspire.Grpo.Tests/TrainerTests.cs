@@ -56,17 +56,17 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
-    public void GradientCheckpointingTrainsTheSameWeights()
+    public async Task GradientCheckpointingTrainsTheSameWeights()
     {
         using (var plain = new GrpoTrainer(ToyTraining.Setup(Recipe with { MaxSteps = 2, SaveSteps = 2 }, _folder, "plain")))
         {
-            plain.Train();
+            await plain.TrainAsync();
         }
 
         using (var checkpointed = new GrpoTrainer(ToyTraining.Setup(Recipe with { MaxSteps = 2, SaveSteps = 2, GradientCheckpointing = true }, _folder, "checkpointed")))
         {
             Assert.True(checkpointed.Policy.GradientCheckpointing);
-            checkpointed.Train();
+            await checkpointed.TrainAsync();
         }
 
         var (largest, where) = LargestDifference(Path.Combine(_folder, "plain", "checkpoint-2"), Path.Combine(_folder, "checkpointed", "checkpoint-2"));
@@ -74,13 +74,13 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
-    public void AStepsTimeSplitsIntoItsPhases()
+    public async Task AStepsTimeSplitsIntoItsPhases()
     {
         using var trainer = new GrpoTrainer(Setup("split"));
-        var m = Assert.Single(trainer.Train(untilStep: 1));
-        Assert.True(m.GenerationSeconds > 0 && m.LogProbSeconds > 0 && m.OptimizeSeconds > 0, $"{m}");
+        var m = Assert.Single(await trainer.TrainAsync(untilStep: 1));
+        Assert.True(m.RolloutWaitSeconds > 0 && m.LogProbSeconds > 0 && m.OptimizeSeconds > 0, $"{m}");
         Assert.True(m.ScoreSeconds >= 0, $"{m}");
-        var phases = m.GenerationSeconds + m.ScoreSeconds + m.LogProbSeconds + m.OptimizeSeconds;
+        var phases = m.RolloutWaitSeconds + m.ScoreSeconds + m.LogProbSeconds + m.OptimizeSeconds;
         Assert.True(phases <= m.StepSeconds, $"phases {phases:F4} s > step {m.StepSeconds:F4} s");
         var line = File.ReadLines(Path.Combine(_folder, "split", "metrics.jsonl")).Single();
         Assert.Contains("\"logprob_seconds\"", line, StringComparison.Ordinal);
@@ -88,16 +88,16 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
-    public void FourStepsStraightEqualTwoStepsThenResumeThenTwoSteps()
+    public async Task FourStepsStraightEqualTwoStepsThenResumeThenTwoSteps()
     {
         using (var straight = new GrpoTrainer(Setup("straight")))
         {
-            straight.Train();
+            await straight.TrainAsync();
         }
 
         using (var first = new GrpoTrainer(Setup("resumed")))
         {
-            first.Train(untilStep: 2);
+            await first.TrainAsync(untilStep: 2);
         }
 
         var checkpoint = CheckpointFolders.Latest(Path.Combine(_folder, "resumed"));
@@ -105,7 +105,7 @@ public sealed class TrainerTests : IDisposable
         using (var second = new GrpoTrainer(Setup("resumed", checkpoint)))
         {
             Assert.Equal(2, second.GlobalStep);
-            second.Train();
+            await second.TrainAsync();
         }
 
         // Same weights after 4 steps either way. Bit-identical on the machines measured; the bound leaves room for a

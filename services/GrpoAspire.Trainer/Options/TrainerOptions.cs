@@ -28,10 +28,6 @@ public sealed record TrainerOptions
     [Range(1, 10_000_000)]
     public int? MaxSteps { get; init; }
 
-    /// <summary>How many versions older than the trainer's a rollout may be sampled with (0 = on-policy).</summary>
-    [Range(0, 64)]
-    public int Staleness { get; init; }
-
     /// <summary>How long a step waits for its rollouts before it fails, naming the missing jobs.</summary>
     [Range(1, 86_400)]
     public int RolloutTimeoutSeconds { get; init; } = 600;

@@ -1,8 +1,4 @@
-using GrpoAspire.Grpo.Evaluation;
-using GrpoAspire.Grpo.Logging;
-using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
-using GrpoAspire.Model.Tokenization;
 
 namespace GrpoAspire.Trainer.Training;
 
@@ -10,13 +6,12 @@ namespace GrpoAspire.Trainer.Training;
 /// Carries out the control requests taken after a step (<see cref="TrainerControl"/>), on the loop's thread, where
 /// the trainer is between steps: a checkpoint, a held-out evaluation, and the end of the loop.
 /// </summary>
-internal sealed class ControlActions(GrpoRecipe recipe, TrainingStatus status, ILogger logger)
+internal sealed class ControlActions(TrainingStatus status, ILogger logger)
 {
-    private HeldOutEvaluation? _evaluation;
-
-    /// <summary>Carries out <paramref name="requests"/> after step <paramref name="step"/>; returns whether the loop is to stop.</summary>
-    public bool Apply(ControlRequests requests, GrpoTrainer trainer, int step)
+    /// <summary>Carries out <paramref name="requests"/> after <paramref name="done"/>; returns whether the loop is to stop.</summary>
+    public bool Apply(ControlRequests requests, GrpoTrainer trainer, StepReport done)
     {
+        var step = done.Step;
         if (requests == ControlRequests.None)
         {
             return false;
@@ -24,12 +19,12 @@ internal sealed class ControlActions(GrpoRecipe recipe, TrainingStatus status, I
 
         if (requests.HasFlag(ControlRequests.Checkpoint))
         {
-            Checkpoint(trainer, step);
+            Checkpoint(trainer, done);
         }
 
         if (requests.HasFlag(ControlRequests.Evaluation))
         {
-            Evaluate(trainer, step);
+            Evaluate(trainer, done);
         }
 
         var stop = requests.HasFlag(ControlRequests.Stop);
@@ -38,41 +33,37 @@ internal sealed class ControlActions(GrpoRecipe recipe, TrainingStatus status, I
             logger.LogInformation("stop requested: training ends after step {Step}", step);
         }
 
-        // The picture follows what was just added (eval.jsonl) and holds the last step of a stopped run.
-        CurvePlotter.Plot(Path.Combine(recipe.OutputDir, MetricsJsonlWriter.FileName), Path.Combine(recipe.OutputDir, CurvePlotter.FileName));
+        if (stop)
+        {
+            // The picture holds the last step of a stopped run.
+            trainer.PlotCurves();
+        }
+
         return stop;
     }
 
-    private void Checkpoint(GrpoTrainer trainer, int step)
+    private void Checkpoint(GrpoTrainer trainer, StepReport done)
     {
-        if (recipe.IsCheckpointStep(step))
+        if (done.Checkpoint is not null)
         {
-            logger.LogInformation("checkpoint requested after step {Step}: saved by the recipe's schedule already", step);
+            logger.LogInformation("checkpoint requested after step {Step}: saved by the recipe's schedule already", done.Step);
             return;
         }
 
-        using var span = GrpoTelemetry.ActivitySource.StartActivity("trainer.checkpoint");
-        span?.SetTag("grpo.step", step);
         var folder = trainer.SaveCheckpoint();
         status.Update(s => s.LastCheckpoint = folder);
-        logger.LogInformation("checkpoint requested after step {Step}: saved {Folder}", step, folder);
+        logger.LogInformation("checkpoint requested after step {Step}: saved {Folder}", done.Step, folder);
     }
 
-    private void Evaluate(GrpoTrainer trainer, int step)
+    private void Evaluate(GrpoTrainer trainer, StepReport done)
     {
-        if (recipe.IsEvalStep(step))
+        if (done.Evaluation is not null)
         {
-            // TrainingRun evaluates after this callback: one line in eval.jsonl for the step, not two.
-            logger.LogInformation("evaluation requested after step {Step}: the recipe's schedule evaluates this step", step);
+            logger.LogInformation("evaluation requested after step {Step}: the recipe's schedule evaluated this step", done.Step);
             return;
         }
 
-        using var span = GrpoTelemetry.ActivitySource.StartActivity("trainer.evaluate");
-        span?.SetTag("grpo.step", step);
-        logger.LogInformation("evaluation requested after step {Step}: {Tasks} held-out tasks ...", step, recipe.EvalTasks);
-        // Built on first use: a run nobody asks to evaluate reads no held-out set.
-        _evaluation ??= new HeldOutEvaluation(recipe, QwenTokenizer.FromDirectory(trainer.ModelFolder), recipe.OutputDir);
-        var result = _evaluation.Run(trainer.Policy, step);
-        logger.LogInformation("eval after step {Step} (requested): {Result}", step, result.Describe());
+        logger.LogInformation("evaluation requested after step {Step}", done.Step);
+        trainer.Evaluate();
     }
 }

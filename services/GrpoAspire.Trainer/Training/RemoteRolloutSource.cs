@@ -9,40 +9,45 @@ using GrpoAspire.Model.Sampling;
 namespace GrpoAspire.Trainer.Training;
 
 /// <summary>
-/// Rollouts from the generation replicas: one job per prompt into the run's job stream, then the scored groups
-/// collected from the rollout stream (first group per job; duplicates from a reclaimed job are dropped).
+/// Rollouts from the generation replicas: a step's request becomes one job per prompt in the run's job stream, then its
+/// scored groups are collected from the rollout stream (first group per job; duplicates from a reclaimed job are
+/// dropped; groups of steps asked for ahead wait in the collector for their own step).
 /// </summary>
-internal sealed class RemoteRolloutSource(
-    RolloutJobQueue jobs,
-    RolloutCollector collector,
-    GrpoRecipe recipe,
-    Func<long> policyVersion,
-    int staleness,
-    TimeSpan timeout,
-    CancellationToken cancellationToken) : IRolloutSource
+internal sealed class RemoteRolloutSource(RolloutJobQueue jobs, RolloutCollector collector, GrpoRecipe recipe, TimeSpan timeout) : IRolloutSource
 {
-    public IReadOnlyList<Rollout> Generate(IReadOnlyList<PromptJob> prompts, int numGenerations, SamplingParams sampling, int step)
+    private readonly Dictionary<int, (RolloutRequest Request, RolloutJob[] Jobs)> _submitted = [];
+
+    public async Task SubmitAsync(RolloutRequest request, CancellationToken cancellationToken)
     {
-        var stepNumber = step + 1;
-        var version = policyVersion();
+        ArgumentNullException.ThrowIfNull(request);
         var traceparent = Activity.Current?.Id ?? string.Empty;
-        var outgoing = prompts.Select(p => Job(p, stepNumber, numGenerations, sampling, Math.Max(0, version - staleness), traceparent)).ToArray();
-        jobs.EnqueueAsync(outgoing, cancellationToken).GetAwaiter().GetResult();
-        var expected = outgoing.Select(j => j.JobId).ToHashSet();
-        var groups = collector.CollectAsync(stepNumber, expected, timeout, cancellationToken).GetAwaiter().GetResult();
+        var outgoing = request.Prompts.Select(p => Job(p, request, traceparent)).ToArray();
+        await jobs.EnqueueAsync(outgoing, cancellationToken);
+        _submitted.Add(request.Step, (request, outgoing));
+    }
+
+    public async Task<IReadOnlyList<Rollout>> CollectAsync(int step, CancellationToken cancellationToken)
+    {
+        if (!_submitted.Remove(step, out var submitted))
+        {
+            throw new InvalidOperationException($"step {step} was collected before it was submitted");
+        }
+
+        var (request, outgoing) = submitted;
+        var groups = await collector.CollectAsync(step, outgoing.Select(j => j.JobId).ToHashSet(), timeout, cancellationToken);
         var byJob = groups.ToDictionary(g => g.JobId);
-        var rollouts = new List<Rollout>(prompts.Count * numGenerations);
-        foreach (var (prompt, job) in prompts.Zip(outgoing))
+        var rollouts = new List<Rollout>(request.Prompts.Count * request.NumGenerations);
+        foreach (var (prompt, job) in request.Prompts.Zip(outgoing))
         {
             var group = byJob[job.JobId];
             if (group.Error.Length > 0)
             {
-                throw new InvalidOperationException($"step {stepNumber}: {group.Error}");
+                throw new InvalidOperationException($"step {step}: {group.Error}");
             }
 
-            if (group.Samples.Count != numGenerations)
+            if (group.Samples.Count != request.NumGenerations)
             {
-                throw new InvalidOperationException($"step {stepNumber}: job {job.JobId} came back with {group.Samples.Count} completions, not {numGenerations}");
+                throw new InvalidOperationException($"step {step}: job {job.JobId} came back with {group.Samples.Count} completions, not {request.NumGenerations}");
             }
 
             foreach (var sample in group.Samples)
@@ -55,12 +60,13 @@ internal sealed class RemoteRolloutSource(
         return rollouts;
     }
 
-    private RolloutJob Job(PromptJob prompt, int step, int numGenerations, SamplingParams sampling, long minVersion, string traceparent)
+    private RolloutJob Job(PromptJob prompt, RolloutRequest request, string traceparent)
     {
+        var sampling = request.Sampling;
         var job = new RolloutJob
         {
-            JobId = $"{step}/{prompt.Index}", Step = step, PromptIndex = prompt.Index, NumGenerations = numGenerations,
-            Target = prompt.Task.Target, MinPolicyVersion = minVersion, Traceparent = traceparent,
+            JobId = $"{request.Step}/{prompt.Index}", Step = request.Step, PromptIndex = prompt.Index, NumGenerations = request.NumGenerations,
+            Target = prompt.Task.Target, MinPolicyVersion = request.MinPolicyVersion, Traceparent = traceparent,
             Sampling = new SamplingSettings
             {
                 Temperature = sampling.Temperature, TopP = sampling.TopP, TopK = sampling.TopK, MaxNewTokens = sampling.MaxNewTokens,

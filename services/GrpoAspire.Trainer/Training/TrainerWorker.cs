@@ -45,10 +45,10 @@ internal sealed class TrainerWorker(
         using var loop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopAfterStep.Token);
         try
         {
-            var result = await TrainAsync(loop.Token, stoppingToken);
-            End("finished", $"training is finished (step {result.LastStep})");
-            await SaveStateAsync(result.LastStep, Coordination.TrainerStatus.Completed, CancellationToken.None);
-            logger.LogInformation("run {Run} finished at step {Step}", options.Value.Run, result.LastStep);
+            var lastStep = await TrainAsync(loop.Token, stoppingToken);
+            End("finished", $"training is finished (step {lastStep})");
+            await SaveStateAsync(lastStep, Coordination.TrainerStatus.Completed, CancellationToken.None);
+            logger.LogInformation("run {Run} finished at step {Step}", options.Value.Run, lastStep);
         }
         catch (OperationCanceledException) when (loop.IsCancellationRequested)
         {
@@ -65,7 +65,12 @@ internal sealed class TrainerWorker(
         ExitWhenDone();
     }
 
-    private async Task<TrainingRunResult> TrainAsync(CancellationToken loopToken, CancellationToken stoppingToken)
+    /// <summary>
+    /// The run, step by step: each step's rollouts come from the replicas (asked for ahead when max_staleness allows), and
+    /// after each the new weights are published and the operator's requests carried out. A stop request ends the loop
+    /// between steps (<paramref name="loopToken"/>); shutdown cancels the step in progress too. Returns the last step done.
+    /// </summary>
+    private async Task<int> TrainAsync(CancellationToken loopToken, CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var loaded = RecipeLoader.LoadFile(settings.Recipe);
@@ -74,71 +79,74 @@ internal sealed class TrainerWorker(
             logger.LogInformation("{Notice}", notice);
         }
 
-        var runOptions = new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device, MaxSteps = settings.MaxSteps };
-        var recipe = TrainingRun.Apply(loaded.Recipe, runOptions);
+        var recipe = TrainingRun.Apply(loaded.Recipe, new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device, MaxSteps = settings.MaxSteps });
         var resume = CheckpointFolders.Latest(recipe.OutputDir) is null ? null : "latest";
         status.RunDirectory = Path.GetFullPath(recipe.OutputDir);
         status.Update(s => { s.Run = settings.Run; s.MaxSteps = recipe.MaxSteps; s.Status = "training"; });
         await jobs.EnsureGroupAsync(loopToken);
         // Rollouts appended from now on: groups a previous trainer process asked for are not this one's.
         var collector = await RolloutCollector.StartAtEndAsync(redis, keys, coordination, loggers.CreateLogger<RolloutCollector>(), cancellationToken: loopToken);
-
-        GrpoTrainer? trainer = null;
-        var actions = new ControlActions(recipe, status, logger);
-        var hooks = new TrainingHooks(
-            Rollouts: _ => new RemoteRolloutSource(jobs, collector, recipe, () => trainer?.GlobalStep ?? 0, settings.Staleness,
-                TimeSpan.FromSeconds(settings.RolloutTimeoutSeconds), stoppingToken),
-            OnStart: t =>
-            {
-                trainer = t;
-                control.Begin(t.GlobalStep);
-                status.Update(s =>
-                {
-                    s.Step = t.GlobalStep;
-                    s.ModelFolder = Path.GetFullPath(t.ModelFolder);
-                    s.LastCheckpoint = resume is null ? string.Empty : CheckpointFolders.Latest(recipe.OutputDir) ?? string.Empty;
-                });
-                logger.LogInformation("run {Run}: step {Step} of {MaxSteps}{Resume}", settings.Run, t.GlobalStep, recipe.MaxSteps, resume is null ? string.Empty : " (resumed)");
-                if (t.GlobalStep > 0)
-                {
-                    // Resumed: replicas may still serve the starting model; they need checkpoint N's weights.
-                    Publish(t, stoppingToken);
-                }
-            });
-        return await TrainingRun.RunAsync(recipe, runOptions with { Resume = resume }, message => logger.LogInformation("{Message}", message), metrics =>
+        var rollouts = new RemoteRolloutSource(jobs, collector, recipe, TimeSpan.FromSeconds(settings.RolloutTimeoutSeconds));
+        using var trainer = await GrpoTrainer.OpenAsync(recipe, new TrainerStart(message => logger.LogInformation("{Message}", message), resume, rollouts), stoppingToken);
+        await BeginAsync(trainer, resume is not null, stoppingToken);
+        var actions = new ControlActions(status, logger);
+        while (!trainer.IsFinished)
         {
-            AfterStep(trainer!, recipe, metrics, stoppingToken);
-            if (actions.Apply(control.Take(metrics.Step), trainer!, metrics.Step))
+            loopToken.ThrowIfCancellationRequested();
+            var step = await trainer.StepAsync(stoppingToken);
+            await AfterStepAsync(trainer, step, stoppingToken);
+            if (actions.Apply(control.Take(step.Step), trainer, step))
             {
                 _stopAfterStep.Cancel();
             }
-        }, loopToken, hooks);
+        }
+
+        return trainer.GlobalStep;
+    }
+
+    /// <summary>The trainer is loaded: control requests are taken from now on, and a resumed run's weights go out.</summary>
+    private async Task BeginAsync(GrpoTrainer trainer, bool resumed, CancellationToken cancellationToken)
+    {
+        control.Begin(trainer.GlobalStep);
+        status.Update(s =>
+        {
+            s.Step = trainer.GlobalStep;
+            s.ModelFolder = Path.GetFullPath(trainer.ModelFolder);
+            s.LastCheckpoint = resumed ? CheckpointFolders.Latest(trainer.RunDirectory) ?? string.Empty : string.Empty;
+        });
+        logger.LogInformation("run {Run}: step {Step} of {MaxSteps}{Resume}", options.Value.Run, trainer.GlobalStep, trainer.Recipe.MaxSteps, resumed ? " (resumed)" : string.Empty);
+        if (trainer.GlobalStep > 0)
+        {
+            // Resumed: replicas may still serve the starting model; they need checkpoint N's weights.
+            await PublishAsync(trainer, cancellationToken);
+        }
     }
 
     /// <summary>Step N is complete (checkpoint N too when one was due): weights version N out, metrics, status, log.</summary>
-    private void AfterStep(GrpoTrainer trainer, GrpoRecipe recipe, StepMetrics metrics, CancellationToken cancellationToken)
+    private async Task AfterStepAsync(GrpoTrainer trainer, StepReport step, CancellationToken cancellationToken)
     {
-        Publish(trainer, cancellationToken);
-        TrainerMetrics.Record(metrics, jobs.LengthAsync(cancellationToken).GetAwaiter().GetResult(), jobs.PendingCountAsync(cancellationToken).GetAwaiter().GetResult());
+        await PublishAsync(trainer, cancellationToken);
+        var metrics = step.Metrics;
+        TrainerMetrics.Record(metrics, await jobs.LengthAsync(cancellationToken), await jobs.PendingCountAsync(cancellationToken));
         status.Update(s =>
         {
-            s.Step = metrics.Step;
+            s.Step = step.Step;
             s.LastReward = metrics.Reward;
             s.LastSuccessRate = metrics.SuccessRate;
-            if (recipe.IsCheckpointStep(metrics.Step))
+            if (step.Checkpoint is not null)
             {
-                s.LastCheckpoint = CheckpointFolders.For(recipe.OutputDir, metrics.Step);
+                s.LastCheckpoint = step.Checkpoint;
             }
         });
-        logger.LogInformation("step {Step}/{MaxSteps}: reward {Reward:F3}, success {Success:P1}, kl {Kl:G3}, {Seconds:F1} s",
-            metrics.Step, recipe.MaxSteps, metrics.Reward, metrics.SuccessRate, metrics.Kl, metrics.StepSeconds);
+        logger.LogInformation("step {Step}/{MaxSteps}: reward {Reward:F3}, success {Success:P1}, kl {Kl:G3}, staleness {Staleness:F1}, {Seconds:F1} s ({Wait:F1} s waiting for rollouts)",
+            step.Step, trainer.Recipe.MaxSteps, metrics.Reward, metrics.SuccessRate, metrics.Kl, metrics.StalenessMean, metrics.StepSeconds, metrics.RolloutWaitSeconds);
     }
 
     /// <summary>
     /// Version N = the weights after N steps (the starting model is version 0, which every replica loads itself):
     /// captured, served, announced, and the step state saved.
     /// </summary>
-    private void Publish(GrpoTrainer trainer, CancellationToken cancellationToken)
+    private async Task PublishAsync(GrpoTrainer trainer, CancellationToken cancellationToken)
     {
         using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.sync");
         var version = trainer.GlobalStep;
@@ -147,8 +155,8 @@ internal sealed class TrainerWorker(
         weights.Publish(snapshot);
         var checksum = WeightChecksum.Of(snapshot);
         status.Update(s => { s.PolicyVersion = version; s.WeightsChecksum = checksum; });
-        announcer.PublishAsync(version, configuration["Kestrel:Endpoints:Grpc:Url"] ?? string.Empty, cancellationToken).GetAwaiter().GetResult();
-        SaveStateAsync(version, Coordination.TrainerStatus.Running, cancellationToken, trainer.DatasetCursor).GetAwaiter().GetResult();
+        await announcer.PublishAsync(version, configuration["Kestrel:Endpoints:Grpc:Url"] ?? string.Empty, cancellationToken);
+        await SaveStateAsync(version, Coordination.TrainerStatus.Running, cancellationToken, trainer.DatasetCursor);
     }
 
     private Task SaveStateAsync(long step, Coordination.TrainerStatus state, CancellationToken cancellationToken, long datasetCursor = 0) =>

@@ -81,9 +81,9 @@ public sealed class TrainCommand : ICommand
 
         try
         {
-            var result = await Train(loaded.Recipe, options, console, cancellationToken);
+            var result = await Train(recipe, options.Resume, console, cancellationToken);
             console.Out.WriteLine(
-                $"trained steps {result.FirstStep + 1}..{result.LastStep} in {result.RunDirectory}"
+                $"trained steps {result.FirstStep + 1}..{result.LastStep} in {recipe.OutputDir}"
                 + (result.LastCheckpoint is null ? string.Empty : $"; last checkpoint {result.LastCheckpoint}"));
             return ExitCodes.Success;
         }
@@ -116,16 +116,19 @@ public sealed class TrainCommand : ICommand
         return ExitCodes.Success;
     }
 
-    private static async Task<TrainingRunResult> Train(GrpoRecipe recipe, TrainingRunOptions options, CliConsole console, CancellationToken cancellationToken)
+    /// <summary>Steps trained by this command (after <paramref name="FirstStep"/>, through <paramref name="LastStep"/>) and the last checkpoint it wrote.</summary>
+    private sealed record TrainedSteps(int FirstStep, int LastStep, string? LastCheckpoint);
+
+    private static async Task<TrainedSteps> Train(GrpoRecipe recipe, string? resume, CliConsole console, CancellationToken cancellationToken)
     {
-        var maxSteps = options.MaxSteps ?? recipe.MaxSteps;
+        var maxSteps = recipe.MaxSteps;
         var interactive = ReferenceEquals(console.Error, Console.Error) && !Console.IsErrorRedirected;
         if (!interactive)
         {
             // Logs and CI: a plain line every logging_steps, with the time left.
             var clock = Stopwatch.StartNew();
             int? first = null;
-            return await TrainingRun.RunAsync(recipe, options, console.Error.WriteLine, metrics =>
+            return await Loop(recipe, resume, console.Error.WriteLine, metrics =>
             {
                 first ??= metrics.Step - 1;
                 if (metrics.Step % recipe.LoggingSteps == 0 || metrics.Step == maxSteps)
@@ -137,7 +140,7 @@ public sealed class TrainCommand : ICommand
         }
 
         var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Error) });
-        TrainingRunResult? result = null;
+        TrainedSteps? result = null;
         await ansi.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
@@ -146,7 +149,7 @@ public sealed class TrainCommand : ICommand
             {
                 var task = context.AddTask("loading", maxValue: maxSteps);
                 result = await Task.Run(
-                    () => TrainingRun.RunAsync(recipe, options, message => task.Description = Markup.Escape(message), metrics =>
+                    () => Loop(recipe, resume, message => task.Description = Markup.Escape(message), metrics =>
                     {
                         task.Value = metrics.Step;
                         task.Description = Markup.Escape(Line(metrics, maxSteps));
@@ -154,6 +157,23 @@ public sealed class TrainCommand : ICommand
                     cancellationToken);
             });
         return result!;
+    }
+
+    /// <summary>The run: the trainer opened (resumed when asked), then stepped to max_steps.</summary>
+    private static async Task<TrainedSteps> Loop(
+        GrpoRecipe recipe, string? resume, Action<string> log, Action<StepMetrics> onStep, CancellationToken cancellationToken)
+    {
+        using var trainer = await GrpoTrainer.OpenAsync(recipe, new TrainerStart(log, resume), cancellationToken);
+        var first = trainer.GlobalStep;
+        string? lastCheckpoint = null;
+        while (!trainer.IsFinished)
+        {
+            var step = await trainer.StepAsync(cancellationToken);
+            lastCheckpoint = step.Checkpoint ?? lastCheckpoint;
+            onStep(step.Metrics);
+        }
+
+        return new TrainedSteps(first, trainer.GlobalStep, lastCheckpoint);
     }
 
     private static string Line(StepMetrics m, int maxSteps) =>

@@ -10,26 +10,24 @@ namespace GrpoAspire.Grpo.Evaluation;
 /// <summary>
 /// Held-out evaluation during a run (recipe keys <c>eval_strategy</c>, <c>eval_steps</c>, <c>eval_on_start</c>,
 /// <c>eval_tasks</c>, <c>eval_samples</c>): success on the first eval_tasks tasks of the fixed held-out set, greedy
-/// and sampled at the recipe's temperature, appended to <c>eval.jsonl</c> in the run folder (<see cref="HeldOutResults"/>).
+/// and sampled at the recipe's temperature (the run folder keeps the results: <see cref="Training.RunFolder"/>).
 /// </summary>
 public sealed class HeldOutEvaluation
 {
     private readonly GrpoRecipe _recipe;
     private readonly QwenTokenizer _tokenizer;
-    private readonly string _runDirectory;
     private readonly IReadOnlyList<CountdownTask> _tasks;
 
-    public HeldOutEvaluation(GrpoRecipe recipe, QwenTokenizer tokenizer, string runDirectory)
+    public HeldOutEvaluation(GrpoRecipe recipe, QwenTokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(tokenizer);
         _recipe = recipe;
         _tokenizer = tokenizer;
-        _runDirectory = runDirectory;
         _tasks = TaskSplits.HeldOut(recipe.EvalTasks);
     }
 
-    /// <summary>Evaluates <paramref name="policy"/> after <paramref name="step"/> and appends the line.</summary>
+    /// <summary>Evaluates <paramref name="policy"/> after <paramref name="step"/>.</summary>
     public HeldOutResult Run(Qwen2ForCausalLM policy, int step)
     {
         ArgumentNullException.ThrowIfNull(policy);
@@ -63,7 +61,6 @@ public sealed class HeldOutEvaluation
             SampledSuccessRate = report.SampledSuccessRate, SampledFormatRate = report.SampledFormatRate, PassAtK = report.PassAtK,
             Samples = report.Samples, Temperature = options.Temperature, Seconds = System.Math.Round(report.Seconds, 2),
         };
-        HeldOutResults.Append(_runDirectory, result);
         return result;
     }
 }

@@ -12,7 +12,10 @@ public sealed class MetricsJsonlWriter(string path) : IDisposable
 
     public void Write(StepMetrics m) => _writer.WriteLine(JsonSerializer.Serialize(Fields(m)));
 
-    /// <summary>Every number of a step by its logged name (TRL's names where TRL has one).</summary>
+    /// <summary>
+    /// Every number of a step by its logged name (TRL's names where TRL has one); the <c>sampling/</c> ones only when rows
+    /// were run.
+    /// </summary>
     public static Dictionary<string, double> Fields(StepMetrics m)
     {
         ArgumentNullException.ThrowIfNull(m);
@@ -35,11 +38,23 @@ public sealed class MetricsJsonlWriter(string path) : IDisposable
             ["grad_norm"] = m.GradNorm,
             ["tokens_per_second"] = m.TokensPerSecond,
             ["step_seconds"] = m.StepSeconds,
-            ["generation_seconds"] = m.GenerationSeconds,
             ["score_seconds"] = m.ScoreSeconds,
             ["logprob_seconds"] = m.LogProbSeconds,
             ["optimize_seconds"] = m.OptimizeSeconds,
+            ["rollout_wait_seconds"] = m.RolloutWaitSeconds,
+            ["staleness/mean"] = m.StalenessMean,
+            ["staleness/max"] = m.StalenessMax,
         };
+        if (m.Sampler is { } sampler)
+        {
+            record["sampling/importance_sampling_ratio/mean"] = sampler.WeightMean;
+            record["sampling/importance_sampling_ratio/min"] = sampler.WeightMin;
+            record["sampling/importance_sampling_ratio/max"] = sampler.WeightMax;
+            record["sampling/importance_sampling_ratio/truncated_fraction"] = sampler.TruncatedFraction;
+            record["sampling/sampling_logp_difference/mean"] = sampler.LogpDifferenceMean;
+            record["sampling/sampling_logp_difference/max"] = sampler.LogpDifferenceMax;
+        }
+
         foreach (var (name, value) in m.RewardsByFunction)
         {
             record[$"rewards/{name}"] = value;

@@ -29,29 +29,62 @@ public sealed record GrpoLossOptions
 
     /// <summary>Active completion tokens the bnpo mean divides by; null = this batch's mask. Set as <see cref="Sequences"/>.</summary>
     public double? ActiveTokens { get; init; }
+
+    /// <summary>
+    /// Truncation of the sampler importance weights (TRL's vllm_importance_sampling_cap); null = no correction, the
+    /// sampling log-probs only measured.
+    /// </summary>
+    public double? ImportanceSamplingCap { get; init; }
 }
 
 /// <summary>What the loss saw, for logs (all masked means over completion tokens).</summary>
-public sealed record LossMetrics(double MeanKl, double ClipRatioLow, double ClipRatioHigh, double ClipRatioRegion);
+public sealed record LossMetrics(double MeanKl, double ClipRatioLow, double ClipRatioHigh, double ClipRatioRegion)
+{
+    /// <summary>How the sampler's policy differed from the proximal one; null when no sampling log-probs were given.</summary>
+    public SamplerMetrics? Sampler { get; init; }
+}
+
+/// <summary>
+/// The sampler against the proximal policy, over active tokens: the importance weights pi_prox / pi_sampler before
+/// truncation (mean, min, max), the share above the cap, and |log pi_prox - log pi_sampler| (mean, max), as TRL and
+/// verl report the training/inference mismatch.
+/// </summary>
+public sealed record SamplerMetrics(
+    double WeightMean, double WeightMin, double WeightMax, double TruncatedFraction, double LogpDifferenceMean, double LogpDifferenceMax);
 
 /// <summary>
 /// Clipped surrogate with an optional k3 KL penalty (Schulman 2020: exp(ref - logp) - (ref - logp) - 1),
 /// reduced as TRL's GRPOTrainer reduces it.
 /// </summary>
+/// <remarks>
+/// Off-policy rollouts use the decoupled objective (Hilton et al. 2021, "Batch size-invariance for policy
+/// optimization"; AReaL, Fu et al. 2025): the ratio is clipped against the proximal policy (the trainer's policy before
+/// this update: <c>oldPerTokenLogps</c>, or the detached policy when there is one pass), and each token is weighted by
+/// pi_prox / pi_sampler truncated at a cap (truncated importance sampling, Yao et al. 2025; TRL's
+/// vllm_importance_sampling_correction). Clipping against the sampler itself would center the trust region on a policy
+/// several versions old and clip most of a stale batch; the weight corrects for the sampler without that. As in TRL,
+/// the weight multiplies the policy-gradient term, not the KL penalty.
+/// </remarks>
 public static class GrpoLoss
 {
     /// <param name="perTokenLogps">[B, T] log-probs of the completion tokens under the policy (with gradients).</param>
-    /// <param name="oldPerTokenLogps">[B, T] under the policy that sampled them; null = on-policy (detached policy).</param>
+    /// <param name="oldPerTokenLogps">[B, T] under the proximal policy (before the update's first pass); null = the detached policy.</param>
     /// <param name="refPerTokenLogps">[B, T] under the frozen reference; needed when Beta != 0.</param>
     /// <param name="advantages">[B]</param>
     /// <param name="completionMask">[B, T] 1 for real completion tokens.</param>
+    /// <param name="samplingPerTokenLogps">[B, T] as the sampler computed them when it drew the tokens; null = none recorded.</param>
     public static (Tensor Loss, LossMetrics Metrics) Compute(
         Tensor perTokenLogps, Tensor? oldPerTokenLogps, Tensor? refPerTokenLogps, Tensor advantages,
-        Tensor completionMask, GrpoLossOptions options)
+        Tensor completionMask, GrpoLossOptions options, Tensor? samplingPerTokenLogps = null)
     {
         if (options.Beta != 0 && refPerTokenLogps is null)
         {
             throw new ArgumentException($"beta {options.Beta} needs reference log-probs (a reference model)");
+        }
+
+        if (options.ImportanceSamplingCap is not null && samplingPerTokenLogps is null)
+        {
+            throw new ArgumentException("the importance sampling correction needs the sampler's log-probs");
         }
 
         using var scope = NewDisposeScope();
@@ -61,6 +94,16 @@ public static class GrpoLoss
         var a = advantages.to(perTokenLogps.dtype).unsqueeze(1); // [B, 1]
         var clipped = ratio.clamp(1 - options.EpsilonLow, 1 + options.EpsilonHigh);
         var perTokenLoss = -minimum(ratio * a, clipped * a);
+        Tensor? weights = null;
+        if (samplingPerTokenLogps is not null)
+        {
+            weights = (old.detach() - samplingPerTokenLogps.to(perTokenLogps.dtype)).exp(); // [B, T] pi_prox / pi_sampler
+            if (options.ImportanceSamplingCap is { } cap)
+            {
+                perTokenLoss = perTokenLoss * weights.clamp_max(cap);
+            }
+        }
+
         Tensor? perTokenKl = null;
         if (refPerTokenLogps is not null)
         {
@@ -74,7 +117,34 @@ public static class GrpoLoss
 
         var loss = Reduce(perTokenLoss, mask, options);
         var metrics = Metrics(ratio.detach(), a, perTokenKl?.detach(), mask, options);
+        if (weights is not null)
+        {
+            metrics = metrics with { Sampler = SamplerMetricsOf(weights, mask, options.ImportanceSamplingCap) };
+        }
+
         return (loss.MoveToOuterDisposeScope(), metrics);
+    }
+
+    private static SamplerMetrics SamplerMetricsOf(Tensor weights, Tensor mask, double? cap)
+    {
+        var count = mask.sum();
+        var active = count.clamp_min(1.0);
+        var off = mask.gt(0).logical_not();
+        var logDifference = weights.log().abs() * mask;
+        var truncated = cap is { } c ? weights.gt(c).to(mask.dtype) : zeros_like(mask);
+        // One host read; masked-out tokens are left out of the min and max.
+        var packed = stack([
+            count,
+            (weights * mask).sum() / active,
+            weights.masked_fill(off, double.PositiveInfinity).min(),
+            weights.masked_fill(off, double.NegativeInfinity).max(),
+            (truncated * mask).sum() / active,
+            logDifference.sum() / active,
+            logDifference.max(),
+        ]).to(ScalarType.Float64).cpu().data<double>().ToArray();
+        return packed[0] == 0
+            ? new SamplerMetrics(1, 1, 1, 0, 0, 0)
+            : new SamplerMetrics(packed[1], packed[2], packed[3], packed[4], packed[5], packed[6]);
     }
 
     private static Tensor Reduce(Tensor perTokenLoss, Tensor mask, GrpoLossOptions options)

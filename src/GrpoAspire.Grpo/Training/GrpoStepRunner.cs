@@ -3,14 +3,13 @@ using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Math;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Model.Qwen2;
-using GrpoAspire.Model.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GrpoAspire.Grpo.Training;
 
 /// <summary>
-/// Everything one GRPO step needs besides the prompts. <paramref name="Replicas"/>: the policy's flat parameter buffers and
+/// Everything one GRPO step needs besides its rollouts. <paramref name="Replicas"/>: the policy's flat parameter buffers and
 /// its data-parallel copies, master (<paramref name="Policy"/>) first (<see cref="PolicyReplicas.Single"/> for the policy
 /// alone). <paramref name="Optimizer"/> steps <paramref name="Master"/>'s flat float32 weights when there are masters, else
 /// the master replica's flat parameter (<see cref="FlatParameters.Parameter"/>).
@@ -21,10 +20,8 @@ public sealed record GrpoStepContext(
     optim.Optimizer Optimizer,
     GrpoRecipe Recipe,
     Func<PromptJob, string, int[], RewardBreakdown> Score,
-    IRolloutSource Rollouts,
     Func<IReadOnlyList<int>, string> Decode,
     int PadTokenId,
-    IReadOnlyList<int> EosTokenIds,
     PolicyReplicas Replicas,
     MasterWeights? Master = null);
 
@@ -32,69 +29,58 @@ public sealed record GrpoStepContext(
 public sealed record StepResult(StepMetrics Metrics, IReadOnlyList<ScoredCompletion> Completions);
 
 /// <summary>
-/// One GRPO step, in the order of the algorithm: generate -> score -> advantages -> old and reference
-/// log-probs -> policy update(s).
+/// The update of one GRPO step from its rollouts, in the order of the algorithm: score -> advantages -> old and reference
+/// log-probs -> policy update(s). The policy being trained has version <c>step</c> (the weights after <c>step</c>
+/// updates); rollouts of older versions are corrected for in the loss (<see cref="GrpoLoss"/>).
 /// </summary>
 public static class GrpoStepRunner
 {
-    public static StepResult Run(GrpoStepContext context, int step, IReadOnlyList<PromptJob> prompts, double learningRate)
+    public static StepResult Run(
+        GrpoStepContext context, int step, IReadOnlyList<PromptJob> prompts, IReadOnlyList<Rollout> rollouts, double learningRate)
     {
         var recipe = context.Recipe;
         var watch = Stopwatch.StartNew();
 
-        // 1. Generate G completions per prompt with the current policy.
-        context.Policy.eval();
-        var sampling = new SamplingParams
-        {
-            Temperature = recipe.Temperature,
-            TopP = recipe.TopP,
-            TopK = recipe.TopK,
-            MaxNewTokens = recipe.MaxCompletionLength,
-            EosTokenIds = context.EosTokenIds,
-            Seed = recipe.Seed + (1_000_003L * step),
-        };
-        IReadOnlyList<Rollout> generated;
-        using (TrainingTelemetry.Source.StartActivity("trainer.generate"))
-        {
-            generated = context.Rollouts.Generate(prompts, recipe.NumGenerations, sampling, step);
-        }
+        // 1. Score (unless the generation service already did, through the reward service).
+        var completions = Score(context, step, prompts, rollouts);
+        var scoreSeconds = watch.Elapsed.TotalSeconds;
 
-        var generationSeconds = watch.Elapsed.TotalSeconds;
-        var scoring = Stopwatch.StartNew();
-
-        // 2. Score (unless the generation service already did, through the reward service).
-        var byIndex = prompts.ToDictionary(p => p.Index);
-        var completions = generated.Select(g =>
-        {
-            var text = g.Text ?? context.Decode(g.Sequence.TokenIds);
-            var reward = g.Reward ?? context.Score(byIndex[g.PromptIndex], text, g.Sequence.TokenIds);
-            return new ScoredCompletion(g.PromptIndex, g.Sequence.TokenIds, g.Sequence.LogProbs, g.Sequence.FinishReason, text, reward, g.PolicyVersion);
-        }).ToArray();
-        var scoreSeconds = scoring.Elapsed.TotalSeconds;
-
-        // 3. Advantages over each group of G.
+        // 2. Advantages over each group of G.
         using var rewards = tensor(completions.Select(c => (float)c.Reward.Total).ToArray());
         using var advantages = Advantages.Compute(rewards, recipe.NumGenerations, recipe.ScaleRewards);
 
-        // 4-5. Old / reference log-probs and the update, micro-batch by micro-batch.
+        // 3-4. Old / reference log-probs and the update, micro-batch by micro-batch.
         UpdateSummary update;
         using (TrainingTelemetry.Source.StartActivity("trainer.optimize"))
         {
             update = PolicyUpdate.Run(context, prompts, completions, advantages, learningRate);
         }
 
-        watch.Stop();
-
-        var tokens = completions.Sum(c => c.TokenIds.Length) + (prompts.Sum(p => p.PromptIds.Count) * recipe.NumGenerations);
-        var metrics = StepMetricsBuilder.Build(step, completions, recipe, update, learningRate) with
+        var metrics = StepMetricsBuilder.Build(step, completions, recipe, update, learningRate, trainedVersion: step) with
         {
-            StepSeconds = watch.Elapsed.TotalSeconds,
-            GenerationSeconds = generationSeconds,
             ScoreSeconds = scoreSeconds,
             LogProbSeconds = update.LogProbSeconds,
             OptimizeSeconds = update.OptimizeSeconds,
-            TokensPerSecond = tokens / System.Math.Max(1e-9, watch.Elapsed.TotalSeconds),
         };
         return new StepResult(metrics, completions);
+    }
+
+    private static ScoredCompletion[] Score(GrpoStepContext context, int step, IReadOnlyList<PromptJob> prompts, IReadOnlyList<Rollout> rollouts)
+    {
+        var byIndex = prompts.ToDictionary(p => p.Index);
+        var oldest = step - context.Recipe.MaxStaleness;
+        return rollouts.Select(g =>
+        {
+            if (g.PolicyVersion < oldest || g.PolicyVersion > step)
+            {
+                throw new InvalidOperationException(
+                    $"step {step + 1}: a rollout of prompt {g.PromptIndex} was sampled by policy version {g.PolicyVersion}; "
+                    + $"training version {step} with max_staleness {context.Recipe.MaxStaleness} takes versions {System.Math.Max(0, oldest)}..{step}");
+            }
+
+            var text = g.Text ?? context.Decode(g.Sequence.TokenIds);
+            var reward = g.Reward ?? context.Score(byIndex[g.PromptIndex], text, g.Sequence.TokenIds);
+            return new ScoredCompletion(g.PromptIndex, g.Sequence.TokenIds, g.Sequence.LogProbs, g.Sequence.FinishReason, text, reward, g.PolicyVersion);
+        }).ToArray();
     }
 }

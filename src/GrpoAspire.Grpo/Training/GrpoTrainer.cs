@@ -1,10 +1,12 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using GrpoAspire.Countdown;
+using GrpoAspire.Countdown.Evaluation;
 using GrpoAspire.Countdown.Prompts;
 using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Checkpoints;
-using GrpoAspire.Grpo.Logging;
+using GrpoAspire.Grpo.Evaluation;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Sampling;
@@ -14,7 +16,10 @@ using static TorchSharp.torch;
 
 namespace GrpoAspire.Grpo.Training;
 
-/// <summary>What a training run starts from.</summary>
+/// <summary>
+/// What a training run starts from. <paramref name="Rollouts"/>: where rollouts come from (null = the colocated sampler);
+/// <paramref name="Reward"/>: how the trainer scores rollouts that come unscored (null = the recipe's Countdown rewards).
+/// </summary>
 public sealed record TrainerSetup(
     GrpoRecipe Recipe,
     string ModelFolder,
@@ -23,15 +28,25 @@ public sealed record TrainerSetup(
     string RunDirectory,
     string? ResumeFrom = null,
     Func<PromptJob, string, int[], RewardBreakdown>? Reward = null,
-    Func<Qwen2ForCausalLM, IRolloutSource>? Rollouts = null);
+    IRolloutSource? Rollouts = null,
+    Action<string>? Log = null);
 
 /// <summary>
-/// The single-process GRPO loop (like TRL's colocated mode): prompts -> rollouts -> step -> logs -> checkpoints.
-/// Resuming from a checkpoint continues with the same weights, optimizer moments, data cursor and seeds.
+/// What one step did: its metrics, the policy version it produced (the weights after <paramref name="Step"/> updates),
+/// and the checkpoint and held-out evaluation written after it, when the recipe's schedule asked for them.
 /// </summary>
-public sealed class GrpoTrainer : IDisposable
+public sealed record StepReport(int Step, StepMetrics Metrics, long PolicyVersion, string? Checkpoint, HeldOutResult? Evaluation);
+
+/// <summary>
+/// The GRPO trainer. A host drives it step by step (<see cref="StepAsync"/>) until <see cref="IsFinished"/>; each step
+/// asks the rollout source for its rollouts, the next max_staleness steps' too (sampled while this one is optimized),
+/// trains on them, and writes the step's outputs to the <see cref="RunFolder"/>. Resuming from a checkpoint continues
+/// with the same weights, optimizer moments, data cursor and seeds.
+/// </summary>
+public sealed partial class GrpoTrainer : IDisposable
 {
     private readonly TrainerSetup _setup;
+    private readonly GrpoRecipe _recipe;
     private readonly Qwen2ForCausalLM _policy;
     private readonly Qwen2ForCausalLM? _reference;
     private readonly PolicyReplicas _replicas;
@@ -40,68 +55,52 @@ public sealed class GrpoTrainer : IDisposable
     private readonly TaskSource _tasks;
     private readonly LearningRateSchedule _schedule;
     private readonly PromptTemplate _template;
-    private readonly CountdownScorer _scorer;
     private readonly string _recipeHash;
+    private readonly GrpoStepContext _context;
+    private readonly IRolloutSource _rollouts;
+    private readonly RunFolder _run;
+    private readonly Queue<SubmittedStep> _submitted = new();
+    private HeldOutEvaluation? _evaluation;
 
     public GrpoTrainer(TrainerSetup setup)
     {
+        ArgumentNullException.ThrowIfNull(setup);
         _setup = setup;
-        var recipe = setup.Recipe;
-        var devices = TrainingDevices.Resolve(recipe);
-        var dtype = recipe.Bf16 || recipe.TorchDtype == "bfloat16" ? ScalarType.BFloat16 : ScalarType.Float32;
-        var start = setup.ResumeFrom ?? setup.ModelFolder;
-        (Qwen2ForCausalLM Policy, Qwen2ForCausalLM? Reference) Load(Device device)
-        {
-            var policy = Qwen2Checkpoint.Load(start, device, dtype);
-            policy.GradientCheckpointing = recipe.GradientCheckpointing;
-            // The reference is the starting model, frozen; none is loaded when beta = 0 (TRL does the same). With data
-            // parallel each device holds one, so reference log-probs are computed where their micro-batch trains.
-            var reference = recipe.Beta != 0 ? Qwen2Checkpoint.Load(setup.ModelFolder, device, dtype) : null;
-            foreach (var parameter in reference?.parameters() ?? [])
-            {
-                parameter.requires_grad = false;
-            }
-
-            return (policy, reference);
-        }
-
-        (_policy, _reference) = Load(devices[0]);
-        try
-        {
-            // Binds every replica's trainable parameters into flat buffers (one optimizer parameter, one-op zeroing,
-            // clipping and copies); with one device this is the master alone.
-            _replicas = PolicyReplicas.Create(_policy, _reference, devices, Load);
-        }
-        catch
-        {
-            // A replica that cannot load (a device out of memory) leaves nothing behind: the master goes too.
-            _reference?.Dispose();
-            _policy.Dispose();
-            throw;
-        }
-
-        _master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(_replicas.Flat, setup.ResumeFrom) : null;
+        _recipe = setup.Recipe;
+        var recipe = _recipe;
+        (_policy, _reference, _replicas) = LoadPolicies(setup);
+        _master = MasterWeights.AppliesTo(DtypeOf(recipe), recipe.Fp32MasterWeights) ? new MasterWeights(_replicas.Flat, setup.ResumeFrom) : null;
         _optimizer = optim.AdamW([_master?.Parameter ?? _replicas.Flat.Parameter], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         _schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LrSchedulerType, recipe.MaxSteps, recipe.WarmupRatio);
         _template = PromptTemplate.Get(recipe.PromptTemplate);
-        _scorer = new CountdownScorer(recipe.Rewards);
         _recipeHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(recipe))))[..16];
-        var cursor = 0L;
         if (setup.ResumeFrom is not null)
         {
             var state = TrainerState.Load(setup.ResumeFrom);
             GlobalStep = state.GlobalStep;
-            cursor = state.DatasetCursor;
+            DatasetCursor = state.DatasetCursor;
             // Checkpoints from before the flat buffers (one state per parameter, registration order) are converted.
             OptimizerCheckpoint.Load(_optimizer, _replicas.Flat, setup.ResumeFrom, FlatParameters.Trainable(_policy).Select(p => p.Name).ToArray());
         }
 
-        _tasks = new TaskSource(setup.TrainingTasks, (ulong)recipe.Seed, cursor);
+        _tasks = new TaskSource(setup.TrainingTasks, (ulong)recipe.Seed, DatasetCursor);
+        var scorer = new CountdownScorer(recipe.Rewards);
+        _context = new GrpoStepContext(
+            _policy, _reference, _optimizer, recipe, setup.Reward ?? ((job, text, _) => scorer.Score(text, job.Task)),
+            ids => setup.Tokenizer.Decode(ids, skipSpecialTokens: true), setup.Tokenizer.PadTokenId, _replicas, _master);
+        _rollouts = setup.Rollouts ?? new LocalRolloutSource(new Sampler(_policy), () => GlobalStep);
+        _run = new RunFolder(setup.RunDirectory, TrainingRun.Describe(recipe), recipe.Seed, GlobalStep);
     }
 
+    /// <summary>Optimizer steps done: the version of the policy's weights.</summary>
     public int GlobalStep { get; private set; }
 
+    /// <summary>Whether max_steps are done.</summary>
+    public bool IsFinished => GlobalStep >= _recipe.MaxSteps;
+
     public Qwen2ForCausalLM Policy => _policy;
+
+    public GrpoRecipe Recipe => _recipe;
 
     /// <summary>The policy's replicas and flat parameter buffers (tests check that the parameters stay in them).</summary>
     internal PolicyReplicas Replicas => _replicas;
@@ -109,47 +108,127 @@ public sealed class GrpoTrainer : IDisposable
     /// <summary>The starting model's folder (the frozen reference; what replicas load before version 1).</summary>
     public string ModelFolder => _setup.ModelFolder;
 
-    /// <summary>Tasks handed out so far (saved in checkpoints, reported in the run's state).</summary>
-    public long DatasetCursor => _tasks.Cursor;
+    /// <summary>The run folder (checkpoints, metrics, evaluations).</summary>
+    public string RunDirectory => _run.Location;
 
-    /// <summary>Runs until <paramref name="untilStep"/> (default: the recipe's max_steps); returns each step's metrics.</summary>
-    public IReadOnlyList<StepMetrics> Train(int? untilStep = null, Action<StepMetrics>? onStep = null, CancellationToken cancellationToken = default)
+    /// <summary>Tasks consumed by the steps trained so far (saved in checkpoints; tasks drawn for steps still in flight are not).</summary>
+    public long DatasetCursor { get; private set; }
+
+    /// <summary>
+    /// One GRPO step: its rollouts collected (asked for by an earlier step when max_staleness allows), the next
+    /// max_staleness steps asked for, the policy updated, metrics and samples written, then the checkpoint and held-out
+    /// evaluation when the recipe's schedule asks for them. This is the one place that decides them.
+    /// </summary>
+    public async Task<StepReport> StepAsync(CancellationToken cancellationToken = default)
     {
-        var recipe = _setup.Recipe;
-        var last = System.Math.Min(untilStep ?? recipe.MaxSteps, recipe.MaxSteps);
-        Directory.CreateDirectory(_setup.RunDirectory);
-        using var metricsWriter = new MetricsJsonlWriter(Path.Combine(_setup.RunDirectory, MetricsJsonlWriter.FileName));
-        using var samples = new CompletionSampleWriter(_setup.RunDirectory, (ulong)recipe.Seed + (ulong)GlobalStep);
-        var context = new GrpoStepContext(
-            _policy, _reference, _optimizer, recipe, _setup.Reward ?? ((job, text, _) => _scorer.Score(text, job.Task)),
-            _setup.Rollouts?.Invoke(_policy) ?? new LocalRolloutSource(new Sampler(_policy)), ids => _setup.Tokenizer.Decode(ids, skipSpecialTokens: true),
-            _setup.Tokenizer.PadTokenId, [_setup.Tokenizer.EosTokenId], _replicas, _master);
-        var history = new List<StepMetrics>();
-        while (GlobalStep < last)
+        if (IsFinished)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var stepSpan = TrainingTelemetry.Source.StartActivity("trainer.step");
-            stepSpan?.SetTag("grpo.step", GlobalStep + 1);
-            var prompts = NextPrompts(recipe.PromptsPerStep);
-            var result = GrpoStepRunner.Run(context, GlobalStep, prompts, _schedule.At(GlobalStep));
-            GlobalStep++;
-            var metrics = result.Metrics with { Step = GlobalStep };
-            history.Add(metrics);
-            metricsWriter.Write(metrics);
-            samples.Write(GlobalStep, result.Completions, prompts.ToDictionary(p => p.Index));
-            if (recipe.IsCheckpointStep(GlobalStep))
-            {
-                using var checkpointSpan = TrainingTelemetry.Source.StartActivity("trainer.checkpoint");
-                SaveCheckpoint();
-            }
-
-            // After the checkpoint: whoever hears of step N (weights, status) can count on checkpoint N when one was due.
-            stepSpan?.SetTag("grpo.reward", metrics.Reward);
-            onStep?.Invoke(metrics);
+            throw new InvalidOperationException($"training is finished: {GlobalStep} of max_steps {_recipe.MaxSteps} done");
         }
 
-        return history;
+        var step = GlobalStep + 1;
+        using var stepSpan = TrainingTelemetry.Source.StartActivity("trainer.step");
+        stepSpan?.SetTag("grpo.step", step);
+        var watch = Stopwatch.StartNew();
+        await SubmitThroughAsync(step, cancellationToken);
+        IReadOnlyList<Rollout> rollouts;
+        using (TrainingTelemetry.Source.StartActivity("trainer.generate"))
+        {
+            _policy.eval(); // the colocated sampler decodes with the policy itself
+            rollouts = await _rollouts.CollectAsync(step, cancellationToken);
+        }
+
+        var waited = watch.Elapsed.TotalSeconds;
+        var submitted = _submitted.Dequeue();
+        // The steps after this one are asked for before it is optimized: the replicas sample them meanwhile, with the
+        // weights they have (at most max_staleness versions old).
+        await SubmitThroughAsync(step + _recipe.MaxStaleness, cancellationToken);
+        var result = GrpoStepRunner.Run(_context, GlobalStep, submitted.Prompts, rollouts, _schedule.At(GlobalStep));
+        (GlobalStep, DatasetCursor) = (step, submitted.CursorAfter);
+        var tokens = result.Completions.Sum(c => c.TokenIds.Length) + (submitted.Prompts.Sum(p => p.PromptIds.Count) * _recipe.NumGenerations);
+        var metrics = result.Metrics with
+        {
+            Step = step,
+            RolloutWaitSeconds = waited,
+            StepSeconds = watch.Elapsed.TotalSeconds,
+            TokensPerSecond = tokens / System.Math.Max(1e-9, watch.Elapsed.TotalSeconds),
+        };
+        _run.Record(result with { Metrics = metrics }, submitted.Prompts);
+        stepSpan?.SetTag("grpo.reward", metrics.Reward);
+        var checkpoint = _recipe.IsCheckpointStep(step) ? SaveCheckpoint() : null;
+        var evaluation = _recipe.IsEvalStep(step) ? Evaluate() : null;
+        if (checkpoint is null && evaluation is null && IsFinished)
+        {
+            _run.PlotCurves();
+        }
+
+        return new StepReport(step, metrics, step, checkpoint, evaluation);
     }
+
+    /// <summary>Evaluates the starting model on the held-out set when the recipe asks for it (eval_on_start) and nothing was trained yet.</summary>
+    public HeldOutResult? EvaluateOnStart() => _recipe.EvalOnStart && GlobalStep == 0 ? Evaluate() : null;
+
+    /// <summary>Evaluates the policy as it is now on the held-out set, appends the result to eval.jsonl and redraws the curves.</summary>
+    public HeldOutResult Evaluate()
+    {
+        using var span = TrainingTelemetry.Source.StartActivity("trainer.evaluate");
+        span?.SetTag("grpo.step", GlobalStep);
+        var when = GlobalStep == 0 ? "before step 1" : $"after step {GlobalStep}";
+        Log($"eval: {_recipe.EvalTasks} held-out tasks, {when} ...");
+        // Built on first use: a run nobody asks to evaluate reads no held-out set.
+        _evaluation ??= new HeldOutEvaluation(_recipe, _setup.Tokenizer);
+        var result = _evaluation.Run(_policy, GlobalStep);
+        _run.RecordEvaluation(result);
+        _run.PlotCurves();
+        Log($"eval {when}: {result.Describe()}");
+        return result;
+    }
+
+    /// <summary>Saves checkpoint-{GlobalStep}: model, optimizer, master weights and trainer state, and redraws the curves.</summary>
+    public string SaveCheckpoint()
+    {
+        using var span = TrainingTelemetry.Source.StartActivity("trainer.checkpoint");
+        span?.SetTag("grpo.step", GlobalStep);
+        var folder = _run.WriteCheckpoint(GlobalStep, partial =>
+        {
+            Qwen2Checkpoint.Save(_policy, partial, companionsFrom: _setup.ModelFolder);
+            OptimizerCheckpoint.Save(_optimizer, _replicas.Flat, partial);
+            _master?.Save(partial);
+            new TrainerState
+            {
+                GlobalStep = GlobalStep, MaxSteps = _recipe.MaxSteps, DatasetCursor = DatasetCursor,
+                Seed = _recipe.Seed, RecipeHash = _recipeHash, SavedAt = DateTimeOffset.UtcNow,
+            }.Save(partial);
+        });
+        _run.PlotCurves();
+        return folder;
+    }
+
+    /// <summary>Draws curves.png from the run's metrics and evaluations as they are now.</summary>
+    public void PlotCurves() => _run.PlotCurves();
+
+    /// <summary>Asks the rollout source for every step up to <paramref name="lastStep"/> (at most max_steps) not asked for yet.</summary>
+    private async Task SubmitThroughAsync(int lastStep, CancellationToken cancellationToken)
+    {
+        var last = System.Math.Min(lastStep, _recipe.MaxSteps);
+        for (var step = (_submitted.Count > 0 ? _submitted.Last().Step : GlobalStep) + 1; step <= last; step++)
+        {
+            var prompts = NextPrompts(_recipe.PromptsPerStep);
+            var request = new RolloutRequest(step, prompts, _recipe.NumGenerations, Sampling(step), System.Math.Max(0, step - 1 - _recipe.MaxStaleness));
+            await _rollouts.SubmitAsync(request, cancellationToken);
+            _submitted.Enqueue(new SubmittedStep(step, prompts, _tasks.Cursor));
+        }
+    }
+
+    private SamplingParams Sampling(int step) => new()
+    {
+        Temperature = _recipe.Temperature,
+        TopP = _recipe.TopP,
+        TopK = _recipe.TopK,
+        MaxNewTokens = _recipe.MaxCompletionLength,
+        EosTokenIds = [_setup.Tokenizer.EosTokenId],
+        Seed = _recipe.Seed + (1_000_003L * (step - 1)),
+    };
 
     /// <summary>Prompts of the next step: the template rendered, tokenized, left-truncated to max_prompt_length (as TRL).</summary>
     private IReadOnlyList<PromptJob> NextPrompts(int count)
@@ -159,44 +238,23 @@ public sealed class GrpoTrainer : IDisposable
         {
             var text = _template.Render(task);
             var ids = _setup.Tokenizer.Encode(text);
-            var kept = ids.Count > _setup.Recipe.MaxPromptLength ? ids.Skip(ids.Count - _setup.Recipe.MaxPromptLength).ToArray() : ids;
+            var kept = ids.Count > _recipe.MaxPromptLength ? ids.Skip(ids.Count - _recipe.MaxPromptLength).ToArray() : ids;
             return new PromptJob(i, task, text, kept);
         }).ToArray();
     }
 
-    public string SaveCheckpoint()
-    {
-        var folder = CheckpointFolders.For(_setup.RunDirectory, GlobalStep);
-        var partial = folder + ".partial";
-        if (Directory.Exists(partial))
-        {
-            Directory.Delete(partial, recursive: true);
-        }
-
-        Qwen2Checkpoint.Save(_policy, partial, companionsFrom: _setup.ModelFolder);
-        OptimizerCheckpoint.Save(_optimizer, _replicas.Flat, partial);
-        _master?.Save(partial);
-        new TrainerState
-        {
-            GlobalStep = GlobalStep, MaxSteps = _setup.Recipe.MaxSteps, DatasetCursor = _tasks.Cursor,
-            Seed = _setup.Recipe.Seed, RecipeHash = _recipeHash, SavedAt = DateTimeOffset.UtcNow,
-        }.Save(partial);
-        if (Directory.Exists(folder))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-
-        // A checkpoint appears complete or not at all.
-        Directory.Move(partial, folder);
-        return folder;
-    }
+    private void Log(string message) => _setup.Log?.Invoke(message);
 
     public void Dispose()
     {
+        _run.Dispose();
         _optimizer.Dispose();
         _master?.Dispose();
         _replicas.Dispose();
         _reference?.Dispose();
         _policy.Dispose();
     }
+
+    /// <summary>A step whose rollouts were asked for: its prompts, and the data cursor once they were drawn.</summary>
+    private sealed record SubmittedStep(int Step, IReadOnlyList<PromptJob> Prompts, long CursorAfter);
 }

@@ -14,6 +14,9 @@ public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, 
 
     /// <summary>Seconds of forward, backward, gradient reduction, clipping and optimizer steps.</summary>
     public double OptimizeSeconds { get; init; }
+
+    /// <summary>The sampler against the proximal policy over the rows that were run; null when none was.</summary>
+    public SamplerMetrics? Sampler { get; init; }
 }
 
 /// <summary>
@@ -61,6 +64,7 @@ internal static class PolicyUpdate
                 EpsilonHigh = recipe.EffectiveEpsilonHigh,
                 LossType = recipe.LossType,
                 MaxCompletionLength = recipe.MaxCompletionLength,
+                ImportanceSamplingCap = recipe.VllmImportanceSamplingCorrection ? recipe.VllmImportanceSamplingCap : null,
                 GlobalActiveTokens = plans.Sum(m => (double)m.ActiveTokens) / plans.Count,
             };
             Synchronize(replicas);
@@ -183,6 +187,7 @@ internal static class PolicyUpdate
         var lossMetrics = new LossMetrics?[micro.Length];
         double loss = 0, kl = 0, low = 0, high = 0, region = 0, gradNorm = 0;
         var passes = 0;
+        var sampler = new SamplerMetricsSum();
         for (var iteration = 0; iteration < recipe.NumIterations; iteration++)
         {
             // Zeroed in place, one op per replica: backward adds into the flat gradients.
@@ -213,6 +218,7 @@ internal static class PolicyUpdate
 
                 loss += losses[i];
                 (kl, low, high, region) = (kl + metrics.MeanKl, low + metrics.ClipRatioLow, high + metrics.ClipRatioHigh, region + metrics.ClipRatioRegion);
+                sampler.Add(metrics.Sampler);
             }
 
             // A parameter whose storage or gradient was replaced would silently stop training: host-side pointer checks.
@@ -235,7 +241,10 @@ internal static class PolicyUpdate
         }
 
         replicas.ZeroGradients();
-        return new UpdateSummary(loss / passes, kl / passes, low / passes, high / passes, region / passes, gradNorm / recipe.NumIterations);
+        return new UpdateSummary(loss / passes, kl / passes, low / passes, high / passes, region / passes, gradNorm / recipe.NumIterations)
+        {
+            Sampler = sampler.Result(),
+        };
     }
 
     /// <summary>
@@ -254,7 +263,7 @@ internal static class PolicyUpdate
         var logps = PolicyLogProbs.Compute(model, batch, temperature);
         var (microLoss, metrics) = GrpoLoss.Compute(
             logps, m.Old, m.Ref, m.Advantages!, batch.CompletionMask,
-            options with { Sequences = m.Rows, ActiveTokens = m.ActiveTokens });
+            options with { Sequences = m.Rows, ActiveTokens = m.ActiveTokens }, batch.SamplingLogps);
         (microLoss / microBatches).backward();
         return (microLoss.item<float>(), metrics);
     }

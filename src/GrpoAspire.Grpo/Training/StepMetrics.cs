@@ -21,7 +21,6 @@ public sealed record StepMetrics
     public double GradNorm { get; init; }
     public double TokensPerSecond { get; init; }
     public double StepSeconds { get; init; }
-    public double GenerationSeconds { get; init; }
 
     /// <summary>Seconds spent scoring the completions (0 when the generation service scored them).</summary>
     public double ScoreSeconds { get; init; }
@@ -31,4 +30,18 @@ public sealed record StepMetrics
 
     /// <summary>Seconds of the policy update itself: forward, backward, clipping and optimizer steps.</summary>
     public double OptimizeSeconds { get; init; }
+
+    /// <summary>Seconds the trainer waited for the step's rollouts (sampling not hidden behind the previous update).</summary>
+    public double RolloutWaitSeconds { get; init; }
+
+    /// <summary>Policy versions between the one trained and the ones that sampled the step's rollouts (0 = on-policy).</summary>
+    public double StalenessMean { get; init; }
+
+    public double StalenessMax { get; init; }
+
+    /// <summary>
+    /// The sampler against the proximal policy over the tokens of the rows that were run (importance weights and log-prob
+    /// differences); null when no row was run (every advantage 0).
+    /// </summary>
+    public Math.SamplerMetrics? Sampler { get; init; }
 }

@@ -7,8 +7,9 @@ namespace GrpoAspire.Grpo.Training;
 internal static class StepMetricsBuilder
 {
     public static StepMetrics Build(
-        int step, IReadOnlyList<ScoredCompletion> completions, GrpoRecipe recipe, UpdateSummary update, double learningRate)
+        int step, IReadOnlyList<ScoredCompletion> completions, GrpoRecipe recipe, UpdateSummary update, double learningRate, long trainedVersion)
     {
+        var staleness = completions.Select(c => (double)(trainedVersion - c.PolicyVersion)).ToArray();
         var totals = completions.Select(c => c.Reward.Total).ToArray();
         var mean = totals.Average();
         var std = System.Math.Sqrt(totals.Select(t => (t - mean) * (t - mean)).Sum() / System.Math.Max(1, totals.Length - 1));
@@ -35,6 +36,9 @@ internal static class StepMetricsBuilder
             TruncatedRatio = completions.Count(c => c.FinishReason == FinishReason.Length) / (double)completions.Count,
             LearningRate = learningRate,
             GradNorm = update.GradNorm,
+            StalenessMean = staleness.Average(),
+            StalenessMax = staleness.Max(),
+            Sampler = update.Sampler,
         };
     }
 }

@@ -10,8 +10,10 @@ namespace GrpoAspire.Grpo.Training;
 /// </summary>
 public sealed class TrainingBatch : IDisposable
 {
-    private TrainingBatch(Tensor inputIds, Tensor keyPadding, Tensor positionIds, Tensor completionIds, Tensor completionMask, int promptLength)
+    private TrainingBatch(
+        Tensor inputIds, Tensor keyPadding, Tensor positionIds, Tensor completionIds, Tensor completionMask, Tensor samplingLogps, int promptLength)
     {
+        SamplingLogps = samplingLogps;
         InputIds = inputIds;
         KeyPadding = keyPadding;
         PositionIds = positionIds;
@@ -29,6 +31,9 @@ public sealed class TrainingBatch : IDisposable
     public Tensor CompletionIds { get; }   // [N, C]
 
     public Tensor CompletionMask { get; }  // [N, C] float
+
+    /// <summary>The sampler's log-prob of each completion token when it drew it (0 on padding).</summary>
+    public Tensor SamplingLogps { get; }   // [N, C] float
 
     public int PromptLength { get; }
 
@@ -50,6 +55,7 @@ public sealed class TrainingBatch : IDisposable
         var padding = new long[n * (p + c)];
         var completionIds = new long[n * c];
         var completionMask = new float[n * c];
+        var samplingLogps = new float[n * c];
         Array.Fill(ids, padTokenId);
         Array.Fill(completionIds, padTokenId);
         for (var row = 0; row < n; row++)
@@ -63,6 +69,13 @@ public sealed class TrainingBatch : IDisposable
             }
 
             var completion = completions[row];
+            if (completion.SamplingLogProbs.Length != completion.TokenIds.Length)
+            {
+                throw new ArgumentException(
+                    $"a completion of prompt {completion.PromptIndex} has {completion.SamplingLogProbs.Length} sampling log-probs for {completion.TokenIds.Length} tokens");
+            }
+
+            Array.Copy(completion.SamplingLogProbs, 0, samplingLogps, row * c, completion.TokenIds.Length);
             var masked = maskTruncated && completion.FinishReason == FinishReason.Length;
             for (var i = 0; i < completion.TokenIds.Length; i++)
             {
@@ -82,6 +95,7 @@ public sealed class TrainingBatch : IDisposable
             positions.DetachFromDisposeScope(),
             tensor(completionIds, [n, c], dtype: ScalarType.Int64, device: device).DetachFromDisposeScope(),
             tensor(completionMask, [n, c], dtype: ScalarType.Float32, device: device).DetachFromDisposeScope(),
+            tensor(samplingLogps, [n, c], dtype: ScalarType.Float32, device: device).DetachFromDisposeScope(),
             p);
     }
 
@@ -92,5 +106,6 @@ public sealed class TrainingBatch : IDisposable
         PositionIds.Dispose();
         CompletionIds.Dispose();
         CompletionMask.Dispose();
+        SamplingLogps.Dispose();
     }
 }
