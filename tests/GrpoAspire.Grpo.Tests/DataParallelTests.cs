@@ -70,6 +70,8 @@ public sealed class DataParallelTests
     /// <summary>The weights after one PolicyUpdate with <paramref name="replicaCount"/> CPU replicas (master first).</summary>
     private static List<Dictionary<string, Tensor>> Update(GrpoRecipe recipe, int prompts, int[] idleGroups, int replicaCount)
     {
+        // The rollouts are made up, with no sampler log-probs to correct for.
+        recipe = recipe with { VllmImportanceSamplingCorrection = false };
         var (jobs, completions) = Rollouts(prompts, idleGroups);
         using var rewards = tensor(completions.Select(c => (float)c.Reward.Total).ToArray());
         using var advantages = Advantages.Compute(rewards, recipe.NumGenerations, recipe.ScaleRewards);

@@ -139,11 +139,12 @@ public sealed partial class GrpoTrainer : IDisposable
         }
 
         var waited = watch.Elapsed.TotalSeconds;
-        var submitted = _submitted.Dequeue();
+        var submitted = _submitted.Peek();
         // The steps after this one are asked for before it is optimized: the replicas sample them meanwhile, with the
         // weights they have (at most max_staleness versions old).
         await SubmitThroughAsync(step + _recipe.MaxStaleness, cancellationToken);
         var result = GrpoStepRunner.Run(_context, GlobalStep, submitted.Prompts, rollouts, _schedule.At(GlobalStep));
+        _submitted.Dequeue();
         (GlobalStep, DatasetCursor) = (step, submitted.CursorAfter);
         var tokens = result.Completions.Sum(c => c.TokenIds.Length) + (submitted.Prompts.Sum(p => p.PromptIds.Count) * _recipe.NumGenerations);
         var metrics = result.Metrics with
@@ -211,7 +212,7 @@ public sealed partial class GrpoTrainer : IDisposable
     private async Task SubmitThroughAsync(int lastStep, CancellationToken cancellationToken)
     {
         var last = System.Math.Min(lastStep, _recipe.MaxSteps);
-        for (var step = (_submitted.Count > 0 ? _submitted.Last().Step : GlobalStep) + 1; step <= last; step++)
+        for (var step = System.Math.Max(GlobalStep, _submitted.LastOrDefault()?.Step ?? 0) + 1; step <= last; step++)
         {
             var prompts = NextPrompts(_recipe.PromptsPerStep);
             var request = new RolloutRequest(step, prompts, _recipe.NumGenerations, Sampling(step), System.Math.Max(0, step - 1 - _recipe.MaxStaleness));
