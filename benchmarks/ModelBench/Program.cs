@@ -105,12 +105,14 @@ results["parameters"] = model.ParameterCount();
 Console.Error.WriteLine($"{shape}: {model.ParameterCount():N0} parameters on {device} in {dtype}");
 
 // --loops eager,fixed,graph: the decode loops to time (DecodeLoopMode); the first one's figures are the plain
-// generate_B*_tok_per_s keys, every one's are also under generate_<loop>_B*_tok_per_s.
-var loops = options.Get("loops", "eager").Split(',').Select(name => Enum.Parse<DecodeLoopMode>(name, ignoreCase: true)).ToArray();
+// generate_B*_tok_per_s keys, every one's are also under generate_<loop>_B*_tok_per_s. The attention is the default
+// one unless GRPO_DECODE_ATTENTION says otherwise.
+var loops = options.Get("loops", "eager").Split(',').Select(name => DecodeOptions.ParseLoop(name, "--loops")).ToArray();
+var decoding = DecodeOptions.FromEnvironment();
 results["decode_loops"] = string.Join(",", loops).ToLowerInvariant();
 foreach (var loop in loops)
 {
-    var sampler = new Sampler(model) { Loop = loop };
+    var sampler = new Sampler(model, options: decoding with { Loop = loop });
     var name = loop.ToString().ToLowerInvariant();
     foreach (var batch in options.Has("skip-generate") ? [] : batches)
     {
@@ -149,10 +151,10 @@ if (loops.Length > 1 && !options.Has("skip-generate"))
         .Select(length => (IReadOnlyList<int>)Enumerable.Range(0, length).Select(_ => random.Next(0, config.VocabSize - 1)).ToArray())
         .ToArray();
     var greedy = new SamplingParams { Temperature = 0, MaxNewTokens = 48 };
-    var reference = new Sampler(model) { Loop = loops[0] }.Generate(prompts, greedy);
+    var reference = new Sampler(model, options: decoding with { Loop = loops[0] }).Generate(prompts, greedy);
     foreach (var loop in loops.Skip(1))
     {
-        var other = new Sampler(model) { Loop = loop }.Generate(prompts, greedy);
+        var other = new Sampler(model, options: decoding with { Loop = loop }).Generate(prompts, greedy);
         var same = reference.Zip(other).Sum(pair => pair.First.TokenIds.Zip(pair.Second.TokenIds).TakeWhile(t => t.First == t.Second).Count());
         var share = (double)same / reference.Sum(r => r.TokenIds.Length);
         results[$"greedy_prefix_agreement_{loop.ToString().ToLowerInvariant()}_vs_{loops[0].ToString().ToLowerInvariant()}"] = Math.Round(share, 4);

@@ -1,6 +1,7 @@
 using GrpoAspire.Contracts.V1;
 using GrpoAspire.Generation.Rollouts;
 using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
 using static TorchSharp.torch;
 
 namespace GrpoAspire.Generation.Tests;
@@ -62,5 +63,22 @@ public sealed class ContinuousRolloutSamplingTests
         Assert.Equal(alone[0].Sequences.Select(s => s.TokenIds), together[3].Sequences.Select(s => s.TokenIds));
         Assert.All(together, (sampled, i) => Assert.All(sampled.Sequences, s => Assert.True(s.TokenIds.Length <= 4 + (3 * i))));
         Assert.Equal(4, together[5].Sequences.Count);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void TheDecodeAttentionGivenReachesTheSampler(int maxBatchRows)
+    {
+        using var model = TinyModel();
+        var jobs = Enumerable.Range(0, 3).Select(i => Job(i, seed: (ulong)i, maxNewTokens: 10, temperature: 0)).ToArray();
+        var grouped = RolloutSampling.Sample(model, jobs, 256, maxBatchRows, new DecodeOptions { Loop = DecodeLoopMode.Eager });
+        var sdpa = RolloutSampling.Sample(
+            model, jobs, 256, maxBatchRows, new DecodeOptions { Loop = DecodeLoopMode.Eager, Attention = DecodeAttentionMode.Sdpa });
+        var groupedSequences = grouped.SelectMany(j => j.Sequences).ToArray();
+        var sdpaSequences = sdpa.SelectMany(j => j.Sequences).ToArray();
+        Assert.Equal(groupedSequences.Select(s => s.TokenIds), sdpaSequences.Select(s => s.TokenIds));
+        // Different kernels round differently: log-probs equal to the last bit would mean the option never reached the attention.
+        Assert.NotEqual(groupedSequences.SelectMany(s => s.LogProbs), sdpaSequences.SelectMany(s => s.LogProbs));
     }
 }

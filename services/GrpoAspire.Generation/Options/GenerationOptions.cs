@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using GrpoAspire.Model.Sampling;
 
 namespace GrpoAspire.Generation.Options;
 
@@ -38,6 +39,20 @@ public sealed record GenerationOptions
 
     public const int DefaultMaxBatchRows = 0;
 
+    /// <summary>
+    /// Decode loop of the batch-at-once sampler: auto (graph on CUDA, eager on a CPU), eager, fixed or graph
+    /// (<see cref="DecodeLoopMode"/>). <c>GRPO_DECODE_LOOP</c> overrides it.
+    /// </summary>
+    [Required]
+    public string DecodeLoop { get; init; } = "auto";
+
+    /// <summary>
+    /// Attention of a one-token decode step: grouped, sdpa or sdpa-static (<see cref="GrpoAspire.Model.Qwen2.DecodeAttentionMode"/>).
+    /// <c>GRPO_DECODE_ATTENTION</c> overrides it.
+    /// </summary>
+    [Required]
+    public string DecodeAttention { get; init; } = "grouped";
+
     /// <summary>Most jobs taken from the stream at once.</summary>
     [Range(1, 4096)]
     public int MaxJobsPerBatch { get; init; } = 64;
@@ -68,6 +83,13 @@ public sealed record GenerationOptions
 
     /// <summary>Set false to serve <c>Generate</c> only (no Redis jobs).</summary>
     public bool ConsumeJobs { get; init; } = true;
+
+    /// <summary>The decode settings as configured, with the environment's overrides; throws on a name that is not valid.</summary>
+    public DecodeOptions Decode() => new DecodeOptions
+    {
+        Loop = DecodeOptions.ParseLoop(DecodeLoop, $"{SectionName}:{nameof(DecodeLoop)}"),
+        Attention = DecodeOptions.ParseAttention(DecodeAttention, $"{SectionName}:{nameof(DecodeAttention)}"),
+    }.WithEnvironment();
 
     public string ReplicaName => Replica is { Length: > 0 } name ? name : $"{Environment.MachineName}-{Environment.ProcessId}";
 }

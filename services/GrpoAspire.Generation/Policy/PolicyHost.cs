@@ -1,6 +1,7 @@
 using GrpoAspire.Generation.Options;
 using GrpoAspire.Model;
 using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
 using GrpoAspire.Model.Tokenization;
 using GrpoAspire.WeightSync;
 using Microsoft.Extensions.Options;
@@ -27,14 +28,20 @@ public sealed class PolicyHost : IDisposable
         }
 
         Device = TorchRuntime.ParseDevice(settings.Device);
+        Decode = settings.Decode();
         _model = Qwen2Checkpoint.Load(settings.ModelPath, Device, TorchRuntime.ParseDtype(settings.Dtype));
         _model.eval();
         Tokenizer = QwenTokenizer.FromDirectory(settings.ModelPath);
         ModelPath = settings.ModelPath;
-        logger.LogInformation("serving {Model} on {Device} ({Parameters:N0} parameters), weights version 0", settings.ModelPath, Device, _model.ParameterCount());
+        logger.LogInformation(
+            "serving {Model} on {Device} ({Parameters:N0} parameters), weights version 0; decode loop {Loop}, attention {Attention}",
+            settings.ModelPath, Device, _model.ParameterCount(), Decode.Loop, Decode.Attention);
     }
 
     public TorchSharp.torch.Device Device { get; }
+
+    /// <summary>How the samplers decode this policy (configuration, then the environment's overrides).</summary>
+    public DecodeOptions Decode { get; }
 
     public QwenTokenizer Tokenizer { get; }
 

@@ -71,14 +71,16 @@ internal static class RolloutSampling
     /// With <paramref name="maxBatchRows"/> &gt; 0, continuously batched (<see cref="SampleContinuous"/>); otherwise in
     /// consecutive batches of at most <paramref name="maxBatchSequences"/> sequences.
     /// </summary>
-    public static IReadOnlyList<SampledJob> Sample(Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchSequences, int maxBatchRows = 0)
+    /// <param name="decoding">The samplers' decode options; null = <see cref="DecodeOptions.FromEnvironment"/>.</param>
+    public static IReadOnlyList<SampledJob> Sample(
+        Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchSequences, int maxBatchRows = 0, DecodeOptions? decoding = null)
     {
         if (maxBatchRows > 0)
         {
-            return SampleContinuous(model, jobs, maxBatchRows);
+            return SampleContinuous(model, jobs, maxBatchRows, decoding);
         }
 
-        var sampler = new Sampler(model);
+        var sampler = new Sampler(model, options: decoding);
         var results = new Dictionary<RolloutJob, SampledJob>(ReferenceEqualityComparer.Instance);
         foreach (var batch in SamplingBatches(jobs, maxBatchSequences))
         {
@@ -103,9 +105,10 @@ internal static class RolloutSampling
     /// prefill for its num_generations samples) with its own limit and its own seed, so a job's completions depend on
     /// the job alone, not on the jobs sampled beside it.
     /// </summary>
-    public static IReadOnlyList<SampledJob> SampleContinuous(Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchRows)
+    public static IReadOnlyList<SampledJob> SampleContinuous(
+        Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchRows, DecodeOptions? decoding = null)
     {
-        var sampler = new ContinuousSampler(model);
+        var sampler = new ContinuousSampler(model, options: decoding);
         var results = new Dictionary<RolloutJob, SampledJob>(ReferenceEqualityComparer.Instance);
         foreach (var group in jobs.GroupBy(j => ContinuousKey(j.Sampling)))
         {

@@ -93,7 +93,7 @@ internal sealed class RolloutWorker(
 
         var watch = Stopwatch.StartNew();
         var (sampled, version) = await policy.UseAsync(
-            model => (RolloutSampling.Sample(model, good.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.MaxBatchRows), policy.Version),
+            model => (RolloutSampling.Sample(model, good.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.MaxBatchRows, policy.Decode), policy.Version),
             cancellationToken);
         var seconds = watch.Elapsed.TotalSeconds;
         span?.SetTag("grpo.policy_version", version);

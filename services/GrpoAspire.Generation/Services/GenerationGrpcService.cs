@@ -28,7 +28,7 @@ internal sealed class GenerationGrpcService(PolicyHost policy, GenerationStatist
             try
             {
                 var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.Ids, request.N)).ToArray();
-                new Sampler(model, ids => policy.Tokenizer.Decode(ids)).Generate(expanded, parameters, (row, sequence) => finished.Writer.TryWrite((row, sequence)));
+                new Sampler(model, ids => policy.Tokenizer.Decode(ids), policy.Decode).Generate(expanded, parameters, (row, sequence) => finished.Writer.TryWrite((row, sequence)));
                 version = policy.Version;
                 return true;
             }

@@ -2,7 +2,10 @@ using static TorchSharp.torch;
 
 namespace GrpoAspire.Model.Qwen2;
 
-/// <summary>How attention runs for a one-token decode step against the KV cache.</summary>
+/// <summary>
+/// How attention runs for a one-token decode step against the KV cache; the sampler that makes the cache chooses it
+/// (<see cref="IKvCache.Attention"/>, from <see cref="Sampling.DecodeOptions"/>).
+/// </summary>
 public enum DecodeAttentionMode
 {
     /// <summary>
@@ -19,17 +22,9 @@ public enum DecodeAttentionMode
     SdpaStatic,
 }
 
-/// <summary>The decode attention in use (<c>GRPO_DECODE_ATTENTION</c> = grouped | sdpa | sdpa-static; default grouped).</summary>
+/// <summary>The grouped decode attention (<see cref="DecodeAttentionMode.Grouped"/>).</summary>
 public static class DecodeAttention
 {
-    public static DecodeAttentionMode Mode { get; set; } = Environment.GetEnvironmentVariable("GRPO_DECODE_ATTENTION") switch
-    {
-        null or "" or "grouped" => DecodeAttentionMode.Grouped,
-        "sdpa" => DecodeAttentionMode.Sdpa,
-        "sdpa-static" => DecodeAttentionMode.SdpaStatic,
-        var other => throw new ArgumentException($"GRPO_DECODE_ATTENTION='{other}' is not valid; valid: grouped, sdpa, sdpa-static"),
-    };
-
     /// <summary>
     /// One query position per row: q [B, H, 1, D], k and v [B, KVH, S, D], additive mask [B, 1, 1, S];
     /// returns [B, H, 1, D]. Query head h reads key/value head h / (H / KVH), as transformers' repeat_kv.

@@ -29,6 +29,9 @@ public sealed class KvCache : IKvCache, IDisposable
 
     public int Capacity { get; }
 
+    /// <inheritdoc/>
+    public DecodeAttentionMode Attention { get; init; } = DecodeAttentionMode.Grouped;
+
     public long BatchSize { get; private set; }
 
     /// <summary>Positions already written (the same for every layer once a forward is done).</summary>

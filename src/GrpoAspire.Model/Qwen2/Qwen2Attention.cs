@@ -76,11 +76,11 @@ public sealed class Qwen2Attention : nn.Module
         q = RotaryEmbedding.Apply(q, cos, sin);
         k = RotaryEmbedding.Apply(k, cos, sin);
         profile?.Mark("rope");
-        if (cache is not null && length == 1 && DecodeAttention.Mode != DecodeAttentionMode.Sdpa)
+        if (cache is not null && length == 1 && cache.Attention != DecodeAttentionMode.Sdpa)
         {
             // Decode step: fixed-cost attention against the cache (see DecodeAttentionMode).
             Tensor decoded;
-            if (DecodeAttention.Mode == DecodeAttentionMode.Grouped)
+            if (cache.Attention == DecodeAttentionMode.Grouped)
             {
                 (k, v) = cache.Update(_layerIndex, k, v); // [B, KVH, S, D]
                 decoded = DecodeAttention.Grouped(q, k, v, mask); // [B, H, 1, D]

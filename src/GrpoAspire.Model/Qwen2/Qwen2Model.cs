@@ -52,7 +52,7 @@ public sealed class Qwen2Model : nn.Module
         {
             var padding = keyPadding ?? ones([inputIds.shape[0], past + length], dtype: ScalarType.Int64, device: inputIds.device);
             mask = AttentionMask.Build(padding, past, length, hidden.dtype);
-            if (cache is not null && length == 1 && DecodeAttention.Mode == DecodeAttentionMode.SdpaStatic && cache.Capacity > past + length)
+            if (cache is not null && length == 1 && cache.Attention == DecodeAttentionMode.SdpaStatic && cache.Capacity > past + length)
             {
                 // Positions not yet written are hidden: the attention sees the whole buffer, with one shape for the whole decode.
                 mask = nn.functional.pad(mask, [0, cache.Capacity - past - length], value: finfo(hidden.dtype).min);

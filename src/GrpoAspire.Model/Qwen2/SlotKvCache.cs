@@ -47,6 +47,9 @@ public sealed class SlotKvCache : IKvCache, IDisposable
 
     public int Capacity { get; }
 
+    /// <inheritdoc/>
+    public DecodeAttentionMode Attention { get; init; } = DecodeAttentionMode.Grouped;
+
     /// <summary>Rows 0..ActiveRows-1 take part in the current decode step.</summary>
     public int ActiveRows { get; private set; }
 

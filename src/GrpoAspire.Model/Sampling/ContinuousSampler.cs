@@ -25,8 +25,16 @@ namespace GrpoAspire.Model.Sampling;
 /// At temperature > 0 the streams differ from <see cref="Sampler"/>'s (multinomial on a torch generator).
 /// </para>
 /// </summary>
-public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, string>? decode = null)
+/// <param name="decode">Token ids to text, for stop strings.</param>
+/// <param name="options">
+/// The decode attention (the loop is this class's own: <see cref="DecodeOptions.Loop"/> is not read); null =
+/// <see cref="DecodeOptions.FromEnvironment"/>.
+/// </param>
+public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, string>? decode = null, DecodeOptions? options = null)
 {
+    /// <summary>The decode attention every call uses.</summary>
+    public DecodeOptions Options { get; } = options ?? DecodeOptions.FromEnvironment();
+
     /// <param name="requests">Prompts with their sample counts, limits and seeds.</param>
     /// <param name="parameters">Shared settings; <see cref="SamplingParams.MaxNewTokens"/> and <see cref="SamplingParams.Seed"/> are defaults a request may override.</param>
     /// <param name="maxBatchRows">Most rows decoding at once (the cache's rows).</param>
@@ -60,7 +68,7 @@ public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList
         var dtype = model.OutputWeight.dtype;
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
-        using var cache = new SlotKvCache(model.Config, (int)Math.Min(maxBatchRows, total), columns, device, dtype);
+        using var cache = new SlotKvCache(model.Config, (int)Math.Min(maxBatchRows, total), columns, device, dtype) { Attention = Options.Attention };
         using var batch = new ContinuousBatch(requests, parameters, cache, decode, onFinished);
         while (batch.Fill(Prefill, Pick) > 0)
         {
@@ -126,7 +134,7 @@ public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList
         var device = model.OutputWeight.device;
         var ids = tensor(prompt.Select(t => (long)t).ToArray(), [1, prompt.Count], dtype: ScalarType.Int64, device: device);
         var padding = ones_like(ids); // [1, P]: the same mask and positions as Sampler gives a prompt alone
-        var cache = new KvCache(model.Config, 1, prompt.Count, device, model.OutputWeight.dtype);
+        var cache = new KvCache(model.Config, 1, prompt.Count, device, model.OutputWeight.dtype) { Attention = Options.Attention };
         var logits = model.Logits(model.model.Forward(ids, AttentionMask.PositionIds(padding), padding, cache).select(1, -1)); // [1, V]: the last position's only
         return (cache, logits.MoveToOuterDisposeScope());
     }

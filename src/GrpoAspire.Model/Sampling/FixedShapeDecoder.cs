@@ -4,66 +4,6 @@ using static TorchSharp.torch;
 
 namespace GrpoAspire.Model.Sampling;
 
-/// <summary>How <see cref="Sampler"/> runs its decode steps after the prompt's forward.</summary>
-public enum DecodeLoopMode
-{
-    /// <summary>One forward per token over the positions written so far; finished rows leave the batch.</summary>
-    Eager,
-
-    /// <summary>
-    /// Every step the same shapes and memory (<see cref="FixedShapeDecoder"/>): attention over the whole preallocated
-    /// cache under a mask, write position on the device, finished rows kept in the batch (their tokens are ignored).
-    /// </summary>
-    Fixed,
-
-    /// <summary><see cref="Fixed"/>, recorded once as a CUDA graph and replayed: one launch per token instead of one per op.</summary>
-    Graph,
-}
-
-/// <summary>
-/// The decode loop <see cref="Sampler"/> uses: <c>GRPO_DECODE_LOOP</c> = auto (default: graph on CUDA, eager on a CPU),
-/// eager, fixed or graph. On an H200 (0.5B shape, bf16, 256 new tokens) graph decoding ran 5.1x the eager loop at
-/// batch 1 and 3.4x at batch 256 (benchmarks/results/gpu-h200-2026-11-26.json).
-/// </summary>
-public static class DecodeLoop
-{
-    private static int _warned;
-
-    /// <summary>The configured mode; <c>auto</c> means graph on CUDA where graphs are available, eager elsewhere.</summary>
-    public static string Configured { get; } = Environment.GetEnvironmentVariable("GRPO_DECODE_LOOP") switch
-    {
-        null or "" => "auto",
-        var mode when mode is "eager" or "fixed" or "graph" or "auto" => mode,
-        var other => throw new ArgumentException($"GRPO_DECODE_LOOP='{other}' is not valid; valid: eager, fixed, graph, auto"),
-    };
-
-    /// <summary>
-    /// The mode for a model on <paramref name="device"/>. Where CUDA graphs cannot run (said once on stderr), <c>graph</c>
-    /// falls back to the fixed loop and <c>auto</c> to the eager one.
-    /// </summary>
-    public static DecodeLoopMode For(Device device)
-    {
-        var wantsGraph = Configured == "graph" || (Configured == "auto" && device.type == TorchSharp.DeviceType.CUDA);
-        if (!wantsGraph)
-        {
-            return Configured == "fixed" ? DecodeLoopMode.Fixed : DecodeLoopMode.Eager;
-        }
-
-        var why = device.type == TorchSharp.DeviceType.CUDA ? CudaGraph.Unavailable : $"the model is on {device}";
-        if (why is null)
-        {
-            return DecodeLoopMode.Graph;
-        }
-
-        if (Interlocked.Exchange(ref _warned, 1) == 0)
-        {
-            Console.Error.WriteLine($"decode loop: CUDA graphs not used ({why}); {(Configured == "auto" ? "eager" : "fixed-shape")} steps instead");
-        }
-
-        return Configured == "auto" ? DecodeLoopMode.Eager : DecodeLoopMode.Fixed;
-    }
-}
-
 /// <summary>
 /// Decode steps of one batch with fixed shapes (see <see cref="DecodeLoopMode.Fixed"/>), optionally replayed as a CUDA
 /// graph. The inputs of a step live in tensors owned here and are updated in place: the token ids [B, 1], their

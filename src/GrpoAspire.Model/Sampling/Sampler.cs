@@ -8,10 +8,12 @@ namespace GrpoAspire.Model.Sampling;
 /// from the mask), one forward per new token, and rows that finish are dropped from the batch and the cache.
 /// Seeded: the same prompts, parameters and seed give the same completions.
 /// </summary>
-public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, string>? decode = null)
+/// <param name="decode">Token ids to text, for stop strings.</param>
+/// <param name="options">The decode loop and attention; null = <see cref="DecodeOptions.FromEnvironment"/> (defaults, or the environment's overrides).</param>
+public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, string>? decode = null, DecodeOptions? options = null)
 {
-    /// <summary>The decode loop; null = <see cref="DecodeLoop.For"/> (the <c>GRPO_DECODE_LOOP</c> setting).</summary>
-    public DecodeLoopMode? Loop { get; init; }
+    /// <summary>The decode loop and attention every call uses.</summary>
+    public DecodeOptions Options { get; } = options ?? DecodeOptions.FromEnvironment();
 
     /// <param name="onFinished">Called with (row, sequence) as each row finishes, before the others (for streaming).</param>
     public IReadOnlyList<GeneratedSequence> Generate(
@@ -48,7 +50,7 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
         }
 
         var state = new DecodeState(prompts, parameters, onFinished);
-        using var cache = new KvCache(model.Config, prompts.Count, state.PromptLength + parameters.MaxNewTokens, device, dtype);
+        using var cache = new KvCache(model.Config, prompts.Count, state.PromptLength + parameters.MaxNewTokens, device, dtype) { Attention = Options.Attention };
         var (inputIds, keyPadding) = LeftPad(prompts, state.PromptLength, device);
         var positions = AttentionMask.PositionIds(keyPadding);
         var nextPositions = positions.select(1, -1).unsqueeze(1); // [B, 1]
@@ -57,7 +59,7 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
         var logits = model.Logits(model.model.Forward(inputIds, positions, keyPadding, cache).select(1, -1)); // [B, V]
 
         var profile = SamplerProfile.Enabled ? new SamplerProfile(device) : null;
-        var loop = Loop ?? DecodeLoop.For(device);
+        var loop = DecodeLoop.Resolve(Options.Loop, device);
         // Fixed shapes: every row stays in the batch to the end (a finished row's tokens are dropped on the host).
         using var fixedShape = loop == DecodeLoopMode.Eager
             ? null

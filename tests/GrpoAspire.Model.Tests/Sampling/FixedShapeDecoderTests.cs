@@ -15,7 +15,7 @@ public sealed class FixedShapeDecoderTests
     private static IReadOnlyList<GeneratedSequence> Run(DecodeLoopMode loop, SamplingParams parameters, long seed = 21)
     {
         using var model = TinyModels.Random(seed);
-        return new Sampler(model) { Loop = loop }.Generate(Prompts, parameters);
+        return new Sampler(model, options: new DecodeOptions { Loop = loop }).Generate(Prompts, parameters);
     }
 
     private static void AssertSame(IReadOnlyList<GeneratedSequence> expected, IReadOnlyList<GeneratedSequence> actual)

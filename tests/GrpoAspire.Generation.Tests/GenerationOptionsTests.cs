@@ -1,0 +1,35 @@
+using GrpoAspire.Generation.Options;
+using Microsoft.Extensions.Options;
+
+namespace GrpoAspire.Generation.Tests;
+
+/// <summary>A decode setting that names no loop or attention stops the replica before it loads a model, saying the valid names.</summary>
+public sealed class GenerationOptionsTests
+{
+    private static OptionsValidationException BuildFails(string setting) =>
+        Assert.Throws<OptionsValidationException>(() => GenerationApp.Build(
+        [
+            "--ConnectionStrings:redis=127.0.0.1:6379",
+            "--Logging:LogLevel:Default=Warning",
+            "--Generation:ModelPath=/no/model/here",
+            setting,
+        ]));
+
+    [Fact]
+    public void ABadDecodeLoopFailsListingTheValidLoops()
+    {
+        var error = BuildFails("--Generation:DecodeLoop=graphs");
+        Assert.Contains("Generation:DecodeLoop='graphs' is not valid; valid: auto, eager, fixed, graph", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABadDecodeAttentionFailsListingTheValidAttentions()
+    {
+        var error = BuildFails("--Generation:DecodeAttention=flash");
+        Assert.Contains("Generation:DecodeAttention='flash' is not valid; valid: grouped, sdpa, sdpa-static", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheValidatorAcceptsTheDefaults() =>
+        Assert.True(new GenerationOptionsValidator().Validate(null, new GenerationOptions()).Succeeded);
+}
