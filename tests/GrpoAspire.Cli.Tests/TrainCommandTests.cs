@@ -148,7 +148,7 @@ public sealed class TrainCommandTests : IDisposable
     {
         var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", SeedRecipe, "--dry-run", "--data-parallel-devices", "cuda:0,cuda:1,cuda:1");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("--data-parallel-devices: cuda:1 appears 2 times", result.Error, StringComparison.Ordinal);
+        Assert.Contains("command line: data_parallel_devices: cuda:1 appears 2 times", result.Error, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -98,8 +98,10 @@ public sealed class DataParallelTrainerTests : IDisposable
 
         var fromFlag = TrainingRun.Apply(new GrpoRecipe(), new TrainingRunOptions { DataParallelDevices = "cuda:2,cuda:0" });
         Assert.Equal(("cuda:2", 2), (fromFlag.Device, fromFlag.DataParallelDevices.Count));
-        var mismatch = TrainingRun.Apply(new GrpoRecipe(), new TrainingRunOptions { DataParallelDevices = "cpu,cpu", Device = "cuda:0" });
-        Assert.Contains("not the first", Assert.Throws<ArgumentException>(() => TrainingDevices.Resolve(mismatch)).Message, StringComparison.Ordinal);
+        var mismatch = new TrainingRunOptions { DataParallelDevices = "cpu,cpu", Device = "cuda:0" };
+        Assert.Contains("not the first", Assert.Throws<RecipeException>(() => TrainingRun.Apply(new GrpoRecipe(), mismatch)).Message, StringComparison.Ordinal);
+        var built = new GrpoRecipe { DataParallelDevices = ["cpu", "cpu"], Device = "cuda:0" };
+        Assert.Contains("not the first", Assert.Throws<ArgumentException>(() => TrainingDevices.Resolve(built)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

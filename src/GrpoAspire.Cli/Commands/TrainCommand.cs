@@ -67,11 +67,11 @@ public sealed class TrainCommand : ICommand
         GrpoRecipe recipe;
         try
         {
-            recipe = TrainingRun.Apply(loaded.Recipe, options);
+            recipe = TrainingRun.Apply(loaded, options).Recipe;
         }
-        catch (ArgumentException e)
+        catch (RecipeException e)
         {
-            throw new UsageException($"--data-parallel-devices: {e.Message}");
+            throw new UsageException(e.Message);
         }
 
         if (arguments.Has("dry-run"))
