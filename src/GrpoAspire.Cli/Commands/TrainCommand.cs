@@ -17,7 +17,7 @@ public sealed class TrainCommand : ICommand
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("recipe", "FILE", "YAML recipe: the seed's TRL keys plus ours (see recipes/)", Required: true),
-        new("dry-run", null, "validate the recipe, print the resolved config and exit without loading a model"),
+        new("dry-run", null, "validate the recipe, print every key with its value and source (default, recipe, command line) and exit without loading a model"),
         new("output", "DIR", "run folder (default: the recipe's output_dir)"),
         new("dataset", "FILE", "local parquet / JSONL tasks standing in for a Hub dataset_id_or_path"),
         new("model", "DIR", "local Hugging Face folder standing in for model_name_or_path"),
@@ -64,10 +64,10 @@ public sealed class TrainCommand : ICommand
             console.Error.WriteLine(notice);
         }
 
-        GrpoRecipe recipe;
+        LoadedRecipe applied;
         try
         {
-            recipe = TrainingRun.Apply(loaded, options).Recipe;
+            applied = TrainingRun.Apply(loaded, options);
         }
         catch (RecipeException e)
         {
@@ -76,7 +76,7 @@ public sealed class TrainCommand : ICommand
 
         if (arguments.Has("dry-run"))
         {
-            return DryRun(recipe, options, console);
+            return DryRun(applied, options, console);
         }
 
         try
@@ -93,10 +93,16 @@ public sealed class TrainCommand : ICommand
         }
     }
 
-    private static int DryRun(GrpoRecipe recipe, TrainingRunOptions options, CliConsole console)
+    /// <summary>Every key with its value and source (<c>max_steps: 45  (recipe)</c>), then what follows from them.</summary>
+    private static int DryRun(LoadedRecipe applied, TrainingRunOptions options, CliConsole console)
     {
         var o = console.Out;
-        o.WriteLine(TrainingRun.Describe(recipe));
+        var recipe = applied.Recipe;
+        foreach (var setting in applied.Settings)
+        {
+            o.WriteLine(setting.Describe());
+        }
+
         o.WriteLine($"prompts per step: {recipe.PromptsPerStep} ({recipe.PerDeviceTrainBatchSize} x {recipe.GradientAccumulationSteps} accumulation x {recipe.NumProcesses} processes)");
         o.WriteLine($"completions per step: {recipe.CompletionsPerStep} ({recipe.NumGenerations} per prompt)");
         o.WriteLine(recipe.DataParallelDevices.Count > 1
