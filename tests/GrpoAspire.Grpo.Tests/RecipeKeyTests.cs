@@ -5,7 +5,7 @@ using GrpoAspire.Grpo.Training;
 
 namespace GrpoAspire.Grpo.Tests;
 
-/// <summary>The key declarations on <see cref="GrpoRecipe"/>: one per property, defaults, sources, command-line overrides.</summary>
+/// <summary>The key declarations on <see cref="GrpoRecipe"/>: one per property, defaults, sources, command-line overrides, docs.</summary>
 public sealed partial class RecipeKeyTests
 {
     [Fact]
@@ -94,6 +94,23 @@ public sealed partial class RecipeKeyTests
         var error = Assert.Throws<RecipeException>(() => loaded.Override("epsilon", "0.3"));
         Assert.Equal("command line: epsilon_high 0.28 is below epsilon 0.3; the upper clip must be at least the lower one", error.Message);
         Assert.Equal(0.28, loaded.Override("epsilon", "0.25").Recipe.EffectiveEpsilonHigh);
+    }
+
+    [Fact]
+    public void TheRecipeKeysPageIsGeneratedFromTheDeclarations()
+    {
+        var path = RecipeTests.RepoFile(RecipeKeyDocs.RelativePath);
+        var expected = RecipeKeyDocs.Markdown();
+        if (Environment.GetEnvironmentVariable("GRPO_UPDATE_DOCS") == "1")
+        {
+            File.WriteAllText(path, expected);
+        }
+
+        var committed = File.Exists(path) ? File.ReadAllText(path).ReplaceLineEndings("\n") : string.Empty;
+        Assert.True(committed == expected,
+            $"{RecipeKeyDocs.RelativePath} is not what the [RecipeKey] declarations on GrpoRecipe say; regenerate it with "
+            + "GRPO_UPDATE_DOCS=1 dotnet test tests/GrpoAspire.Grpo.Tests --filter TheRecipeKeysPageIsGeneratedFromTheDeclarations");
+        Assert.All(RecipeKeys.All, k => Assert.Contains($"| `{k.Name}` |", committed, StringComparison.Ordinal));
     }
 
     [GeneratedRegex("^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]
