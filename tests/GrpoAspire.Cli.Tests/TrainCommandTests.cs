@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace GrpoAspire.Cli.Tests;
 
 /// <summary><c>grpo train</c>: the smoke recipe end to end, dry runs, bad recipes, resume; <c>grpo eval</c> on its checkpoint.</summary>
-public sealed class TrainCommandTests : IDisposable
+public sealed partial class TrainCommandTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("grpo-train-").FullName;
 
@@ -119,11 +119,11 @@ public sealed class TrainCommandTests : IDisposable
         var output = Path.Combine(_folder, "never");
         var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", SeedRecipe, "--dry-run", "--output", output);
         Assert.True(result.ExitCode == 0, result.Error);
-        var config = JsonDocument.Parse(result.Out[..(result.Out.LastIndexOf('}') + 1)]).RootElement;
-        Assert.Equal(5e-7, config.GetProperty("learning_rate").GetDouble());
-        Assert.Equal(0.001, config.GetProperty("beta").GetDouble());
-        Assert.Equal(1024, config.GetProperty("max_completion_length").GetInt32());
-        Assert.Equal(450, config.GetProperty("max_steps").GetInt32());
+        var keys = DryRunKeys(result.Out);
+        Assert.Equal(("5e-07", "recipe"), keys["learning_rate"]);
+        Assert.Equal(("0.001", "recipe"), keys["beta"]);
+        Assert.Equal(("1024", "recipe"), keys["max_completion_length"]);
+        Assert.Equal(("450", "recipe"), keys["max_steps"]);
         Assert.Contains("prompts per step: 24", result.Out, StringComparison.Ordinal);
         Assert.Contains("cannot download", result.Out, StringComparison.Ordinal);
         Assert.Contains("no model was loaded", result.Out, StringComparison.Ordinal);
@@ -136,9 +136,9 @@ public sealed class TrainCommandTests : IDisposable
     {
         var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", SeedRecipe, "--dry-run", "--data-parallel-devices", "cuda:0, cuda:1,cuda:2");
         Assert.True(result.ExitCode == 0, result.Error);
-        var config = JsonDocument.Parse(result.Out[..(result.Out.LastIndexOf('}') + 1)]).RootElement;
-        Assert.Equal("cuda:0", config.GetProperty("device").GetString());
-        Assert.Equal(["cuda:0", "cuda:1", "cuda:2"], config.GetProperty("data_parallel_devices").EnumerateArray().Select(e => e.GetString()));
+        var keys = DryRunKeys(result.Out);
+        Assert.Equal(("cuda:0", "command line"), keys["device"]);
+        Assert.Equal(("cuda:0, cuda:1, cuda:2", "command line"), keys["data_parallel_devices"]);
         Assert.Contains("training devices: cuda:0, cuda:1, cuda:2 (data parallel, master cuda:0)", result.Out, StringComparison.Ordinal);
         Assert.Contains("prompts per step: 24", result.Out, StringComparison.Ordinal);
     }
@@ -148,8 +148,46 @@ public sealed class TrainCommandTests : IDisposable
     {
         var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", SeedRecipe, "--dry-run", "--data-parallel-devices", "cuda:0,cuda:1,cuda:1");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("--data-parallel-devices: cuda:1 appears 2 times", result.Error, StringComparison.Ordinal);
+        Assert.Contains("command line: data_parallel_devices: cuda:1 appears 2 times", result.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task DryRunPrintsEveryKeyWithItsValueAndWhereItCameFrom()
+    {
+        var recipe = Path.Combine(_folder, "sources.yaml");
+        File.WriteAllText(recipe, "max_steps: 45\noutput_dir: runs/recipe\n");
+        var run = Path.Combine(_folder, "x");
+        var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", recipe, "--dry-run", "--output", run, "--device", "cuda:1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var lines = result.Out.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains("max_steps: 45  (recipe)", lines);
+        Assert.Contains("max_staleness: 0  (default)", lines);
+        Assert.Contains($"output_dir: {run}  (command line)", lines);
+        Assert.Contains("device: cuda:1  (command line)", lines);
+        var keys = DryRunKeys(result.Out);
+        Assert.Equal(52, keys.Count);
+        Assert.Equal(49, keys.Values.Count(k => k.Source == "default"));
+        Assert.Contains("prompts per step: 8", result.Out, StringComparison.Ordinal);
+        Assert.Contains("no model was loaded", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ABadCommandLineValueIsAUsageErrorWithTheKeysMessage()
+    {
+        var recipe = Path.Combine(_folder, "plain.yaml");
+        File.WriteAllText(recipe, "max_steps: 3\n");
+        var result = await CliRun.RunAsync(string.Empty, "train", "--recipe", recipe, "--dry-run", "--data-parallel-devices", "cuda:0,tpu:1");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("grpo train: command line: data_parallel_devices: unknown device 'tpu:1'; valid: cpu, cuda, cuda:N", result.Error.Split('\n')[0]);
+    }
+
+    /// <summary>The dry run's key lines, <c>max_steps: 45  (recipe)</c>, as key -> (value, source).</summary>
+    private static Dictionary<string, (string Value, string Source)> DryRunKeys(string output) =>
+        output.Split('\n').Select(l => DryRunKey().Match(l.TrimEnd())).Where(m => m.Success)
+            .ToDictionary(m => m.Groups[1].Value, m => (m.Groups[2].Value, m.Groups[3].Value));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^([a-z0-9_]+): (.*)  \((default|recipe|command line)\)$")]
+    private static partial System.Text.RegularExpressions.Regex DryRunKey();
 
     [Theory]
     [InlineData("data_parallel_devices: cuda:0,tpu:1", "data_parallel_devices")]

@@ -96,10 +96,12 @@ public sealed class DataParallelTrainerTests : IDisposable
         Assert.Equal(3, TrainingDevices.Resolve(recipe).Count);
         Assert.Single(TrainingDevices.Resolve(new GrpoRecipe()));
 
-        var fromFlag = TrainingRun.Apply(new GrpoRecipe(), new TrainingRunOptions { DataParallelDevices = "cuda:2,cuda:0" });
+        var fromFlag = TrainingRun.Apply(LoadedRecipe.FromRecipe(new GrpoRecipe()), new TrainingRunOptions { DataParallelDevices = "cuda:2,cuda:0" }).Recipe;
         Assert.Equal(("cuda:2", 2), (fromFlag.Device, fromFlag.DataParallelDevices.Count));
-        var mismatch = TrainingRun.Apply(new GrpoRecipe(), new TrainingRunOptions { DataParallelDevices = "cpu,cpu", Device = "cuda:0" });
-        Assert.Contains("not the first", Assert.Throws<ArgumentException>(() => TrainingDevices.Resolve(mismatch)).Message, StringComparison.Ordinal);
+        var mismatch = new TrainingRunOptions { DataParallelDevices = "cpu,cpu", Device = "cuda:0" };
+        Assert.Contains("not the first", Assert.Throws<RecipeException>(() => TrainingRun.Apply(LoadedRecipe.FromRecipe(new GrpoRecipe()), mismatch)).Message, StringComparison.Ordinal);
+        var built = new GrpoRecipe { DataParallelDevices = ["cpu", "cpu"], Device = "cuda:0" };
+        Assert.Contains("not the first", Assert.Throws<ArgumentException>(() => TrainingDevices.Resolve(built)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace GrpoAspire.Grpo.Tests;
 
 public sealed class RecipeTests
 {
-    private static string RepoFile(string relative)
+    internal static string RepoFile(string relative)
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GrpoAspire.sln")))

@@ -79,7 +79,7 @@ internal sealed class TrainerWorker(
             logger.LogInformation("{Notice}", notice);
         }
 
-        var recipe = TrainingRun.Apply(loaded.Recipe, new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device, MaxSteps = settings.MaxSteps });
+        var recipe = TrainingRun.Apply(loaded, new TrainingRunOptions { Output = settings.Output, Dataset = settings.Dataset, Model = settings.Model, Device = settings.Device, MaxSteps = settings.MaxSteps }).Recipe;
         var resume = CheckpointFolders.Latest(recipe.OutputDir) is null ? null : "latest";
         status.RunDirectory = Path.GetFullPath(recipe.OutputDir);
         status.Update(s => { s.Run = settings.Run; s.MaxSteps = recipe.MaxSteps; s.Status = "training"; });

@@ -17,7 +17,7 @@ public sealed class TrainCommand : ICommand
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("recipe", "FILE", "YAML recipe: the seed's TRL keys plus ours (see recipes/)", Required: true),
-        new("dry-run", null, "validate the recipe, print the resolved config and exit without loading a model"),
+        new("dry-run", null, "validate the recipe, print every key with its value and source (default, recipe, command line) and exit without loading a model"),
         new("output", "DIR", "run folder (default: the recipe's output_dir)"),
         new("dataset", "FILE", "local parquet / JSONL tasks standing in for a Hub dataset_id_or_path"),
         new("model", "DIR", "local Hugging Face folder standing in for model_name_or_path"),
@@ -64,26 +64,26 @@ public sealed class TrainCommand : ICommand
             console.Error.WriteLine(notice);
         }
 
-        GrpoRecipe recipe;
+        LoadedRecipe applied;
         try
         {
-            recipe = TrainingRun.Apply(loaded.Recipe, options);
+            applied = TrainingRun.Apply(loaded, options);
         }
-        catch (ArgumentException e)
+        catch (RecipeException e)
         {
-            throw new UsageException($"--data-parallel-devices: {e.Message}");
+            throw new UsageException(e.Message);
         }
 
         if (arguments.Has("dry-run"))
         {
-            return DryRun(recipe, options, console);
+            return DryRun(applied, options, console);
         }
 
         try
         {
-            var result = await Train(recipe, options.Resume, console, cancellationToken);
+            var result = await Train(applied.Recipe, options.Resume, console, cancellationToken);
             console.Out.WriteLine(
-                $"trained steps {result.FirstStep + 1}..{result.LastStep} in {recipe.OutputDir}"
+                $"trained steps {result.FirstStep + 1}..{result.LastStep} in {applied.Recipe.OutputDir}"
                 + (result.LastCheckpoint is null ? string.Empty : $"; last checkpoint {result.LastCheckpoint}"));
             return ExitCodes.Success;
         }
@@ -93,10 +93,16 @@ public sealed class TrainCommand : ICommand
         }
     }
 
-    private static int DryRun(GrpoRecipe recipe, TrainingRunOptions options, CliConsole console)
+    /// <summary>Every key with its value and source (<c>max_steps: 45  (recipe)</c>), then what follows from them.</summary>
+    private static int DryRun(LoadedRecipe applied, TrainingRunOptions options, CliConsole console)
     {
         var o = console.Out;
-        o.WriteLine(TrainingRun.Describe(recipe));
+        var recipe = applied.Recipe;
+        foreach (var setting in applied.Settings)
+        {
+            o.WriteLine(setting.Describe());
+        }
+
         o.WriteLine($"prompts per step: {recipe.PromptsPerStep} ({recipe.PerDeviceTrainBatchSize} x {recipe.GradientAccumulationSteps} accumulation x {recipe.NumProcesses} processes)");
         o.WriteLine($"completions per step: {recipe.CompletionsPerStep} ({recipe.NumGenerations} per prompt)");
         o.WriteLine(recipe.DataParallelDevices.Count > 1

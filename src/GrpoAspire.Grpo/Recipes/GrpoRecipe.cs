@@ -12,112 +12,174 @@ public enum LrSchedulerType
 }
 
 /// <summary>
-/// A resolved training recipe: the seed's TRL keys (snake_case in YAML) plus our own. Defaults follow TRL
-/// where TRL has one. Batch semantics are TRL 0.14's, which the seed used: each device takes
-/// <see cref="PerDeviceTrainBatchSize"/> prompts per micro-batch, each sampled <see cref="NumGenerations"/> times.
+/// A resolved training recipe: the seed's TRL keys (snake_case in YAML) plus our own. Each key is declared once, here:
+/// its <see cref="RecipeKeyAttribute"/> gives name, range and help, the initializer its default (TRL's where TRL has one).
+/// docs/recipe-keys.md is generated from these declarations. Batch semantics are TRL 0.14's, which the seed used: each
+/// device takes <see cref="PerDeviceTrainBatchSize"/> prompts per micro-batch, each sampled <see cref="NumGenerations"/> times.
 /// </summary>
 public sealed record GrpoRecipe
 {
     // Model
+    [RecipeKey("model_name_or_path", Help = "a local Hugging Face folder, countdown-tiny (the embedded warm-started model) or random:tiny / random:small (a fresh model made in the run folder); a Hub id needs --model DIR")]
     public string ModelNameOrPath { get; init; } = "countdown-tiny";
+
+    [RecipeKey("torch_dtype", Kind = RecipeValueKind.Dtype, Help = "the policy's dtype: bfloat16 trains in bfloat16 (see fp32_master_weights); float32, float16 and auto train in float32")]
     public string TorchDtype { get; init; } = "float32";
+
+    [RecipeKey("bf16", Help = "TRL's bfloat16 switch: true trains in bfloat16, as torch_dtype: bfloat16 does")]
     public bool Bf16 { get; init; }
+
+    [RecipeKey("gradient_checkpointing", Help = "recompute each decoder layer's activations in the backward pass: less memory, more compute")]
     public bool GradientCheckpointing { get; init; }
 
-    /// <summary>
-    /// fp32_master_weights: a bfloat16/float16 policy is optimized through float32 master copies (<see cref="Training.MasterWeights"/>);
-    /// false trains the low-precision weights directly. No effect on a float32 policy.
-    /// </summary>
+    /// <summary>See <see cref="Training.MasterWeights"/>.</summary>
+    [RecipeKey("fp32_master_weights", Help = "optimize a bfloat16/float16 policy through float32 master copies; false trains the low-precision weights directly; no effect on float32")]
     public bool Fp32MasterWeights { get; init; } = true;
+
+    [RecipeKey("device", Help = "cpu, cuda or cuda:N; with data_parallel_devices, left out it follows the list's first entry")]
     public string Device { get; init; } = "cpu";
 
-    /// <summary>
-    /// data_parallel_devices: one policy replica per device (e.g. cuda:0, cuda:1, cuda:2), master first; empty = the
-    /// policy alone on <see cref="Device"/>. Replicas split a step's micro-batches; the batch itself does not change.
-    /// </summary>
+    /// <summary>Replicas split a step's micro-batches; the batch itself does not change.</summary>
+    [RecipeKey("data_parallel_devices", Kind = RecipeValueKind.DeviceList, Help = "one policy replica per device, master first (cuda:0,cuda:1,cuda:2); empty: the policy alone on device")]
     public IReadOnlyList<string> DataParallelDevices { get; init; } = [];
 
+    [RecipeKey("num_processes", Min = 1, Max = 64, Help = "accelerate's process count; here it only multiplies the prompts per step (data parallelism is data_parallel_devices)")]
     public int NumProcesses { get; init; } = 1;
 
     // Data
+    [RecipeKey("dataset_id_or_path", Help = "generate (solvable tasks drawn from the seed, never the held-out set), a local parquet/JSONL file, or a Hub id (needs --dataset FILE)")]
     public string DatasetIdOrPath { get; init; } = "generate";
+
+    [RecipeKey("output_dir", Help = "run folder: checkpoints, metrics.jsonl, TensorBoard events, samples, curves.png, recipe.json")]
     public string OutputDir { get; init; } = "runs/grpo";
+
+    [RecipeKey("prompt_template", Help = "seed-r1, tinyzero-base or compact")]
     public string PromptTemplate { get; init; } = "seed-r1";
+
+    [RecipeKey("max_tasks", Min = 1, Help = "training tasks drawn or read")]
     public int MaxTasks { get; init; } = 50_000;
 
-    /// <summary>
-    /// Ours (no TRL key): train only on tasks of at most this many numbers, e.g. 3 for a curriculum that leaves the
-    /// four-number tasks a small model almost never solves out of training; 0 keeps every task. Evaluation is unchanged.
-    /// </summary>
+    /// <summary>E.g. 3 for a curriculum that leaves out the four-number tasks a small model almost never solves.</summary>
+    [RecipeKey("max_task_numbers", Min = 0, Max = Countdown.CountdownTask.MaxNumbers, Help = "train only on tasks of at most this many numbers; 0 keeps every task; evaluation is unchanged")]
     public int MaxTaskNumbers { get; init; }
 
     // Optimization
+    [RecipeKey("max_steps", Min = 1, Max = 10_000_000, Help = "optimizer steps; the learning-rate schedule follows it")]
     public int MaxSteps { get; init; } = 450;
+
+    [RecipeKey("per_device_train_batch_size", Min = 1, Max = 4096, Help = "prompts per device per micro-batch (TRL 0.14), each sampled num_generations times")]
     public int PerDeviceTrainBatchSize { get; init; } = 1;
+
+    [RecipeKey("gradient_accumulation_steps", Min = 1, Max = 4096, Help = "micro-batches per optimizer step")]
     public int GradientAccumulationSteps { get; init; } = 8;
+
+    [RecipeKey("learning_rate", Min = 0, Max = 1, MinExclusive = true, Help = "AdamW's learning rate after warm-up")]
     public double LearningRate { get; init; } = 1e-6;
+
+    [RecipeKey("lr_scheduler_type", Help = "learning-rate schedule after warm-up")]
     public LrSchedulerType LrSchedulerType { get; init; } = LrSchedulerType.Linear;
+
+    [RecipeKey("warmup_ratio", Min = 0, Max = 1, Help = "fraction of max_steps with a linear warm-up")]
     public double WarmupRatio { get; init; }
+
+    [RecipeKey("weight_decay", Min = 0, Max = 10, Help = "AdamW's decoupled weight decay")]
     public double WeightDecay { get; init; }
+
+    [RecipeKey("max_grad_norm", Min = 0, Max = 1e6, Help = "clip the gradients' global norm to this")]
     public double MaxGradNorm { get; init; } = 1.0;
+
+    [RecipeKey("adam_beta1", Min = 0, Max = 1, Help = "AdamW's beta1")]
     public double AdamBeta1 { get; init; } = 0.9;
+
+    [RecipeKey("adam_beta2", Min = 0, Max = 1, Help = "AdamW's beta2")]
     public double AdamBeta2 { get; init; } = 0.999;
+
+    [RecipeKey("adam_epsilon", Min = 0, Max = 1, MinExclusive = true, Help = "AdamW's epsilon")]
     public double AdamEpsilon { get; init; } = 1e-8;
+
+    [RecipeKey("seed", Min = 0, Help = "seed of the data draw, sampling and a random model")]
     public long Seed { get; init; } = 42;
 
     // GRPO
+    [RecipeKey("beta", Min = 0, Max = 100, Help = "KL coefficient against the reference model; 0 loads no reference model")]
     public double Beta { get; init; } = 0.04;
+
+    [RecipeKey("epsilon", Min = 0, Max = 1, MinExclusive = true, Help = "lower clip of the probability ratio: 1 - epsilon")]
     public double Epsilon { get; init; } = 0.2;
+
+    [RecipeKey("epsilon_high", Min = 0, Max = 10, MinExclusive = true, Help = "upper clip: 1 + epsilon_high (DAPO's clip-higher); null: epsilon")]
     public double? EpsilonHigh { get; init; }
+
+    [RecipeKey("loss_type", Help = "how per-token losses become one: per-sequence means (grpo), token sums over active tokens (bnpo, dapo) or over a fixed length (dr_grpo)")]
     public LossType LossType { get; init; } = LossType.Grpo;
+
+    [RecipeKey("scale_rewards", Help = "advantages divided by the group's or the batch's reward std, or not at all (Dr. GRPO)")]
     public ScaleRewards ScaleRewards { get; init; } = ScaleRewards.Group;
+
+    [RecipeKey("num_generations", Min = 2, Max = 1024, Help = "completions per prompt (the group size G)")]
     public int NumGenerations { get; init; } = 8;
+
+    [RecipeKey("num_iterations", Min = 1, Max = 64, Help = "policy updates per generated batch (mu)")]
     public int NumIterations { get; init; } = 1;
+
+    [RecipeKey("mask_truncated_completions", Help = "leave completions cut at max_completion_length out of the loss")]
     public bool MaskTruncatedCompletions { get; init; }
+
+    [RecipeKey("max_prompt_length", Min = 1, Max = 131_072, Help = "longest prompt, in tokens")]
     public int MaxPromptLength { get; init; } = 256;
+
+    [RecipeKey("max_completion_length", Min = 1, Max = 131_072, Help = "longest completion, in tokens")]
     public int MaxCompletionLength { get; init; } = 256;
+
+    [RecipeKey("temperature", Min = 0, Max = 10, MinExclusive = true, Help = "sampling temperature")]
     public double Temperature { get; init; } = 1.0;
+
+    [RecipeKey("top_p", Min = 0, Max = 1, MinExclusive = true, Help = "nucleus sampling; 1 keeps every token")]
     public double TopP { get; init; } = 1.0;
+
+    [RecipeKey("top_k", Min = 0, Help = "sample among the k likeliest tokens; 0 keeps every token")]
     public int TopK { get; init; }
+
+    [RecipeKey("reward_funcs", Kind = RecipeValueKind.RewardFunctions, Help = "reward functions, summed with reward_weights")]
+    [RecipeKey("reward_weights", Kind = RecipeValueKind.RewardWeights, Help = "one weight per reward function (list reward_funcs first)")]
     public IReadOnlyList<RewardWeight> Rewards { get; init; } = RewardWeight.SeedDefaults;
 
     // Off-policy
-    /// <summary>
-    /// max_staleness (ours): how many policy versions older than the one being trained a rollout may be sampled with.
-    /// 0 = on-policy. With N >= 1 the jobs of the next N steps are enqueued before a step is optimized, so replicas
-    /// sample while the trainer trains.
-    /// </summary>
+    [RecipeKey("max_staleness", Min = 0, Max = 64, Help = "how many policy versions older than the trained one a rollout may be sampled with; 0 = on-policy; N >= 1 overlaps sampling of the next N steps with training")]
     public int MaxStaleness { get; init; }
 
-    /// <summary>
-    /// vllm_importance_sampling_correction (TRL): weight each token by pi_proximal / pi_sampler, truncated at
-    /// <see cref="VllmImportanceSamplingCap"/>, so that rollouts of an older policy or another kernel are corrected for.
-    /// </summary>
+    [RecipeKey("vllm_importance_sampling_correction", Help = "TRL's truncated importance sampling: weight each token by pi_proximal / pi_sampler, capped at vllm_importance_sampling_cap, to correct for rollouts of an older policy or another kernel")]
     public bool VllmImportanceSamplingCorrection { get; init; } = true;
 
-    /// <summary>vllm_importance_sampling_cap (TRL, default 2): the truncation of the importance weights (TIS).</summary>
+    [RecipeKey("vllm_importance_sampling_cap", Min = 1, Max = 1e6, Help = "TRL's truncation of the importance weights (TIS)")]
     public double VllmImportanceSamplingCap { get; init; } = 2.0;
 
     // Logging, saving, evaluation
+    [RecipeKey("logging_steps", Min = 1, Help = "steps between progress lines")]
     public int LoggingSteps { get; init; } = 1;
-    public int SaveSteps { get; init; } = 25;
+
+    [RecipeKey("save_strategy", Kind = RecipeValueKind.StepsOrNo, Help = "steps: a checkpoint every save_steps and after the last step; no: none")]
     public bool SaveEnabled { get; init; } = true;
-    /// <summary>eval_strategy: steps (held-out evaluation every eval_steps and after the last step) or no.</summary>
+
+    [RecipeKey("save_steps", Min = 1, Help = "steps between checkpoints")]
+    public int SaveSteps { get; init; } = 25;
+
+    [RecipeKey("eval_strategy", Kind = RecipeValueKind.StepsOrNo, Help = "steps: held-out evaluation every eval_steps and after the last step; no: none")]
     public bool EvalEnabled { get; init; }
 
-    /// <summary>Steps between held-out evaluations; 0 = only after the last step.</summary>
+    [RecipeKey("eval_steps", Min = 0, Help = "steps between held-out evaluations; 0 = only after the last step")]
     public int EvalSteps { get; init; }
 
-    /// <summary>Held-out tasks: the first eval_tasks of the fixed held-out set, which training never draws.</summary>
+    [RecipeKey("eval_tasks", Min = 1, Max = 100_000, Help = "held-out tasks: the first eval_tasks of the fixed held-out set, which training never draws")]
     public int EvalTasks { get; init; } = 500;
 
-    /// <summary>eval_on_start: one held-out evaluation of the starting model before step 1 (the "before" number).</summary>
+    [RecipeKey("eval_on_start", Help = "one held-out evaluation of the starting model before step 1 (the before number)")]
     public bool EvalOnStart { get; init; }
 
-    /// <summary>Sampled completions per held-out task (at the recipe's temperature) besides the greedy one.</summary>
+    [RecipeKey("eval_samples", Min = 0, Max = 64, Help = "sampled completions per held-out task (at the recipe's temperature) besides the greedy one")]
     public int EvalSamples { get; init; } = 1;
 
-    /// <summary>Sequences per sampler call during evaluation.</summary>
+    [RecipeKey("per_device_eval_batch_size", Min = 1, Max = 4096, Help = "sequences per sampler call during evaluation")]
     public int PerDeviceEvalBatchSize { get; init; } = 64;
 
     public double EffectiveEpsilonHigh => EpsilonHigh ?? Epsilon;

@@ -20,5 +20,17 @@ internal static class RecipeValidator
         {
             throw new RecipeException($"{source}: top_k needs temperature > 0");
         }
+
+        if (recipe.DataParallelDevices.Count > 0)
+        {
+            try
+            {
+                Training.TrainingDevices.RequireMaster(recipe.Device, recipe.DataParallelDevices);
+            }
+            catch (ArgumentException e)
+            {
+                throw new RecipeException($"{source}: {e.Message}");
+            }
+        }
     }
 }

@@ -28,7 +28,7 @@ public static class TrainingData
 {
     public const string Generate = "generate";
 
-    /// <summary>The source of the recipe's <c>dataset_id_or_path</c> (a <c>--dataset</c> file is already in it: <see cref="TrainingRun.Apply"/>).</summary>
+    /// <summary>The source of the recipe's <c>dataset_id_or_path</c> (a <c>--dataset</c> file is already in it: <see cref="TrainingRun.Apply(Recipes.LoadedRecipe, TrainingRunOptions)"/>).</summary>
     public static DatasetSource Resolve(GrpoRecipe recipe)
     {
         ArgumentNullException.ThrowIfNull(recipe);

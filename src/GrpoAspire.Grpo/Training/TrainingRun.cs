@@ -39,25 +39,27 @@ public static class TrainingRun
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    /// <summary>The recipe as the run will use it, snake_case JSON (printed by <c>--dry-run</c>, saved in the run folder).</summary>
+    /// <summary>The recipe as the run uses it, snake_case JSON (<c>recipe.json</c> in the run folder).</summary>
     public static string Describe(GrpoRecipe recipe) => JsonSerializer.Serialize(recipe, RecipeJson);
 
-    public static GrpoRecipe Apply(GrpoRecipe recipe, TrainingRunOptions options)
+    /// <summary>
+    /// The options as <c>command line</c> overrides of their recipe keys (<see cref="LoadedRecipe.Override(string, string)"/>):
+    /// read and range-checked as in a recipe. The master replica runs on the first data-parallel device unless the device is
+    /// given as well, when it must be that device.
+    /// </summary>
+    public static LoadedRecipe Apply(LoadedRecipe loaded, TrainingRunOptions options)
     {
-        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(loaded);
         ArgumentNullException.ThrowIfNull(options);
-        var devices = options.DataParallelDevices is { } list
-            ? TrainingDevices.Normalize(list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            : recipe.DataParallelDevices;
-        return recipe with
-        {
-            // The master replica runs on the first data-parallel device unless --device names one (checked when the trainer starts).
-            Device = options.Device ?? (options.DataParallelDevices is null ? recipe.Device : devices[0]),
-            DataParallelDevices = devices,
-            OutputDir = options.Output ?? recipe.OutputDir,
-            ModelNameOrPath = options.Model ?? recipe.ModelNameOrPath,
-            DatasetIdOrPath = options.Dataset ?? recipe.DatasetIdOrPath,
-            MaxSteps = options.MaxSteps ?? recipe.MaxSteps,
-        };
+        (string Key, string? Value)[] overrides =
+        [
+            ("output_dir", options.Output),
+            ("dataset_id_or_path", options.Dataset),
+            ("model_name_or_path", options.Model),
+            ("device", options.Device),
+            ("data_parallel_devices", options.DataParallelDevices),
+            ("max_steps", options.MaxSteps?.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ];
+        return loaded.Override(overrides.Where(o => o.Value is not null).Select(o => (o.Key, o.Value!)));
     }
 }
