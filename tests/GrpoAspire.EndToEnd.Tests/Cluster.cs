@@ -49,8 +49,11 @@ internal sealed class Cluster : IAsyncDisposable
 
     public List<ServiceProcess> Replicas { get; } = [];
 
-    /// <summary>Redis, a random tiny model every service starts from, the recipe, and the reward service.</summary>
-    public static async Task<Cluster> StartAsync(string recipe)
+    /// <summary>
+    /// Redis, the model every service starts from (a random tiny one, or a copy of <paramref name="startModel"/>), the
+    /// recipe, and the reward service.
+    /// </summary>
+    public static async Task<Cluster> StartAsync(string recipe, string? startModel = null)
     {
         var folder = Directory.CreateTempSubdirectory("grpo-e2e-").FullName;
         var redis = new RedisServer();
@@ -58,7 +61,18 @@ internal sealed class Cluster : IAsyncDisposable
         var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         var cluster = new Cluster(folder, redis, connection, "e2e");
         Directory.CreateDirectory(cluster.TraceFolder);
-        ModelResolver.CreateRandom(cluster.ModelFolder, ModelResolver.RandomConfig("tiny"), seed: 3);
+        if (startModel is null)
+        {
+            ModelResolver.CreateRandom(cluster.ModelFolder, ModelResolver.RandomConfig("tiny"), seed: 3);
+        }
+        else
+        {
+            Directory.CreateDirectory(cluster.ModelFolder);
+            foreach (var file in Directory.GetFiles(startModel))
+            {
+                File.Copy(file, Path.Combine(cluster.ModelFolder, Path.GetFileName(file)));
+            }
+        }
         await File.WriteAllTextAsync(cluster.RecipePath, recipe);
         cluster.Reward = await cluster.StartServiceAsync("reward", "GrpoAspire.Reward", []);
         return cluster;

@@ -23,4 +23,31 @@ internal static class Recipes
         save_steps: {saveSteps}
         seed: 7
         """;
+
+    /// <summary>
+    /// The embedded countdown-tiny warm start on three-number tasks (its compact prompt), which solves about half of them:
+    /// rewards vary within groups, so every step moves the policy.
+    /// </summary>
+    public static string CountdownTiny(int maxSteps, int maxStaleness) => $"""
+        model_name_or_path: countdown-tiny
+        device: cpu
+        dataset_id_or_path: generate
+        max_tasks: 200
+        max_task_numbers: 3
+        prompt_template: compact
+        max_steps: {maxSteps}
+        max_staleness: {maxStaleness}
+        per_device_train_batch_size: 4
+        gradient_accumulation_steps: 1
+        num_generations: 8
+        max_prompt_length: 128
+        max_completion_length: 160
+        learning_rate: 1.0e-4
+        lr_scheduler_type: constant
+        beta: 0.0
+        loss_type: bnpo
+        save_strategy: steps
+        save_steps: {maxSteps}
+        seed: 7
+        """;
 }

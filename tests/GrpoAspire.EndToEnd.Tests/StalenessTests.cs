@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GrpoAspire.Grpo.Training;
 
 namespace GrpoAspire.EndToEnd.Tests;
 
@@ -13,7 +14,7 @@ public sealed class StalenessTests
     [InlineData(2)]
     public async Task WithMaxStalenessTheReplicaSamplesAheadAndStaleTokensAreWeightedByTheirSampler(int maxStaleness)
     {
-        await using var cluster = await Cluster.StartAsync(Recipes.Tiny(maxSteps: 5, saveSteps: 5) + $"\nmax_staleness: {maxStaleness}\n");
+        await using var cluster = await Cluster.StartAsync(Recipes.CountdownTiny(maxSteps: 5, maxStaleness), ModelResolver.EmbeddedDefaultFolder);
         await cluster.StartTrainerAsync();
         await cluster.StartReplicaAsync("replica-a");
 
