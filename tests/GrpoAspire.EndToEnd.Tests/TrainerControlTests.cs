@@ -41,7 +41,8 @@ public sealed class TrainerControlTests
         var result = Assert.Single(HeldOutResults.Read(cluster.RunFolder));
         Assert.Equal(evaluation.AfterStep, result.Step);
         Assert.Equal(20, result.Tasks);
-        Assert.Contains($"eval after step {evaluation.AfterStep} (requested): held-out success", cluster.Trainer!.Log, StringComparison.Ordinal);
+        Assert.Contains($"evaluation requested after step {evaluation.AfterStep}", cluster.Trainer!.Log, StringComparison.Ordinal);
+        Assert.Contains($"eval after step {evaluation.AfterStep}: held-out success", cluster.Trainer!.Log, StringComparison.Ordinal);
 
         await RunPageShowsTheEvaluationAndTheCurvesAsync(cluster.Trainer!, evaluation.AfterStep);
 

@@ -34,6 +34,15 @@ internal static class TrainerMetrics
     private static readonly Histogram<double> StepSeconds = GrpoTelemetry.Meter.CreateHistogram<double>(
         "grpo.trainer.step_seconds", "s", "wall time of one step: rollouts, scoring, log-probs and update");
 
+    private static readonly Histogram<double> RolloutWaitSeconds = GrpoTelemetry.Meter.CreateHistogram<double>(
+        "grpo.trainer.rollout_wait_seconds", "s", "time a step waited for its rollouts (sampling not overlapped with training)");
+
+    private static readonly Gauge<double> Staleness = GrpoTelemetry.Meter.CreateGauge<double>(
+        "grpo.trainer.staleness", "{version}", "mean policy versions between the trained policy and the samplers of the step's rollouts");
+
+    private static readonly Gauge<double> ImportanceWeight = GrpoTelemetry.Meter.CreateGauge<double>(
+        "grpo.trainer.importance_weight", "1", "mean importance weight pi_proximal / pi_sampler of the step's tokens, before truncation");
+
     private static readonly Gauge<long> QueueLength = GrpoTelemetry.Meter.CreateGauge<long>(
         "grpo.jobs.queue_length", "{job}", "entries in the run's job stream");
 
@@ -50,6 +59,13 @@ internal static class TrainerMetrics
         CompletionLength.Record(metrics.CompletionLengthMean);
         TokensPerSecond.Record(metrics.TokensPerSecond);
         StepSeconds.Record(metrics.StepSeconds);
+        RolloutWaitSeconds.Record(metrics.RolloutWaitSeconds);
+        Staleness.Record(metrics.StalenessMean);
+        if (metrics.Sampler is { } sampler)
+        {
+            ImportanceWeight.Record(sampler.WeightMean);
+        }
+
         QueueLength.Record(queueLength);
         QueuePending.Record(pending);
     }

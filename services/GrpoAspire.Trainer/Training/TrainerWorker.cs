@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GrpoAspire.Coordination;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Recipes;
@@ -118,14 +119,14 @@ internal sealed class TrainerWorker(
         if (trainer.GlobalStep > 0)
         {
             // Resumed: replicas may still serve the starting model; they need checkpoint N's weights.
-            await PublishAsync(trainer, cancellationToken);
+            await PublishAsync(trainer, default, cancellationToken);
         }
     }
 
     /// <summary>Step N is complete (checkpoint N too when one was due): weights version N out, metrics, status, log.</summary>
     private async Task AfterStepAsync(GrpoTrainer trainer, StepReport step, CancellationToken cancellationToken)
     {
-        await PublishAsync(trainer, cancellationToken);
+        await PublishAsync(trainer, step.Trace, cancellationToken);
         var metrics = step.Metrics;
         TrainerMetrics.Record(metrics, await jobs.LengthAsync(cancellationToken), await jobs.PendingCountAsync(cancellationToken));
         status.Update(s =>
@@ -144,11 +145,11 @@ internal sealed class TrainerWorker(
 
     /// <summary>
     /// Version N = the weights after N steps (the starting model is version 0, which every replica loads itself):
-    /// captured, served, announced, and the step state saved.
+    /// captured, served, announced, and the step state saved; in the trace of the step that made it (<paramref name="step"/>).
     /// </summary>
-    private async Task PublishAsync(GrpoTrainer trainer, CancellationToken cancellationToken)
+    private async Task PublishAsync(GrpoTrainer trainer, ActivityContext step, CancellationToken cancellationToken)
     {
-        using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.sync");
+        using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.sync", ActivityKind.Internal, step);
         var version = trainer.GlobalStep;
         span?.SetTag("grpo.policy_version", version);
         var snapshot = WeightSnapshot.Capture(trainer.Policy, version);

@@ -33,9 +33,10 @@ public sealed record TrainerSetup(
 
 /// <summary>
 /// What one step did: its metrics, the policy version it produced (the weights after <paramref name="Step"/> updates),
-/// and the checkpoint and held-out evaluation written after it, when the recipe's schedule asked for them.
+/// the checkpoint and held-out evaluation written after it when the recipe's schedule asked for them, and the step's
+/// trace (<paramref name="Trace"/>: what a host does for the step, such as publishing the weights, belongs in it).
 /// </summary>
-public sealed record StepReport(int Step, StepMetrics Metrics, long PolicyVersion, string? Checkpoint, HeldOutResult? Evaluation);
+public sealed record StepReport(int Step, StepMetrics Metrics, long PolicyVersion, string? Checkpoint, HeldOutResult? Evaluation, ActivityContext Trace = default);
 
 /// <summary>
 /// The GRPO trainer. A host drives it step by step (<see cref="StepAsync"/>) until <see cref="IsFinished"/>; each step
@@ -163,7 +164,7 @@ public sealed partial class GrpoTrainer : IDisposable
             _run.PlotCurves();
         }
 
-        return new StepReport(step, metrics, step, checkpoint, evaluation);
+        return new StepReport(step, metrics, step, checkpoint, evaluation, stepSpan?.Context ?? default);
     }
 
     /// <summary>Evaluates the starting model on the held-out set when the recipe asks for it (eval_on_start) and nothing was trained yet.</summary>

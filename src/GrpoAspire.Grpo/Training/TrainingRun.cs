@@ -44,13 +44,18 @@ public static class TrainingRun
 
     /// <summary>
     /// The options as <c>command line</c> overrides of their recipe keys (<see cref="LoadedRecipe.Override(string, string)"/>):
-    /// read and range-checked as in a recipe. The master replica runs on the first data-parallel device unless the device is
+    /// read and range-checked as in a recipe; a <c>--dataset</c> must exist. The master replica runs on the first data-parallel device unless the device is
     /// given as well, when it must be that device.
     /// </summary>
     public static LoadedRecipe Apply(LoadedRecipe loaded, TrainingRunOptions options)
     {
         ArgumentNullException.ThrowIfNull(loaded);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Dataset is not null && !File.Exists(options.Dataset) && !Directory.Exists(options.Dataset))
+        {
+            throw new RecipeException($"--dataset {options.Dataset}: no such file or folder");
+        }
+
         (string Key, string? Value)[] overrides =
         [
             ("output_dir", options.Output),
