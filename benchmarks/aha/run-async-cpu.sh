@@ -13,8 +13,9 @@ bash scripts/install-deps.sh --run
 dotnet build GrpoAspire.AppHost -v q -nologo >/dev/null
 runs=()
 for s in "${levels[@]}"; do
-  run="runs/async-$stamp-staleness-$s"
-  recipe="runs/async-$stamp-staleness-$s.yaml"
+  # Absolute: the AppHost resolves relative paths against its project folder.
+  run="$PWD/runs/async-$stamp-staleness-$s"
+  recipe="$PWD/runs/async-$stamp-staleness-$s.yaml"
   # The default recipe with one key added.
   { cat recipes/countdown-tiny-cpu.yaml; printf '\nmax_staleness: %s\n' "$s"; } > "$recipe"
   log="artifacts/async-staleness-$s.log"

@@ -88,6 +88,27 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task TheColocatedSamplerStaysOnPolicyWhateverMaxStalenessAllows()
+    {
+        // Steps asked for ahead draw the same prompts in the same order, and the colocated source samples them when their
+        // step comes, with the policy as it is then: the run is the on-policy one.
+        IReadOnlyList<StepMetrics> ahead;
+        using (var onPolicy = new GrpoTrainer(Setup("on-policy")))
+        {
+            await onPolicy.TrainAsync();
+        }
+
+        using (var trainer = new GrpoTrainer(ToyTraining.Setup(Recipe with { MaxStaleness = 2 }, _folder, "ahead")))
+        {
+            ahead = await trainer.TrainAsync();
+        }
+
+        Assert.All(ahead, m => Assert.Equal(0, m.StalenessMax));
+        var (largest, where) = LargestDifference(Path.Combine(_folder, "on-policy", "checkpoint-4"), Path.Combine(_folder, "ahead", "checkpoint-4"));
+        Assert.True(largest <= 1e-6, $"on-policy and max_staleness 2 weights differ by {largest:g3} in {where}");
+    }
+
+    [Fact]
     public async Task FourStepsStraightEqualTwoStepsThenResumeThenTwoSteps()
     {
         using (var straight = new GrpoTrainer(Setup("straight")))

@@ -9,7 +9,7 @@ namespace GrpoAspire.Trainer.Training;
 internal sealed class ControlActions(TrainingStatus status, ILogger logger)
 {
     /// <summary>Carries out <paramref name="requests"/> after <paramref name="done"/>; returns whether the loop is to stop.</summary>
-    public bool Apply(ControlRequests requests, GrpoTrainer trainer, StepReport done)
+    public async Task<bool> ApplyAsync(ControlRequests requests, GrpoTrainer trainer, StepReport done)
     {
         var step = done.Step;
         if (requests == ControlRequests.None)
@@ -19,12 +19,12 @@ internal sealed class ControlActions(TrainingStatus status, ILogger logger)
 
         if (requests.HasFlag(ControlRequests.Checkpoint))
         {
-            Checkpoint(trainer, done);
+            await CheckpointAsync(trainer, done);
         }
 
         if (requests.HasFlag(ControlRequests.Evaluation))
         {
-            Evaluate(trainer, done);
+            await EvaluateAsync(trainer, done);
         }
 
         var stop = requests.HasFlag(ControlRequests.Stop);
@@ -42,7 +42,7 @@ internal sealed class ControlActions(TrainingStatus status, ILogger logger)
         return stop;
     }
 
-    private void Checkpoint(GrpoTrainer trainer, StepReport done)
+    private async Task CheckpointAsync(GrpoTrainer trainer, StepReport done)
     {
         if (done.Checkpoint is not null)
         {
@@ -50,12 +50,12 @@ internal sealed class ControlActions(TrainingStatus status, ILogger logger)
             return;
         }
 
-        var folder = trainer.SaveCheckpoint();
+        var folder = await trainer.SaveCheckpointAsync();
         status.Update(s => s.LastCheckpoint = folder);
         logger.LogInformation("checkpoint requested after step {Step}: saved {Folder}", done.Step, folder);
     }
 
-    private void Evaluate(GrpoTrainer trainer, StepReport done)
+    private async Task EvaluateAsync(GrpoTrainer trainer, StepReport done)
     {
         if (done.Evaluation is not null)
         {
@@ -64,6 +64,6 @@ internal sealed class ControlActions(TrainingStatus status, ILogger logger)
         }
 
         logger.LogInformation("evaluation requested after step {Step}", done.Step);
-        trainer.Evaluate();
+        await trainer.EvaluateAsync();
     }
 }

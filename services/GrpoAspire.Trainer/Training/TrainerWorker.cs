@@ -96,7 +96,7 @@ internal sealed class TrainerWorker(
             loopToken.ThrowIfCancellationRequested();
             var step = await trainer.StepAsync(stoppingToken);
             await AfterStepAsync(trainer, step, stoppingToken);
-            if (actions.Apply(control.Take(step.Step), trainer, step))
+            if (await actions.ApplyAsync(control.Take(step.Step), trainer, step))
             {
                 _stopAfterStep.Cancel();
             }
@@ -152,7 +152,7 @@ internal sealed class TrainerWorker(
         using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.sync", ActivityKind.Internal, step);
         var version = trainer.GlobalStep;
         span?.SetTag("grpo.policy_version", version);
-        var snapshot = WeightSnapshot.Capture(trainer.Policy, version);
+        var snapshot = await trainer.WithPolicyAsync(policy => WeightSnapshot.Capture(policy, version));
         weights.Publish(snapshot);
         var checksum = WeightChecksum.Of(snapshot);
         status.Update(s => { s.PolicyVersion = version; s.WeightsChecksum = checksum; });

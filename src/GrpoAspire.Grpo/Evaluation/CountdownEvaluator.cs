@@ -21,6 +21,9 @@ public sealed record EvaluationOptions
     public double Temperature { get; init; } = 1.0;
     public long Seed { get; init; } = 1234;
     public string PromptTemplate { get; init; } = Countdown.Prompts.PromptTemplate.SeedR1;
+
+    /// <summary>How the sampler decodes; null = the defaults with the environment's overrides.</summary>
+    public DecodeOptions? Decode { get; init; }
 }
 
 /// <summary>Success rates on a task set: greedy, sampled (mean over samples), pass@k, and format rates.</summary>
@@ -48,7 +51,7 @@ public static class CountdownEvaluator
             var ids = tokenizer.Encode(template.Render(t));
             return ids.Count > options.MaxPromptLength ? ids.Skip(ids.Count - options.MaxPromptLength).ToArray() : ids;
         }).ToArray();
-        var sampler = new Sampler(model);
+        var sampler = new Sampler(model, options: options.Decode);
         var eos = new[] { tokenizer.EosTokenId };
         string Decode(int[] ids) => tokenizer.Decode(ids, skipSpecialTokens: true);
         var total = tasks.Count * (1 + options.Samples);

@@ -39,6 +39,7 @@ public sealed class HeldOutEvaluation
             BatchSize = _recipe.PerDeviceEvalBatchSize,
             Temperature = _recipe.Temperature,
             PromptTemplate = _recipe.PromptTemplate,
+            Decode = _recipe.Decode,
         };
         var wasTraining = policy.training;
         policy.eval();

@@ -140,6 +140,16 @@ public sealed record GrpoRecipe
     [RecipeKey("top_k", Min = 0, Help = "sample among the k likeliest tokens; 0 keeps every token")]
     public int TopK { get; init; }
 
+    [RecipeKey("decode_loop", Help = "how the trainer's own sampler (grpo train, held-out evaluation) decodes: auto (CUDA graphs on a GPU, eager on a CPU), eager, fixed or graph; GRPO_DECODE_LOOP overrides it")]
+    public Model.Sampling.DecodeLoopMode DecodeLoop { get; init; } = Model.Sampling.DecodeLoopMode.Auto;
+
+    [RecipeKey("decode_attention", Help = "the attention of its one-token decode steps: grouped, sdpa or sdpa-static; GRPO_DECODE_ATTENTION overrides it")]
+    public Model.Qwen2.DecodeAttentionMode DecodeAttention { get; init; } = Model.Qwen2.DecodeAttentionMode.Grouped;
+
+    /// <summary>The decode options of the trainer's own sampler: the recipe's, with the environment's overrides.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Model.Sampling.DecodeOptions Decode => new Model.Sampling.DecodeOptions { Loop = DecodeLoop, Attention = DecodeAttention }.WithEnvironment();
+
     [RecipeKey("reward_funcs", Kind = RecipeValueKind.RewardFunctions, Help = "reward functions, summed with reward_weights")]
     [RecipeKey("reward_weights", Kind = RecipeValueKind.RewardWeights, Help = "one weight per reward function (list reward_funcs first)")]
     public IReadOnlyList<RewardWeight> Rewards { get; init; } = RewardWeight.SeedDefaults;

@@ -1,6 +1,8 @@
 using System.Globalization;
 using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Math;
+using GrpoAspire.Model.Qwen2;
+using GrpoAspire.Model.Sampling;
 
 namespace GrpoAspire.Grpo.Recipes;
 
@@ -69,12 +71,16 @@ internal static class RecipeValueKinds
             _ when type == typeof(LrSchedulerType) => Choice(SchedulerValues, ParseScheduler, s => s.ToString().ToLowerInvariant()),
             _ when type == typeof(LossType) => Choice("grpo, bnpo, dr_grpo, dapo", GrpoEnumNames.ParseLossType, l => l.ToWireName()),
             _ when type == typeof(ScaleRewards) => Choice("group, batch, none", GrpoEnumNames.ParseScaleRewards, s => s.ToWireName()),
+            _ when type == typeof(DecodeLoopMode) => Choice("auto, eager, fixed, graph", v => DecodeOptions.ParseLoop(v, key.Name), l => l.ToString().ToLowerInvariant()),
+            _ when type == typeof(DecodeAttentionMode) => Choice("grouped, sdpa, sdpa-static", v => DecodeOptions.ParseAttention(v, key.Name), AttentionName),
             _ => throw new InvalidOperationException($"recipe key {key.Name}: no reader for {type.Name}; give the key a Kind"),
         };
     }
 
     private static ValueKind Choice<T>(string values, Func<string, T> parse, Func<T, string> format) =>
         new("choice", values, (v, _) => v.Parse(parse), value => format((T)value!));
+
+    private static string AttentionName(DecodeAttentionMode mode) => mode == DecodeAttentionMode.SdpaStatic ? "sdpa-static" : mode.ToString().ToLowerInvariant();
 
     /// <summary>Shortest text that reads back to the same double, with YAML's lower-case exponent (1e-06).</summary>
     private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture).ToLowerInvariant();

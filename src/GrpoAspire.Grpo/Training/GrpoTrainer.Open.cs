@@ -33,7 +33,7 @@ public sealed partial class GrpoTrainer
         var trainer = new GrpoTrainer(setup);
         try
         {
-            trainer.EvaluateOnStart();
+            await trainer.EvaluateOnStartAsync();
             return trainer;
         }
         catch

@@ -61,6 +61,7 @@ public sealed partial class GrpoTrainer : IDisposable
     private readonly IRolloutSource _rollouts;
     private readonly RunFolder _run;
     private readonly Queue<SubmittedStep> _submitted = new();
+    private readonly Model.ComputeThread _compute = new("grpo-trainer");
     private HeldOutEvaluation? _evaluation;
 
     public GrpoTrainer(TrainerSetup setup)
@@ -89,7 +90,7 @@ public sealed partial class GrpoTrainer : IDisposable
         _context = new GrpoStepContext(
             _policy, _reference, _optimizer, recipe, setup.Reward ?? ((job, text, _) => scorer.Score(text, job.Task)),
             ids => setup.Tokenizer.Decode(ids, skipSpecialTokens: true), setup.Tokenizer.PadTokenId, _replicas, _master);
-        _rollouts = setup.Rollouts ?? new LocalRolloutSource(new Sampler(_policy), () => GlobalStep);
+        _rollouts = setup.Rollouts ?? new LocalRolloutSource(new Sampler(_policy, options: recipe.Decode), () => GlobalStep, _compute);
         _run = new RunFolder(setup.RunDirectory, TrainingRun.Describe(recipe), recipe.Seed, GlobalStep);
     }
 
@@ -144,7 +145,8 @@ public sealed partial class GrpoTrainer : IDisposable
         // The steps after this one are asked for before it is optimized: the replicas sample them meanwhile, with the
         // weights they have (at most max_staleness versions old).
         await SubmitThroughAsync(step + _recipe.MaxStaleness, cancellationToken);
-        var result = GrpoStepRunner.Run(_context, GlobalStep, submitted.Prompts, rollouts, _schedule.At(GlobalStep));
+        var learningRate = _schedule.At(GlobalStep);
+        var result = await _compute.RunAsync(() => GrpoStepRunner.Run(_context, step - 1, submitted.Prompts, rollouts, learningRate));
         _submitted.Dequeue();
         (GlobalStep, DatasetCursor) = (step, submitted.CursorAfter);
         var tokens = result.Completions.Sum(c => c.TokenIds.Length) + (submitted.Prompts.Sum(p => p.PromptIds.Count) * _recipe.NumGenerations);
@@ -157,8 +159,8 @@ public sealed partial class GrpoTrainer : IDisposable
         };
         _run.Record(result with { Metrics = metrics }, submitted.Prompts);
         stepSpan?.SetTag("grpo.reward", metrics.Reward);
-        var checkpoint = _recipe.IsCheckpointStep(step) ? SaveCheckpoint() : null;
-        var evaluation = _recipe.IsEvalStep(step) ? Evaluate() : null;
+        var checkpoint = _recipe.IsCheckpointStep(step) ? await SaveCheckpointAsync() : null;
+        var evaluation = _recipe.IsEvalStep(step) ? await EvaluateAsync() : null;
         if (checkpoint is null && evaluation is null && IsFinished)
         {
             _run.PlotCurves();
@@ -168,10 +170,10 @@ public sealed partial class GrpoTrainer : IDisposable
     }
 
     /// <summary>Evaluates the starting model on the held-out set when the recipe asks for it (eval_on_start) and nothing was trained yet.</summary>
-    public HeldOutResult? EvaluateOnStart() => _recipe.EvalOnStart && GlobalStep == 0 ? Evaluate() : null;
+    public async Task<HeldOutResult?> EvaluateOnStartAsync() => _recipe.EvalOnStart && GlobalStep == 0 ? await EvaluateAsync() : null;
 
     /// <summary>Evaluates the policy as it is now on the held-out set, appends the result to eval.jsonl and redraws the curves.</summary>
-    public HeldOutResult Evaluate()
+    public async Task<HeldOutResult> EvaluateAsync()
     {
         using var span = TrainingTelemetry.Source.StartActivity("trainer.evaluate");
         span?.SetTag("grpo.step", GlobalStep);
@@ -179,7 +181,7 @@ public sealed partial class GrpoTrainer : IDisposable
         Log($"eval: {_recipe.EvalTasks} held-out tasks, {when} ...");
         // Built on first use: a run nobody asks to evaluate reads no held-out set.
         _evaluation ??= new HeldOutEvaluation(_recipe, _setup.Tokenizer);
-        var result = _evaluation.Run(_policy, GlobalStep);
+        var result = await _compute.RunAsync(() => _evaluation.Run(_policy, GlobalStep));
         _run.RecordEvaluation(result);
         _run.PlotCurves();
         Log($"eval {when}: {result.Describe()}");
@@ -187,11 +189,11 @@ public sealed partial class GrpoTrainer : IDisposable
     }
 
     /// <summary>Saves checkpoint-{GlobalStep}: model, optimizer, master weights and trainer state, and redraws the curves.</summary>
-    public string SaveCheckpoint()
+    public async Task<string> SaveCheckpointAsync()
     {
         using var span = TrainingTelemetry.Source.StartActivity("trainer.checkpoint");
         span?.SetTag("grpo.step", GlobalStep);
-        var folder = _run.WriteCheckpoint(GlobalStep, partial =>
+        var folder = await _compute.RunAsync(() => _run.WriteCheckpoint(GlobalStep, partial =>
         {
             Qwen2Checkpoint.Save(_policy, partial, companionsFrom: _setup.ModelFolder);
             OptimizerCheckpoint.Save(_optimizer, _replicas.Flat, partial);
@@ -201,10 +203,13 @@ public sealed partial class GrpoTrainer : IDisposable
                 GlobalStep = GlobalStep, MaxSteps = _recipe.MaxSteps, DatasetCursor = DatasetCursor,
                 Seed = _recipe.Seed, RecipeHash = _recipeHash, SavedAt = DateTimeOffset.UtcNow,
             }.Save(partial);
-        });
+        }));
         _run.PlotCurves();
         return folder;
     }
+
+    /// <summary>Runs <paramref name="read"/> on the policy on the trainer's compute thread, between steps (e.g. to capture its weights).</summary>
+    public Task<T> WithPolicyAsync<T>(Func<Qwen2ForCausalLM, T> read) => _compute.RunAsync(() => read(_policy));
 
     /// <summary>Draws curves.png from the run's metrics and evaluations as they are now.</summary>
     public void PlotCurves() => _run.PlotCurves();
@@ -249,6 +254,7 @@ public sealed partial class GrpoTrainer : IDisposable
 
     public void Dispose()
     {
+        _compute.Dispose();
         _run.Dispose();
         _optimizer.Dispose();
         _master?.Dispose();

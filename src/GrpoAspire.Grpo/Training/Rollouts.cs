@@ -45,9 +45,10 @@ public interface IRolloutSource
 /// <summary>
 /// The colocated rollout source: the trainer's own model and sampler (like TRL without vLLM). It samples when a step
 /// collects, with the policy as it is then, so its rollouts are always on-policy whatever max_staleness allows: one
-/// process cannot sample and train at once, and sampling early would only make the rollouts older.
+/// process cannot sample and train at once, and sampling early would only make the rollouts older. It samples on
+/// <paramref name="compute"/>, the thread of the trainer's other libtorch work.
 /// </summary>
-public sealed class LocalRolloutSource(Sampler sampler, Func<long> policyVersion) : IRolloutSource
+public sealed class LocalRolloutSource(Sampler sampler, Func<long> policyVersion, Model.ComputeThread compute) : IRolloutSource
 {
     private readonly Dictionary<int, RolloutRequest> _submitted = [];
 
@@ -66,7 +67,7 @@ public sealed class LocalRolloutSource(Sampler sampler, Func<long> policyVersion
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Sample(sampler, request, policyVersion()));
+        return compute.RunAsync(() => Sample(sampler, request, policyVersion()));
     }
 
     /// <summary>The rollouts of <paramref name="request"/> from <paramref name="sampler"/>'s model, of version <paramref name="version"/>.</summary>
