@@ -58,6 +58,7 @@ def entry(staleness, run, wall, code):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
+    parser.add_argument("--note", default="", help="how the runs were made, when not all by run-async-cpu.sh")
     parser.add_argument("runs", nargs="+")
     args = parser.parse_args()
     entries = []
@@ -69,7 +70,8 @@ def main():
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count()},
         "command": "bash benchmarks/aha/run-async-cpu.sh",
-        "repeats": "one run per setting (each about 15 minutes); spreads are over the steps of that run, step 1 left out",
+        "repeats": "one run per setting (each about 20 minutes); spreads are over the steps of that run, step 1 left out",
+        "note": args.note,
         "runs": entries,
     }
     with open(args.out, "w", encoding="utf-8") as f:
