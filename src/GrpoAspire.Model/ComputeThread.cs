@@ -38,7 +38,10 @@ public sealed class ComputeThread : IDisposable
         }
 
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _work.Add(() =>
+        // The caller's execution context goes along, as it would through an await: the current span (a step's
+        // trainer.optimize under its trainer.step) and other async-locals.
+        var context = ExecutionContext.Capture();
+        void Run()
         {
             try
             {
@@ -48,7 +51,9 @@ public sealed class ComputeThread : IDisposable
             {
                 done.SetException(e);
             }
-        });
+        }
+
+        _work.Add(context is null ? Run : () => ExecutionContext.Run(context, _ => Run(), null));
         return done.Task;
     }
 
