@@ -76,11 +76,7 @@ internal static class SeedStepBench
                 i, new CountdownTask([1, 2, 3], 6), string.Empty,
                 Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray())).ToArray();
             var watch = Stopwatch.StartNew();
-            var sampling = new SamplingParams
-            {
-                Temperature = recipe.Temperature, TopP = recipe.TopP, TopK = recipe.TopK, MaxNewTokens = recipe.MaxCompletionLength,
-                EosTokenIds = [config.VocabSize - 1], Seed = recipe.Seed + (1_000_003L * step),
-            };
+            var sampling = recipe.SamplingFor(step + 1, [config.VocabSize - 1]);
             policy.eval();
             var rollouts = LocalRolloutSource.Sample(sampler, new RolloutRequest(step + 1, prompts, recipe.NumGenerations, sampling, step), step);
             DeviceWait.For(device);

@@ -40,11 +40,7 @@ public sealed class GrpoStepTests
     private static StepResult Step(GrpoStepContext context, int step, IReadOnlyList<PromptJob> prompts, double learningRate)
     {
         var recipe = context.Recipe;
-        var sampling = new SamplingParams
-        {
-            Temperature = recipe.Temperature, TopP = recipe.TopP, TopK = recipe.TopK, MaxNewTokens = recipe.MaxCompletionLength,
-            Seed = recipe.Seed + (1_000_003L * step),
-        };
+        var sampling = recipe.SamplingFor(step + 1, []);
         context.Policy.eval();
         var rollouts = LocalRolloutSource.Sample(new Sampler(context.Policy), new RolloutRequest(step + 1, prompts, recipe.NumGenerations, sampling, step), step);
         return GrpoStepRunner.Run(context, step, prompts, rollouts, learningRate);

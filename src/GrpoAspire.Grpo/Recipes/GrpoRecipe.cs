@@ -146,6 +146,20 @@ public sealed record GrpoRecipe
     [RecipeKey("decode_attention", Help = "the attention of its one-token decode steps: grouped, sdpa or sdpa-static; GRPO_DECODE_ATTENTION overrides it")]
     public Model.Qwen2.DecodeAttentionMode DecodeAttention { get; init; } = Model.Qwen2.DecodeAttentionMode.Grouped;
 
+    /// <summary>
+    /// How step <paramref name="step"/> (1-based) samples its rollouts: the recipe's temperature, top-p, top-k and
+    /// completion length, and a seed derived from the recipe's seed and the step, so that resume samples as a straight run.
+    /// </summary>
+    public Model.Sampling.SamplingParams SamplingFor(int step, IReadOnlyList<int> eosTokenIds) => new()
+    {
+        Temperature = Temperature,
+        TopP = TopP,
+        TopK = TopK,
+        MaxNewTokens = MaxCompletionLength,
+        EosTokenIds = eosTokenIds,
+        Seed = Seed + (1_000_003L * (step - 1)),
+    };
+
     /// <summary>The decode options of the trainer's own sampler: the recipe's, with the environment's overrides.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public Model.Sampling.DecodeOptions Decode => new Model.Sampling.DecodeOptions { Loop = DecodeLoop, Attention = DecodeAttention }.WithEnvironment();

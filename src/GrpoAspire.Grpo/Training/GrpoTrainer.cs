@@ -221,21 +221,11 @@ public sealed partial class GrpoTrainer : IDisposable
         for (var step = System.Math.Max(GlobalStep, _submitted.LastOrDefault()?.Step ?? 0) + 1; step <= last; step++)
         {
             var prompts = NextPrompts(_recipe.PromptsPerStep);
-            var request = new RolloutRequest(step, prompts, _recipe.NumGenerations, Sampling(step), System.Math.Max(0, step - 1 - _recipe.MaxStaleness));
+            var request = new RolloutRequest(step, prompts, _recipe.NumGenerations, _recipe.SamplingFor(step, [_setup.Tokenizer.EosTokenId]), System.Math.Max(0, step - 1 - _recipe.MaxStaleness));
             await _rollouts.SubmitAsync(request, cancellationToken);
             _submitted.Enqueue(new SubmittedStep(step, prompts, _tasks.Cursor));
         }
     }
-
-    private SamplingParams Sampling(int step) => new()
-    {
-        Temperature = _recipe.Temperature,
-        TopP = _recipe.TopP,
-        TopK = _recipe.TopK,
-        MaxNewTokens = _recipe.MaxCompletionLength,
-        EosTokenIds = [_setup.Tokenizer.EosTokenId],
-        Seed = _recipe.Seed + (1_000_003L * (step - 1)),
-    };
 
     /// <summary>Prompts of the next step: the template rendered, tokenized, left-truncated to max_prompt_length (as TRL).</summary>
     private IReadOnlyList<PromptJob> NextPrompts(int count)
