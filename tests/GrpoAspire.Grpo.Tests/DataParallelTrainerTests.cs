@@ -96,10 +96,10 @@ public sealed class DataParallelTrainerTests : IDisposable
         Assert.Equal(3, TrainingDevices.Resolve(recipe).Count);
         Assert.Single(TrainingDevices.Resolve(new GrpoRecipe()));
 
-        var fromFlag = TrainingRun.Apply(LoadedRecipe.FromRecipe(new GrpoRecipe()), new TrainingRunOptions { DataParallelDevices = "cuda:2,cuda:0" }).Recipe;
+        var fromFlag = TrainingRun.Apply(RecipeLoader.Load("seed: 42"), new TrainingRunOptions { DataParallelDevices = "cuda:2,cuda:0" }).Recipe;
         Assert.Equal(("cuda:2", 2), (fromFlag.Device, fromFlag.DataParallelDevices.Count));
         var mismatch = new TrainingRunOptions { DataParallelDevices = "cpu,cpu", Device = "cuda:0" };
-        Assert.Contains("not the first", Assert.Throws<RecipeException>(() => TrainingRun.Apply(LoadedRecipe.FromRecipe(new GrpoRecipe()), mismatch)).Message, StringComparison.Ordinal);
+        Assert.Contains("not the first", Assert.Throws<RecipeException>(() => TrainingRun.Apply(RecipeLoader.Load("seed: 42"), mismatch)).Message, StringComparison.Ordinal);
         var built = new GrpoRecipe { DataParallelDevices = ["cpu", "cpu"], Device = "cuda:0" };
         Assert.Contains("not the first", Assert.Throws<ArgumentException>(() => TrainingDevices.Resolve(built)).Message, StringComparison.Ordinal);
     }

@@ -85,20 +85,6 @@ public sealed class LoadedRecipe
     }
 
     /// <summary>
-    /// A recipe already resolved or built in code, unchecked: a key whose value is not its default counts as given by a recipe, except a device
-    /// that is the first of data_parallel_devices, which keeps following the list.
-    /// </summary>
-    public static LoadedRecipe FromRecipe(GrpoRecipe recipe)
-    {
-        ArgumentNullException.ThrowIfNull(recipe);
-        var follows = recipe.DataParallelDevices.Count > 0 && recipe.Device == recipe.DataParallelDevices[0];
-        var sources = RecipeKeys.All
-            .Where(k => k.Format(recipe) != k.Default && !(follows && k.Name == DeviceKey))
-            .ToDictionary(k => k.Name, _ => RecipeSource.Recipe);
-        return new(recipe, recipe, sources, []);
-    }
-
-    /// <summary>
     /// With data_parallel_devices, the first entry is the master replica's device: device follows it unless device was given
     /// by the same source or a later one. So a device list on the command line moves the master off a recipe's device, and a
     /// device given along with its list must name the first entry (<see cref="RecipeValidator"/>).
