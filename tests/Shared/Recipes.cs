@@ -1,4 +1,4 @@
-namespace GrpoAspire.EndToEnd.Tests;
+namespace GrpoAspire.Testing;
 
 /// <summary>Recipes of the end-to-end runs: a tiny random model, generated tasks, a few steps on the CPU.</summary>
 internal static class Recipes

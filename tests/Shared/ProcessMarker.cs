@@ -1,14 +1,12 @@
 using System.Text;
 
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
-
-namespace GrpoAspire.AppHost.Tests;
+namespace GrpoAspire.Testing;
 
 /// <summary>
 /// Finds the processes of one app: DCP hands the AppHost's environment to everything it starts (DCP itself, the
 /// dashboard, redis-server, the services), so a variable with a fresh value set for the AppHost marks them all, and a
 /// scan of <c>/proc/*/environ</c> finds whatever is left after it stopped. Other test assemblies' processes never
-/// carry it. The tests of this assembly run one at a time.
+/// carry it. Tests that use it run one at a time.
 /// </summary>
 internal sealed class ProcessMarker
 {

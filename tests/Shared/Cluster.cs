@@ -6,7 +6,7 @@ using GrpoAspire.Grpo.Training;
 using GrpoAspire.Testing;
 using StackExchange.Redis;
 
-namespace GrpoAspire.EndToEnd.Tests;
+namespace GrpoAspire.Testing;
 
 /// <summary>
 /// The distributed system on one machine: redis-server, the reward service, generation replicas and the trainer,

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace GrpoAspire.EndToEnd.Tests;
+namespace GrpoAspire.Testing;
 
 /// <summary>
 /// One service run as its own process (<c>dotnet Service.dll</c> from its build folder) with two loopback endpoints
@@ -172,23 +172,5 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>services/{project}/bin/{Debug|Release}/net10.0/{project}.dll, the configuration of this test build.</summary>
-    private static string ServiceDll(string project)
-    {
-        var testOutput = AppContext.BaseDirectory;
-        var configuration = testOutput.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = Path.Combine(RepoRoot(), "services", project, "bin", configuration, "net10.0", project + ".dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"{dll} is missing: build the solution first", dll);
-    }
-
-    public static string RepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "GrpoAspire.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new DirectoryNotFoundException("GrpoAspire.sln not found above the test output");
-    }
+    private static string ServiceDll(string project) => TestPaths.ProgramDll("services", project);
 }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace GrpoAspire.AppHost.Tests;
+namespace GrpoAspire.Testing;
 
 /// <summary>The built AppHost run as a process, as users run it; its output kept, its processes marked.</summary>
 internal sealed class AppHostProcess : IDisposable
@@ -28,7 +28,7 @@ internal sealed class AppHostProcess : IDisposable
     /// <summary>Starts <c>dotnet GrpoAspire.AppHost.dll ARGS</c> with <paramref name="environment"/> added.</summary>
     public static AppHostProcess Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var dll = typeof(AppHostArguments).Assembly.Location;
+        var dll = TestPaths.ProgramDll(".", "GrpoAspire.AppHost");
         var start = new ProcessStartInfo(Path.Combine(Path.GetDirectoryName(Environment.ProcessPath!)!, "dotnet"), [dll, .. args])
         {
             RedirectStandardOutput = true,
