@@ -5,7 +5,8 @@ namespace GrpoAspire.Cli;
 
 /// <summary>
 /// The <c>grpo</c> entry point: picks the verb from the first argument and runs it. Usage errors go to
-/// stderr with the relevant usage and exit code 2; help goes to stdout with exit code 0.
+/// stderr with the relevant usage and exit code 2; a command's failure on what it found goes to stderr as one line with
+/// its exit code (<see cref="CommandFailedException"/>); help goes to stdout with exit code 0.
 /// </summary>
 public static class CliApp
 {
@@ -78,6 +79,11 @@ public static class CliApp
             console.Error.WriteLine();
             HelpWriter.WriteCommand(console.Error, command);
             return ExitCodes.Usage;
+        }
+        catch (CommandFailedException e)
+        {
+            console.Error.WriteLine($"{HelpWriter.Program} {command.Name}: {e.Message}");
+            return e.ExitCode;
         }
         catch (System.Runtime.InteropServices.ExternalException e)
         {

@@ -133,6 +133,7 @@ public sealed class OptimizerCheckpointTests : IDisposable
 
         legacy.save_state_dict(Path.Combine(checkpoint, CheckpointFolders.OptimizerFileName));
         File.Delete(Path.Combine(checkpoint, OptimizerCheckpoint.LayoutFileName));
+        File.Delete(Path.Combine(checkpoint, CheckpointManifest.FileName));
     }
 
     [Fact]

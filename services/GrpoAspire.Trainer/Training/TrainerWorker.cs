@@ -14,8 +14,10 @@ namespace GrpoAspire.Trainer.Training;
 /// Runs the recipe against the generation replicas: the same GRPO step as <c>grpo train</c>, with rollouts from
 /// Redis, and after every step a new weight version published (served by the weight service, announced on
 /// Redis), the step state saved in Redis and the operator's requests carried out (<see cref="TrainerControl"/>).
-/// A restarted trainer resumes from the run folder's newest checkpoint. With <c>Trainer:ExitWhenDone</c> the
-/// process ends with the run: exit code 0 when it finished or was stopped, 1 when it failed.
+/// A restarted trainer resumes from the run folder's newest checkpoint (verified first: a corrupt one fails naming its bad
+/// file and the newest intact one). With <c>Trainer:ExitWhenDone</c> the process ends with the run: exit code 0 when it
+/// finished or was stopped, 2 when it failed on bad input (a corrupt checkpoint), 74 when storage failed (a full disk),
+/// 1 for any other failure.
 /// </summary>
 internal sealed class TrainerWorker(
     RolloutJobQueue jobs,
@@ -33,6 +35,17 @@ internal sealed class TrainerWorker(
     IOptions<TrainerOptions> options,
     ILogger<TrainerWorker> logger) : BackgroundService
 {
+    /// <summary>Exit code of a failed run for an unexpected error (a bug, a libtorch failure).</summary>
+    public const int FailedExitCode = 1;
+
+    /// <summary>Exit code of a run failed on bad input (a corrupt checkpoint, a bad recipe or dataset), as <c>grpo train</c>'s.</summary>
+    public const int BadInputExitCode = 2;
+
+    /// <summary>Exit code of a run failed because storage did (no space left, quota, read-only, I/O error): EX_IOERR, as <c>grpo train</c>'s.</summary>
+    public const int StorageExitCode = 74;
+
+    private int _failureExitCode = FailedExitCode;
+
     /// <summary>Cancelled by a stop request once the step in progress is complete: the loop checks it between steps only.</summary>
     private readonly CancellationTokenSource _stopAfterStep = new();
 
@@ -59,8 +72,18 @@ internal sealed class TrainerWorker(
         }
         catch (Exception e)
         {
-            End("failed", $"training failed: {e.Message}", e.Message);
-            logger.LogError(e, "training failed: {Message}", e.Message);
+            var (code, message) = Failure(e, status.RunDirectory);
+            _failureExitCode = code;
+            End("failed", $"training failed: {message}", message);
+            if (code == FailedExitCode)
+            {
+                logger.LogError(e, "training failed: {Message}", message);
+            }
+            else
+            {
+                // Bad input or storage: the message says what and where; a stack trace would only hide it.
+                logger.LogError("training failed: {Message}", message);
+            }
         }
 
         ExitWhenDone();
@@ -191,11 +214,20 @@ internal sealed class TrainerWorker(
         }
 
         var outcome = status.Snapshot();
-        Environment.ExitCode = outcome.Status == "failed" ? 1 : 0;
+        Environment.ExitCode = outcome.Status == "failed" ? _failureExitCode : 0;
         logger.LogInformation("training {Status} at step {Step}: the trainer exits with code {Code} (Trainer:ExitWhenDone)",
             outcome.Status, outcome.Step, Environment.ExitCode);
         lifetime.StopApplication();
     }
+
+    /// <summary>The exit code and one-line message of a failed run: storage, bad input, or anything else.</summary>
+    internal static (int Code, string Message) Failure(Exception e, string? runDirectory) => e switch
+    {
+        IOException io when StorageException.CauseOf(io) is not null =>
+            (StorageExitCode, StorageException.Writing(io, runDirectory ?? string.Empty)!.Message),
+        CheckpointCorruptException or InvalidDataException or RecipeException or FileNotFoundException or DirectoryNotFoundException => (BadInputExitCode, e.Message),
+        _ => (FailedExitCode, e.Message),
+    };
 
     public override void Dispose()
     {

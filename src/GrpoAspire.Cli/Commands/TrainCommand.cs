@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Text.Json;
 using GrpoAspire.Cli.CommandLine;
 using GrpoAspire.Countdown.Datasets;
+using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using Spectre.Console;
@@ -28,13 +30,17 @@ public sealed class TrainCommand : ICommand
     ];
 
     public string Details => """
-        Run folder: checkpoint-N/ (Hugging Face model folder + optimizer.bin + trainer_state.json) every save_steps,
+        Run folder: checkpoint-N/ (Hugging Face model folder + optimizer.bin + trainer_state.json, and
+        checkpoint_manifest.json: each file's size and SHA-256, checked on resume) every save_steps,
         metrics.jsonl, tensorboard/events.out.tfevents.*, completion_samples/{completion_samples,
         success_completion_samples}.txt, curves.png, recipe.json (the resolved recipe).
 
         Exit codes:
           0  trained to max_steps (or, with --dry-run, the recipe is valid)
-          2  bad recipe, arguments, model or dataset (the message names the key or path)
+          2  bad recipe, arguments, model, dataset or checkpoint (the message names the key or file; with
+             --resume latest on a corrupt newest checkpoint it names the newest intact one too)
+          74 storage failed: no space left, quota, read-only file system, I/O error (the message names the
+             path; a failed checkpoint save leaves the earlier checkpoints intact, and the run resumes from them)
 
         Example:
           grpo train --recipe recipes/smoke-cpu.yaml --output runs/smoke
@@ -87,9 +93,14 @@ public sealed class TrainCommand : ICommand
                 + (result.LastCheckpoint is null ? string.Empty : $"; last checkpoint {result.LastCheckpoint}"));
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is IOException or TaskDataException or ArgumentException or InvalidDataException or UnauthorizedAccessException)
+        catch (IOException e) when (StorageException.CauseOf(e) is not null)
         {
-            throw new UsageException(e.Message);
+            throw new CommandFailedException(ExitCodes.IoError, StorageException.Writing(e, applied.Recipe.OutputDir)!.Message, e);
+        }
+        catch (Exception e) when (e is IOException or TaskDataException or ArgumentException or InvalidDataException or UnauthorizedAccessException or JsonException)
+        {
+            // Bad input met while running (a corrupt checkpoint, an IOException, names its file): one line, no usage.
+            throw new CommandFailedException(ExitCodes.Usage, e.Message, e);
         }
     }
 

@@ -43,12 +43,29 @@ public static class OptimizerCheckpoint
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(legacyOrder);
+        try
+        {
+            LoadChecked(optimizer, layout, folder, legacyOrder);
+        }
+        catch (EndOfStreamException e)
+        {
+            // A checkpoint without a manifest can hold a truncated state; with one, the size check catches it first.
+            throw new CheckpointCorruptException(folder, CheckpointFolders.OptimizerFileName, "ends early (truncated?)", e);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointCorruptException(folder, LayoutFileName, $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", e);
+        }
+    }
+
+    private static void LoadChecked(OptimizerHelper optimizer, FlatParameters layout, string folder, IReadOnlyList<string> legacyOrder)
+    {
         var path = Path.Combine(folder, CheckpointFolders.OptimizerFileName);
         var layoutPath = Path.Combine(folder, LayoutFileName);
         SavedSlice[][] saved;
         if (File.Exists(layoutPath))
         {
-            var slices = JsonSerializer.Deserialize<SavedSlice[]>(File.ReadAllText(layoutPath)) ?? throw new InvalidDataException($"{layoutPath} is empty");
+            var slices = JsonSerializer.Deserialize<SavedSlice[]>(File.ReadAllText(layoutPath)) ?? throw new CheckpointCorruptException(folder, LayoutFileName, "null instead of a layout");
             if (slices.Select(s => (s.Name, string.Join(',', s.Shape))).SequenceEqual(layout.Slices.Select(s => (s.Name, string.Join(',', s.Shape)))))
             {
                 optimizer.load_state_dict(path); // the same layout: TorchSharp's own load

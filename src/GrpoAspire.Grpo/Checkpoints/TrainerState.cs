@@ -30,8 +30,15 @@ public sealed record TrainerState
             throw new FileNotFoundException($"'{folder}' is not a checkpoint: it has no {FileName}", path);
         }
 
-        return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path))
-            ?? throw new InvalidDataException($"{path} is empty");
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path))
+                ?? throw new CheckpointCorruptException(folder, FileName, "null instead of a trainer state");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointCorruptException(folder, FileName, $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})", e);
+        }
     }
 }
 
@@ -44,14 +51,20 @@ public static class CheckpointFolders
     public static string For(string runDirectory, int step) => Path.Combine(runDirectory, $"{Prefix}{step}");
 
     /// <summary>The newest complete checkpoint of a run, or null.</summary>
-    public static string? Latest(string runDirectory) =>
+    public static string? Latest(string runDirectory) => All(runDirectory).FirstOrDefault();
+
+    /// <summary>
+    /// The complete checkpoints of a run (published <c>checkpoint-N</c> folders with a trainer state; never a
+    /// <c>.partial</c> one), newest first.
+    /// </summary>
+    public static IReadOnlyList<string> All(string runDirectory) =>
         !Directory.Exists(runDirectory)
-            ? null
+            ? []
             : Directory.GetDirectories(runDirectory, Prefix + "*")
                 .Where(d => File.Exists(Path.Combine(d, TrainerState.FileName)))
                 .Select(d => (Dir: d, Ok: int.TryParse(Path.GetFileName(d)[Prefix.Length..], out var s), Step: s))
                 .Where(x => x.Ok)
                 .OrderByDescending(x => x.Step)
                 .Select(x => x.Dir)
-                .FirstOrDefault();
+                .ToArray();
 }

@@ -21,13 +21,19 @@ public sealed partial class GrpoTrainer
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(start);
         var runDirectory = recipe.OutputDir;
-        var resume = RunFolder.ResolveResume(start.Resume, runDirectory);
+        // Checked before anything heavy loads: a corrupt checkpoint fails in the time it takes to hash it, naming its bad file.
+        var resume = CheckpointVerifier.ResolveResume(start.Resume, runDirectory, start.Log);
         var tasks = await TrainingData.LoadAsync(recipe, cancellationToken);
         start.Log($"data: {tasks.Count} training tasks ({TrainingData.Resolve(recipe).Description})");
         Directory.CreateDirectory(runDirectory);
         var modelFolder = recipe.ModelNameOrPath == ModelResolver.EmbeddedDefault
             ? Sft.WarmStart.Ensure(recipe.Device, start.Log, cancellationToken)
             : ModelResolver.Resolve(recipe.ModelNameOrPath, runDirectory, recipe.Seed);
+        if (CheckpointManifest.Exists(modelFolder))
+        {
+            CheckpointVerifier.Verify(modelFolder, start.Log); // a checkpoint trained further from, or the reference
+        }
+
         start.Log($"model: {modelFolder}" + (resume is null ? string.Empty : $", resuming from {resume}"));
         var setup = new TrainerSetup(recipe, modelFolder, QwenTokenizer.FromDirectory(modelFolder), tasks, runDirectory, resume, Rollouts: start.Rollouts, Log: start.Log);
         var trainer = new GrpoTrainer(setup);

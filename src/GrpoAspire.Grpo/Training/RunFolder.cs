@@ -8,7 +8,7 @@ namespace GrpoAspire.Grpo.Training;
 /// <summary>
 /// Every output of a training run, in one folder: the resolved recipe (<c>recipe.json</c>), <c>metrics.jsonl</c>,
 /// TensorBoard events under <c>tensorboard/</c>, <c>completion_samples/</c>, <c>curves.png</c>, held-out evaluations
-/// (<c>eval.jsonl</c>) and <c>checkpoint-N/</c> folders, and which checkpoint a run resumes from.
+/// (<c>eval.jsonl</c>) and <c>checkpoint-N/</c> folders.
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
@@ -53,50 +53,60 @@ public sealed class RunFolder : IDisposable
     /// <summary>Draws <c>curves.png</c> from metrics.jsonl and eval.jsonl as they are now.</summary>
     public void PlotCurves() => CurvePlotter.Plot(MetricsPath, Path.Combine(Location, CurvePlotter.FileName));
 
-    /// <summary>Writes <c>checkpoint-{step}</c> through <paramref name="write"/>; it appears complete or not at all.</summary>
+    /// <summary>
+    /// Writes <c>checkpoint-{step}</c> through <paramref name="write"/>, then its manifest (last), then publishes it by
+    /// renaming <c>.partial</c>: it appears complete or not at all. A save that fails for storage (a full disk) throws a
+    /// <see cref="StorageException"/> naming the file, removes its partial folder (freeing what it took) and leaves the
+    /// published checkpoints as they were.
+    /// </summary>
     public string WriteCheckpoint(int step, Action<string> write)
     {
         ArgumentNullException.ThrowIfNull(write);
         var folder = CheckpointFolders.For(Location, step);
         var partial = folder + ".partial";
-        if (Directory.Exists(partial))
+        try
         {
-            Directory.Delete(partial, recursive: true);
+            if (Directory.Exists(partial))
+            {
+                Directory.Delete(partial, recursive: true);
+            }
+
+            write(partial);
+            CheckpointManifest.Write(partial);
+        }
+        catch (IOException e) when (StorageException.Writing(e, partial) is { } storage)
+        {
+            TryDelete(partial);
+            throw storage;
         }
 
-        write(partial);
+        // A checkpoint saved again at its step (a "checkpoint now" on a resumed run) replaces the old one only once the
+        // new one is complete.
+        var replaced = folder + ".replaced";
         if (Directory.Exists(folder))
         {
-            Directory.Delete(folder, recursive: true);
+            TryDelete(replaced);
+            Directory.Move(folder, replaced);
         }
 
         Directory.Move(partial, folder);
+        TryDelete(replaced);
         return folder;
     }
 
-    /// <summary>
-    /// The checkpoint a run starts from: none, <c>latest</c> (the newest complete one in <paramref name="runDirectory"/>), or
-    /// a folder holding a trainer state.
-    /// </summary>
-    public static string? ResolveResume(string? resume, string runDirectory)
+    private static void TryDelete(string folder)
     {
-        if (resume is null)
+        try
         {
-            return null;
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
         }
-
-        if (resume == "latest")
+        catch (IOException)
         {
-            return CheckpointFolders.Latest(runDirectory)
-                ?? throw new DirectoryNotFoundException($"--resume latest: {runDirectory} holds no complete checkpoint-N folder");
+            // Best effort: a leftover .partial or .replaced folder is never taken for a checkpoint.
         }
-
-        if (!File.Exists(Path.Combine(resume, TrainerState.FileName)))
-        {
-            throw new DirectoryNotFoundException($"--resume {resume}: not a checkpoint folder (no {TrainerState.FileName})");
-        }
-
-        return resume;
     }
 
     private static void KeepLinesUpTo(string path, int step)
