@@ -90,8 +90,21 @@ public sealed class CheckpointFaultTests(CheckpointFaultTests.UninterruptedRun b
     [Fact]
     public async Task AKilledRunResumedFromLatestEndsWithTheMetricsOfAnUninterruptedOne()
     {
+        // The warm-started model solves about half of its tasks: rewards, losses and lengths depend on every prompt,
+        // weight and moment, so a resume that restores any of them wrongly changes step 3's metrics. (The random tiny
+        // model's metrics are the same whatever it is fed.)
+        var recipe = Path.Combine(_folder, "countdown.yaml");
+        File.WriteAllText(recipe, Recipes.CountdownTiny(maxSteps: 3, maxStaleness: 0)
+            .Replace("save_steps: 3", "save_steps: 2", StringComparison.Ordinal)
+            .Replace("num_generations: 8", "num_generations: 4", StringComparison.Ordinal));
+        var straight = Path.Combine(_folder, "straight");
+        using (var uninterrupted = await GrpoCliProcess.RunAsync(RunTimeout, "train", "--recipe", recipe, "--output", straight))
+        {
+            Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Error);
+        }
+
         var run = Path.Combine(_folder, "killed");
-        using (var doomed = GrpoCliProcess.Start("train", "--recipe", baseline.Recipe, "--output", run))
+        using (var doomed = GrpoCliProcess.Start("train", "--recipe", recipe, "--output", run))
         {
             var checkpoint2 = Path.Combine(run, "checkpoint-2", TrainerState.FileName);
             var deadline = DateTime.UtcNow + RunTimeout;
@@ -106,14 +119,14 @@ public sealed class CheckpointFaultTests(CheckpointFaultTests.UninterruptedRun b
 
         Assert.DoesNotContain(3.0, MetricsOf(run).Select(m => m["step"])); // killed mid-step 3, not after it
 
-        using var resumed = await Train(run, "--resume", "latest");
+        using var resumed = await GrpoCliProcess.RunAsync(RunTimeout, "train", "--recipe", recipe, "--output", run, "--resume", "latest");
 
         Assert.True(resumed.ExitCode == 0, resumed.Error);
-        Assert.Contains("trained steps 3..4", resumed.Out, StringComparison.Ordinal);
-        var expected = MetricsOf(baseline.Run);
+        Assert.Contains("trained steps 3..3", resumed.Out, StringComparison.Ordinal);
+        var expected = MetricsOf(straight);
         var actual = MetricsOf(run);
-        Assert.Equal([1.0, 2.0, 3.0, 4.0], actual.Select(m => m["step"]));
-        Assert.Equal(expected.Count, actual.Count);
+        Assert.Equal([1.0, 2.0, 3.0], actual.Select(m => m["step"]));
+        Assert.NotEqual(Deterministic(expected[1]), Deterministic(expected[2])); // the steps differ: there is something to compare
         foreach (var (want, got) in expected.Zip(actual))
         {
             Assert.Equal(Deterministic(want), Deterministic(got)); // bit-exact: doubles compared as logged, every digit
