@@ -97,6 +97,36 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
         Assert.Contains("InvalidProtocolBufferException", reward.Log, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A reward service that dies mid-run (SIGKILL, as an OOM kill) and comes back on the same address: the replicas'
+    /// Score calls fail while it is down, their jobs stay pending and are served again, and the run finishes with every
+    /// step once.
+    /// </summary>
+    [Fact]
+    public async Task ARewardServiceKilledMidRunAndRestartedLosesNoStep()
+    {
+        await using var cluster = await Cluster.StartAsync(Recipes.Tiny(maxSteps: 4, saveSteps: 4, completionTokens: 32, prompts: 4, generations: 4));
+        await cluster.StartTrainerAsync();
+        var replica = await cluster.StartReplicaAsync("replica-a");
+        await cluster.WaitForTrainerStepAsync(1, TimeSpan.FromMinutes(2));
+
+        cluster.Reward!.Kill();
+        // Long enough for the replica to call the dead service and fail at least once.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!replica.Log.Contains("serving jobs failed", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        await cluster.StartRewardAsync();
+        output.WriteLine($"reward restarted; replica log:\n{replica.Log}");
+
+        var status = await cluster.WaitForTrainerAsync(TimeSpan.FromMinutes(3), "finished");
+        Assert.Equal(4, status.Step);
+        Assert.Equal([1, 2, 3, 4], cluster.MetricSteps());
+        Assert.Contains("serving jobs failed", replica.Log, StringComparison.Ordinal);
+    }
+
     private static async Task<(StatusCode Code, string Detail)> CallRawAsync(Uri address, Method<byte[], byte[]> method, byte[] payload)
     {
         using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxSendMessageSize = null });
