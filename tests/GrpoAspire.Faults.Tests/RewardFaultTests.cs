@@ -98,6 +98,69 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A caller that announces the largest message and then sends nothing holds the whole in-flight budget, so others
+    /// are refused, but only until <c>Reward:MessageReceiveSeconds</c> cuts it off.
+    /// </summary>
+    [Fact]
+    public async Task ACallerThatStallsMidMessageHoldsTheBudgetOnlyUntilTheReceiveTimeout()
+    {
+        // A budget of exactly one largest message (64 MiB), and 3 s to receive one.
+        await using var reward = await ServiceProcess.StartAsync("reward", "GrpoAspire.Reward", new Dictionary<string, string>
+        {
+            ["Reward__MaxInFlightMessageBytes"] = "67108864", ["Reward__MessageReceiveSeconds"] = "3",
+        });
+        using var http = new HttpClient();
+        var stall = new TaskCompletionSource();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(reward.GrpcAddress, "/grpo.v1.RewardService/ScoreStream"))
+        {
+            Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact, Content = new StalledMessage(stall.Task),
+        };
+        request.Headers.TE.ParseAdd("trailers");
+        var stalled = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+
+        using var channel = GrpcChannel.ForAddress(reward.GrpcAddress);
+        var client = new RewardService.RewardServiceClient(channel);
+        // No other call until the stalled one holds the budget: one in flight would leave it no room.
+        await Task.Delay(1000);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        RpcException? refused = null;
+        while (refused is null && clock.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            try
+            {
+                await client.ScoreAsync(SmallRequest(1));
+                await Task.Delay(20);
+            }
+            catch (RpcException e)
+            {
+                refused = e;
+            }
+        }
+
+        Assert.True(refused?.StatusCode == StatusCode.ResourceExhausted, $"{refused?.Status}, stalled call {stalled.Status}: {stalled.Exception}\n{reward.Log}");
+        Assert.Contains("Reward:MaxInFlightMessageBytes 67108864", refused!.Status.Detail, StringComparison.Ordinal);
+
+        ScoreResponse? scored = null;
+        while (scored is null && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            try
+            {
+                scored = await client.ScoreAsync(SmallRequest(1));
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        output.WriteLine($"scored again after {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.NotNull(scored);
+        stall.SetResult();
+        using var response = await stalled;
+        Assert.Equal("8", response.Headers.TryGetValues("grpc-status", out var codes) ? codes.Single() : null);
+    }
+
+    /// <summary>
     /// A reward service that dies mid-run (SIGKILL, as an OOM kill) and comes back on the same address: the replicas'
     /// Score calls fail while it is down, their jobs stay pending and are served again, and the run finishes with every
     /// step once.
@@ -158,6 +221,31 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
         catch (RpcException e)
         {
             return (e.StatusCode, e.Status.Detail);
+        }
+    }
+
+    /// <summary>A gRPC body that announces one uncompressed 64 MiB message and sends none of it until released.</summary>
+    private sealed class StalledMessage : HttpContent
+    {
+        private readonly Task _release;
+
+        public StalledMessage(Task release)
+        {
+            _release = release;
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(new byte[] { 0, 4, 0, 0, 0 });
+            await stream.FlushAsync();
+            await _release;
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
         }
     }
 

@@ -14,9 +14,12 @@ namespace GrpoAspire.Reward.Admission;
 /// <remarks>
 /// A refused message ends the call with <c>RESOURCE_EXHAUSTED</c> (<c>UNIMPLEMENTED</c> when compressed). A unary call holds its message until the call ends
 /// (the handler scores the deserialized request after reading); a stream releases a message once gRPC has consumed
-/// it and asks for the next, which the handler does only when it is done with the previous one.
+/// it and asks for the next, which the handler does only when it is done with the previous one. An admitted message
+/// must arrive whole within the receive timeout: otherwise one caller announcing a large message and sending it
+/// slowly (or never) would hold the budget, and with it the whole service.
 /// </remarks>
-internal sealed class AdmissionPipeReader(PipeReader inner, MessageBudget budget, int maxMessageBytes, bool streaming) : PipeReader
+internal sealed class AdmissionPipeReader(
+    PipeReader inner, MessageBudget budget, int maxMessageBytes, TimeSpan receiveTimeout, bool streaming) : PipeReader
 {
     private const int PrefixBytes = 5;
 
@@ -30,10 +33,33 @@ internal sealed class AdmissionPipeReader(PipeReader inner, MessageBudget budget
     /// <summary>Body offset of the next message's prefix.</summary>
     private long _nextPrefix;
 
+    /// <summary><see cref="Environment.TickCount64"/> by which the last admitted message must be in; 0 when it is.</summary>
+    private long _dueAt;
+
     public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
         ReleaseConsumed();
-        var result = await inner.ReadAsync(cancellationToken);
+        ReadResult result;
+        if (_dueAt == 0)
+        {
+            result = await inner.ReadAsync(cancellationToken);
+        }
+        else
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(0, _dueAt - Environment.TickCount64)));
+            try
+            {
+                result = await inner.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"a message of {_admitted.Last().Bytes} bytes did not arrive within "
+                    + $"{RewardOptions.SectionName}:MessageReceiveSeconds {receiveTimeout.TotalSeconds:F0}"));
+            }
+        }
+
         Admit(result);
         return result;
     }
@@ -109,6 +135,12 @@ internal sealed class AdmissionPipeReader(PipeReader inner, MessageBudget budget
 
             _nextPrefix += PrefixBytes + length;
             _admitted.Enqueue((_nextPrefix, length));
+            _dueAt = Environment.TickCount64 + (long)receiveTimeout.TotalMilliseconds;
+        }
+
+        if (_bufferStart + _buffer.Length >= _nextPrefix)
+        {
+            _dueAt = 0;
         }
     }
 

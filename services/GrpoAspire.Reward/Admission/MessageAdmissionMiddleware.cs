@@ -16,6 +16,7 @@ namespace GrpoAspire.Reward.Admission;
 internal sealed class MessageAdmissionMiddleware(RequestDelegate next, MessageBudget budget, IOptions<RewardOptions> options)
 {
     private readonly int _maxMessageBytes = options.Value.MaxReceiveMessageBytes;
+    private readonly TimeSpan _receiveTimeout = TimeSpan.FromSeconds(options.Value.MessageReceiveSeconds);
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -26,7 +27,8 @@ internal sealed class MessageAdmissionMiddleware(RequestDelegate next, MessageBu
             return;
         }
 
-        var reader = new AdmissionPipeReader(context.Request.BodyReader, budget, _maxMessageBytes, streaming: method.Type != MethodType.Unary);
+        var reader = new AdmissionPipeReader(
+            context.Request.BodyReader, budget, _maxMessageBytes, _receiveTimeout, streaming: method.Type != MethodType.Unary);
         context.Features.Set<IRequestBodyPipeFeature>(new BodyPipe(reader));
         try
         {

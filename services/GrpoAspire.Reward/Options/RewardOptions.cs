@@ -42,6 +42,14 @@ public sealed record RewardOptions
     public int MaxInFlightMessageBytes { get; init; } = 96 * 1024 * 1024;
 
     /// <summary>
+    /// Seconds an admitted message has to arrive whole, from its length prefix: a caller that announces a large message
+    /// and sends it slowly (or never) would otherwise hold that much of <see cref="MaxInFlightMessageBytes"/>. 64 MiB
+    /// over a 100 Mbit/s link takes about 5 s.
+    /// </summary>
+    [Range(1, 3600)]
+    public int MessageReceiveSeconds { get; init; } = 30;
+
+    /// <summary>
     /// The gRPC receive limit: a full batch of the largest completions, capped at <see cref="MaxMessageBytesCap"/>.
     /// </summary>
     public int MaxReceiveMessageBytes =>
