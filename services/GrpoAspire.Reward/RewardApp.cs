@@ -22,6 +22,7 @@ public static class RewardApp
         builder.AddRewardServices();
 
         var app = builder.Build();
+        app.UseRewardMiddleware();
         app.MapGrpcService<RewardGrpcService>();
         app.MapDefaultEndpoints();
         return app;

@@ -42,4 +42,12 @@ public sealed class OptionsValidationTests
     [Fact]
     public Task CompletionLimitBeyondTheMessageCapFailsStart() =>
         AssertStartFails("--Reward:MaxCompletionBytes=67108864", "could never be received");
+
+    [Fact]
+    public Task InFlightBudgetBelowTheLargestMessageFailsStart() =>
+        AssertStartFails("--Reward:MaxInFlightMessageBytes=1048576", "Reward:MaxInFlightMessageBytes 1048576", "67108864", "could never be admitted");
+
+    [Fact]
+    public Task ZeroMessageReceiveSecondsFailsStart() =>
+        AssertStartFails("--Reward:MessageReceiveSeconds=0", "MessageReceiveSeconds");
 }

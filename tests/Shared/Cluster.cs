@@ -74,9 +74,13 @@ internal sealed class Cluster : IAsyncDisposable
             }
         }
         await File.WriteAllTextAsync(cluster.RecipePath, recipe);
-        cluster.Reward = await cluster.StartServiceAsync("reward", "GrpoAspire.Reward", []);
+        await cluster.StartRewardAsync();
         return cluster;
     }
+
+    /// <summary>Starts the reward service, or restarts it on the same ports (where the replicas were told it is).</summary>
+    public async Task<ServiceProcess> StartRewardAsync() =>
+        Reward = await StartServiceAsync("reward", "GrpoAspire.Reward", [], Reward is null ? null : (Reward.GrpcPort, Reward.HttpPort));
 
     public async Task<ServiceProcess> StartReplicaAsync(string name, Dictionary<string, string>? extra = null, Uri? trainerAddress = null)
     {

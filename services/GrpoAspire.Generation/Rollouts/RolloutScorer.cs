@@ -8,10 +8,17 @@ namespace GrpoAspire.Generation.Rollouts;
 /// Decodes sampled jobs and scores them in one <c>RewardService.Score</c> call, giving the scored groups the
 /// trainer reads from the rollout stream.
 /// </summary>
-internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards)
+internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards, ILogger<RolloutScorer> logger)
 {
     /// <summary>Short unary call: a deadline, never a retry of a call that may have been served.</summary>
     private static readonly TimeSpan ScoreDeadline = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Waits before each new try of a call the reward service refused as busy (<c>RESOURCE_EXHAUSTED</c>: its in-flight
+    /// budget was full, so the call was never served); after the last, the error goes to the worker, whose jobs stay
+    /// pending for a later try. Jittered so that replicas refused together do not come back together.
+    /// </summary>
+    private static readonly TimeSpan[] BusyBackoff = [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
 
     public async Task<IReadOnlyList<RolloutGroup>> ScoreAsync(
         IReadOnlyList<SampledJob> sampled, QwenTokenizer tokenizer, long policyVersion, string replica, double seconds,
@@ -42,7 +49,7 @@ internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards)
             ScoreResponse response;
             try
             {
-                response = await rewards.ScoreAsync(request, deadline: DateTime.UtcNow + ScoreDeadline, cancellationToken: cancellationToken);
+                response = await ScoreAsync(request, job.JobId, cancellationToken);
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
             {
@@ -69,5 +76,23 @@ internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards)
         }
 
         return groups;
+    }
+
+    private async Task<ScoreResponse> ScoreAsync(ScoreRequest request, string jobId, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await rewards.ScoreAsync(request, deadline: DateTime.UtcNow + ScoreDeadline, cancellationToken: cancellationToken);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && attempt < BusyBackoff.Length)
+            {
+                var delay = BusyBackoff[attempt] * (0.5 + Random.Shared.NextDouble());
+                logger.LogWarning("reward service refused job {Job} ({Detail}); try {Attempt} of {Tries} in {Delay:F1} s",
+                    jobId, e.Status.Detail, attempt + 2, BusyBackoff.Length + 1, delay.TotalSeconds);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
     }
 }

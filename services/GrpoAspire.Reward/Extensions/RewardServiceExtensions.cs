@@ -1,4 +1,5 @@
 using Grpc.AspNetCore.Server;
+using GrpoAspire.Reward.Admission;
 using GrpoAspire.Reward.Options;
 using GrpoAspire.Reward.Scoring;
 using GrpoAspire.Reward.Services;
@@ -9,7 +10,10 @@ namespace GrpoAspire.Reward.Extensions;
 
 public static class RewardServiceExtensions
 {
-    /// <summary>Options, scoring, and gRPC bounded by <see cref="RewardOptions.MaxReceiveMessageBytes"/>.</summary>
+    /// <summary>
+    /// Options, scoring, and gRPC bounded by <see cref="RewardOptions.MaxReceiveMessageBytes"/> per message and
+    /// <see cref="RewardOptions.MaxInFlightMessageBytes"/> over all calls (see <see cref="UseRewardMiddleware"/>).
+    /// </summary>
     public static IHostApplicationBuilder AddRewardServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RewardOptions>()
@@ -27,8 +31,24 @@ public static class RewardServiceExtensions
         // The health endpoints read no body.
         builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
+        builder.Services.AddSingleton(sp => new MessageBudget(sp.GetRequiredService<IOptions<RewardOptions>>().Value.MaxInFlightMessageBytes));
         builder.Services.AddSingleton<ScoreRequestMapper>();
         builder.Services.AddSingleton<CompletionScoringService>();
         return builder;
+    }
+
+    /// <summary>
+    /// Before the gRPC endpoints: messages admitted against the in-flight budget before they are buffered, and, outside
+    /// Development, errors without exception text (the status is rewritten after the call, so that one goes first).
+    /// </summary>
+    public static WebApplication UseRewardMiddleware(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseMiddleware<GrpcErrorMiddleware>();
+        }
+
+        app.UseMiddleware<MessageAdmissionMiddleware>();
+        return app;
     }
 }

@@ -33,6 +33,23 @@ public sealed record RewardOptions
     public string DefaultRewardFunctions { get; init; } = "format:1,equation:1";
 
     /// <summary>
+    /// Most bytes of request messages held at once, over all calls: a message is admitted by its gRPC length prefix,
+    /// before it is buffered, and refused with <c>RESOURCE_EXHAUSTED</c> when it does not fit. A message costs about
+    /// 3x its size while it is scored (the buffered bytes, then its text as UTF-16 strings), so the default of 96 MiB
+    /// keeps the service's peak RSS under the 512 Mi limit of its Kubernetes Deployment; at least the receive limit.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxInFlightMessageBytes { get; init; } = 96 * 1024 * 1024;
+
+    /// <summary>
+    /// Seconds an admitted message has to arrive whole, from its length prefix: a caller that announces a large message
+    /// and sends it slowly (or never) would otherwise hold that much of <see cref="MaxInFlightMessageBytes"/>. 64 MiB
+    /// over a 100 Mbit/s link takes about 5 s.
+    /// </summary>
+    [Range(1, 3600)]
+    public int MessageReceiveSeconds { get; init; } = 30;
+
+    /// <summary>
     /// The gRPC receive limit: a full batch of the largest completions, capped at <see cref="MaxMessageBytesCap"/>.
     /// </summary>
     public int MaxReceiveMessageBytes =>

@@ -18,6 +18,14 @@ public sealed class RewardOptionsValidator : IValidateOptions<RewardOptions>
                 + $"message cap of {RewardOptions.MaxMessageBytesCap} bytes: such a completion could never be received");
         }
 
+        if (options.MaxInFlightMessageBytes < options.MaxReceiveMessageBytes)
+        {
+            failures.Add(
+                $"{section}:MaxInFlightMessageBytes {options.MaxInFlightMessageBytes} is below the largest message the "
+                + $"service accepts, {options.MaxReceiveMessageBytes} bytes ({section}:MaxBatchSize x ({section}:MaxCompletionBytes + "
+                + $"{RewardOptions.CompletionOverheadBytes}), at most {RewardOptions.MaxMessageBytesCap}): such a message could never be admitted");
+        }
+
         if (options.DefaultRewardFunctions is not null)
         {
             try
