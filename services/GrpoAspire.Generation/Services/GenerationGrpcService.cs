@@ -36,19 +36,14 @@ internal sealed class GenerationGrpcService(
         var version = policy.Version;
         var sampling = policy.UseAsync((model, cancellation) =>
         {
-            try
-            {
-                var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.Ids, request.N)).ToArray();
-                new Sampler(model, ids => policy.Tokenizer.Decode(ids), policy.Decode)
-                    .Generate(expanded, parameters, (row, sequence) => finished.Writer.TryWrite((row, sequence)), cancellation);
-                version = policy.Version;
-                return true;
-            }
-            finally
-            {
-                finished.Writer.Complete();
-            }
+            var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.Ids, request.N)).ToArray();
+            new Sampler(model, ids => policy.Tokenizer.Decode(ids), policy.Decode)
+                .Generate(expanded, parameters, (row, sequence) => finished.Writer.TryWrite((row, sequence)), cancellation);
+            version = policy.Version;
+            return true;
         }, stop.Token);
+        // Completed however sampling ends, also when it never got the model's turn.
+        _ = sampling.ContinueWith(_ => finished.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
         try
         {
