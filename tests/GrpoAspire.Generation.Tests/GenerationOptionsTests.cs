@@ -12,8 +12,23 @@ public sealed class GenerationOptionsTests
             "--ConnectionStrings:redis=127.0.0.1:6379",
             "--Logging:LogLevel:Default=Warning",
             "--Generation:ModelPath=/no/model/here",
+            "--Security:Token=unit-test-token",
             setting,
         ]));
+
+    [Fact]
+    public void AReplicaWithoutABearerTokenDoesNotStartAndSaysWhichSettingIsMissing()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => GenerationApp.Build(
+        [
+            "--ConnectionStrings:redis=127.0.0.1:6379",
+            "--Logging:LogLevel:Default=Warning",
+            "--Generation:ModelPath=/no/model/here",
+        ]));
+        Assert.Equal(
+            "the generation replica needs a bearer token for Generate and the trainer's weight RPCs: set Security__Token (or Generation__Token)",
+            error.Message);
+    }
 
     [Fact]
     public void ABadDecodeLoopFailsListingTheValidLoops()

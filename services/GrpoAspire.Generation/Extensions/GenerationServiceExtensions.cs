@@ -4,6 +4,7 @@ using GrpoAspire.Coordination;
 using GrpoAspire.Generation.Options;
 using GrpoAspire.Generation.Policy;
 using GrpoAspire.Generation.Rollouts;
+using GrpoAspire.Generation.Services;
 using GrpoAspire.Generation.Weights;
 using GrpoAspire.WeightSync;
 using Microsoft.Extensions.Options;
@@ -16,8 +17,21 @@ public static class GenerationServiceExtensions
     /// <summary>Largest gRPC message the service accepts (a Generate request of long prompts).</summary>
     private const int MaxReceiveMessageBytes = 16 * 1024 * 1024;
 
+    /// <summary>The RPC that needs the run's bearer token: it spends the model's time. GetGenerationStatus stays open.</summary>
+    public static readonly string GenerateMethod =
+        $"/{GenerationService.Descriptor.FullName}/{nameof(GenerationService.GenerationServiceClient.Generate)}";
+
     public static IHostApplicationBuilder AddGenerationServices(this IHostApplicationBuilder builder)
     {
+        var token = builder.Configuration[$"{GenerationOptions.SectionName}:{nameof(GenerationOptions.Token)}"] is { Length: > 0 } own
+            ? own
+            : builder.Configuration["Security:Token"];
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new InvalidOperationException(
+                "the generation replica needs a bearer token for Generate and the trainer's weight RPCs: set Security__Token (or Generation__Token)");
+        }
+
         builder.Services.AddOptions<GenerationOptions>()
             .BindConfiguration(GenerationOptions.SectionName)
             .ValidateDataAnnotations()
@@ -28,14 +42,12 @@ public static class GenerationServiceExtensions
             grpc.EnableDetailedErrors = builder.Environment.IsDevelopment();
             grpc.MaxReceiveMessageSize = MaxReceiveMessageBytes;
         });
+        builder.Services.AddGrpcBearerToken(token, GenerateMethod);
+        builder.Services.AddSingleton<GenerateAdmission>();
 
         builder.Services.AddSingleton<PolicyHost>();
         builder.Services.AddSingleton<GenerationStatistics>();
-        builder.Services.AddSingleton(sp =>
-        {
-            var configured = sp.GetRequiredService<IOptions<GenerationOptions>>().Value.Token;
-            return new WeightsToken(configured is { Length: > 0 } ? configured : builder.Configuration["Security:Token"]);
-        });
+        builder.Services.AddSingleton(new WeightsToken(token));
 
         // Redis: the run's job and rollout streams and the weight announcements.
         builder.AddGrpoRedis(ResourceNames.Redis);

@@ -78,7 +78,27 @@ public sealed record GenerationOptions
     [Range(1, 86_400)]
     public int WeightsTimeoutSeconds { get; init; } = 600;
 
-    /// <summary>Bearer token for the trainer's weight RPCs (configuration <c>Security:Token</c> when unset here).</summary>
+    /// <summary>
+    /// Most <c>Generate</c> calls admitted at once on this replica, running or waiting for their turn on the model; one
+    /// more is refused with RESOURCE_EXHAUSTED. Calls share the model with the rollout jobs, one at a time, so each
+    /// admitted call can delay a training step by its whole length.
+    /// </summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentGenerateCalls { get; init; } = 4;
+
+    /// <summary>
+    /// Most requested tokens of the admitted <c>Generate</c> calls together, a call counting sequences x (longest prompt +
+    /// max_new_tokens): the KV-cache positions it allocates and the most decode work it can ask for. Past it a call is
+    /// refused with RESOURCE_EXHAUSTED. The default is 256 sequences of 2048 positions (6.4 GB of KV cache for a 0.5B
+    /// Qwen2.5 in bf16); lower it for larger models.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxGenerateTokensInFlight { get; init; } = 524_288;
+
+    /// <summary>
+    /// Bearer token of the run (configuration <c>Security:Token</c> when unset here): callers of <c>Generate</c> must
+    /// present it, and the replica presents it to the trainer's weight RPCs. A replica without one does not start.
+    /// </summary>
     public string? Token { get; init; }
 
     /// <summary>Set false to serve <c>Generate</c> only (no Redis jobs).</summary>

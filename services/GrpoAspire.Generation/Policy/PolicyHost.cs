@@ -50,13 +50,20 @@ public sealed class PolicyHost : IDisposable
     /// <summary>The weights version served: 0 for the starting model, then the trainer's versions.</summary>
     public long Version { get; private set; }
 
-    /// <summary>Runs sampling work with the live model, alone.</summary>
-    public async Task<T> UseAsync<T>(Func<Qwen2ForCausalLM, T> work, CancellationToken cancellationToken)
+    /// <summary>The model's context: prompt plus completion may not exceed it (<c>max_position_embeddings</c> of config.json).</summary>
+    public int ContextLength => _model.Config.MaxPositionEmbeddings;
+
+    /// <summary>
+    /// Runs sampling work with the live model, alone. The work gets <paramref name="cancellationToken"/> and must check it
+    /// between decode steps: the turn is held until the work returns, so work that ignores a cancelled caller keeps the
+    /// rollouts and weight swaps waiting.
+    /// </summary>
+    public async Task<T> UseAsync<T>(Func<Qwen2ForCausalLM, CancellationToken, T> work, CancellationToken cancellationToken)
     {
         await _turn.WaitAsync(cancellationToken);
         try
         {
-            return await Task.Run(() => work(_model), cancellationToken);
+            return await Task.Run(() => work(_model, cancellationToken), cancellationToken);
         }
         finally
         {

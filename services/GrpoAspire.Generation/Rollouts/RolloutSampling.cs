@@ -15,8 +15,20 @@ internal sealed record SampledJob(RolloutJob Job, IReadOnlyList<GeneratedSequenc
 /// </summary>
 internal static class RolloutSampling
 {
+    /// <summary>
+    /// Why <paramref name="promptTokens"/> + <paramref name="maxNewTokens"/> do not fit the model's context, or null when
+    /// they do. Past <c>max_position_embeddings</c> a model samples from positions it never saw in training, and the cache
+    /// grows beyond what the model was sized for: such a request is refused, not truncated.
+    /// </summary>
+    public static string? ContextProblem(int promptTokens, int maxNewTokens, int contextLength) =>
+        (long)promptTokens + maxNewTokens <= contextLength
+            ? null
+            : $"prompt {promptTokens} tokens + max_new_tokens {maxNewTokens} = {(long)promptTokens + maxNewTokens} "
+              + $"exceeds the model's context of {contextLength} positions (max_position_embeddings)";
+
     /// <summary>Why a job cannot be sampled, or null when it can.</summary>
-    public static string? Problem(RolloutJob job, GenerationOptions options, int vocabularySize)
+    /// <param name="contextLength">The model's <c>max_position_embeddings</c>.</param>
+    public static string? Problem(RolloutJob job, GenerationOptions options, int vocabularySize, int contextLength)
     {
         if (job.PromptTokenIds.Count == 0 || job.PromptTokenIds.Count > options.MaxPromptTokens)
         {
@@ -42,6 +54,11 @@ internal static class RolloutSampling
         if (sampling.MaxNewTokens < 1 || sampling.MaxNewTokens > options.MaxNewTokens)
         {
             return $"job {job.JobId}: max_new_tokens {sampling.MaxNewTokens}; allowed 1..{options.MaxNewTokens}";
+        }
+
+        if (ContextProblem(job.PromptTokenIds.Count, sampling.MaxNewTokens, contextLength) is { } tooLong)
+        {
+            return $"job {job.JobId}: {tooLong}";
         }
 
         try
@@ -72,12 +89,14 @@ internal static class RolloutSampling
     /// consecutive batches of at most <paramref name="maxBatchSequences"/> sequences.
     /// </summary>
     /// <param name="decoding">The samplers' decode options; null = <see cref="DecodeOptions.FromEnvironment"/>.</param>
+    /// <param name="cancellationToken">Checked between decode steps (the replica shutting down).</param>
     public static IReadOnlyList<SampledJob> Sample(
-        Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchSequences, int maxBatchRows = 0, DecodeOptions? decoding = null)
+        Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchSequences, int maxBatchRows = 0, DecodeOptions? decoding = null,
+        CancellationToken cancellationToken = default)
     {
         if (maxBatchRows > 0)
         {
-            return SampleContinuous(model, jobs, maxBatchRows, decoding);
+            return SampleContinuous(model, jobs, maxBatchRows, decoding, cancellationToken);
         }
 
         var sampler = new Sampler(model, options: decoding);
@@ -87,7 +106,7 @@ internal static class RolloutSampling
             // The batch's seed is its first job's: jobs sampled together share one random stream.
             var parameters = Parameters(batch[0].Sampling);
             var prompts = batch.SelectMany(j => Enumerable.Repeat((IReadOnlyList<int>)j.PromptTokenIds.ToArray(), j.NumGenerations)).ToArray();
-            var sequences = sampler.Generate(prompts, parameters);
+            var sequences = sampler.Generate(prompts, parameters, cancellationToken: cancellationToken);
             var offset = 0;
             foreach (var job in batch)
             {
@@ -106,7 +125,8 @@ internal static class RolloutSampling
     /// the job alone, not on the jobs sampled beside it.
     /// </summary>
     public static IReadOnlyList<SampledJob> SampleContinuous(
-        Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchRows, DecodeOptions? decoding = null)
+        Qwen2ForCausalLM model, IReadOnlyList<RolloutJob> jobs, int maxBatchRows, DecodeOptions? decoding = null,
+        CancellationToken cancellationToken = default)
     {
         var sampler = new ContinuousSampler(model, options: decoding);
         var results = new Dictionary<RolloutJob, SampledJob>(ReferenceEqualityComparer.Instance);
@@ -118,7 +138,7 @@ internal static class RolloutSampling
                 MaxNewTokens = j.Sampling.MaxNewTokens,
                 Seed = unchecked((long)j.Sampling.Seed),
             }).ToArray();
-            var sequences = sampler.Generate(requests, Parameters(groupJobs[0].Sampling), maxBatchRows).Sequences;
+            var sequences = sampler.Generate(requests, Parameters(groupJobs[0].Sampling), maxBatchRows, cancellationToken: cancellationToken).Sequences;
             for (var i = 0; i < groupJobs.Length; i++)
             {
                 results[groupJobs[i]] = new SampledJob(groupJobs[i], sequences[i]);

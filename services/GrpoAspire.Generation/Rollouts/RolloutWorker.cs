@@ -65,7 +65,7 @@ internal sealed class RolloutWorker(
         var good = new List<QueuedJob>();
         foreach (var job in queued)
         {
-            if (RolloutSampling.Problem(job.Job, settings, policy.Tokenizer.VocabSize) is { } problem)
+            if (RolloutSampling.Problem(job.Job, settings, policy.Tokenizer.VocabSize, policy.ContextLength) is { } problem)
             {
                 rejected.Add((job, problem));
             }
@@ -93,7 +93,9 @@ internal sealed class RolloutWorker(
 
         var watch = Stopwatch.StartNew();
         var (sampled, version) = await policy.UseAsync(
-            model => (RolloutSampling.Sample(model, good.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.MaxBatchRows, policy.Decode), policy.Version),
+            (model, stopping) => (
+                RolloutSampling.Sample(model, good.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.MaxBatchRows, policy.Decode, stopping),
+                policy.Version),
             cancellationToken);
         var seconds = watch.Elapsed.TotalSeconds;
         span?.SetTag("grpo.policy_version", version);

@@ -9,8 +9,14 @@ using Microsoft.Extensions.Options;
 
 namespace GrpoAspire.Generation.Services;
 
-/// <summary>gRPC face of the replica: <c>Generate</c> streams completions as they finish; status tells the served version.</summary>
-internal sealed class GenerationGrpcService(PolicyHost policy, GenerationStatistics statistics, IOptions<GenerationOptions> options)
+/// <summary>
+/// gRPC face of the replica: <c>Generate</c> streams completions as they finish; status tells the served version.
+/// <c>Generate</c> needs the run's bearer token (<see cref="Extensions.GenerationServiceExtensions.GenerateMethod"/>), is
+/// checked (INVALID_ARGUMENT), admitted within the replica's limits (RESOURCE_EXHAUSTED), and stops sampling at the next
+/// decode step once its caller cancels or its deadline passes.
+/// </summary>
+internal sealed class GenerationGrpcService(
+    PolicyHost policy, GenerationStatistics statistics, GenerateAdmission admission, IOptions<GenerationOptions> options)
     : GenerationService.GenerationServiceBase
 {
     private const int MaxStopStrings = 16;
@@ -19,38 +25,42 @@ internal sealed class GenerationGrpcService(PolicyHost policy, GenerationStatist
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
         var settings = options.Value;
-        var prompts = Prompts(request, settings);
         var parameters = Parameters(request, settings);
+        var prompts = Prompts(request, settings, parameters.MaxNewTokens);
+        using var admitted = admission.Enter((long)prompts.Length * request.N * (prompts.Max(p => p.Ids.Count) + parameters.MaxNewTokens));
+        // Headers now: the caller learns that the call was admitted before it waits for the model's turn.
+        await context.WriteResponseHeadersAsync(new Metadata());
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var finished = Channel.CreateUnbounded<(int Row, GeneratedSequence Sequence)>();
         var version = policy.Version;
-        var sampling = policy.UseAsync(model =>
+        var sampling = policy.UseAsync((model, cancellation) =>
         {
-            try
-            {
-                var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.Ids, request.N)).ToArray();
-                new Sampler(model, ids => policy.Tokenizer.Decode(ids), policy.Decode).Generate(expanded, parameters, (row, sequence) => finished.Writer.TryWrite((row, sequence)));
-                version = policy.Version;
-                return true;
-            }
-            finally
-            {
-                finished.Writer.Complete();
-            }
-        }, context.CancellationToken);
+            var expanded = prompts.SelectMany(p => Enumerable.Repeat(p.Ids, request.N)).ToArray();
+            new Sampler(model, ids => policy.Tokenizer.Decode(ids), policy.Decode)
+                .Generate(expanded, parameters, (row, sequence) => finished.Writer.TryWrite((row, sequence)), cancellation);
+            version = policy.Version;
+            return true;
+        }, stop.Token);
+        // Completed however sampling ends, also when it never got the model's turn.
+        _ = sampling.ContinueWith(_ => finished.Writer.TryComplete(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-        await foreach (var (row, sequence) in finished.Reader.ReadAllAsync(context.CancellationToken))
+        try
         {
-            var response = new GenerateResponse
+            await foreach (var (row, sequence) in finished.Reader.ReadAllAsync(stop.Token))
             {
-                PromptId = prompts[row / request.N].Id, Index = row % request.N, FinishReason = RolloutSampling.WireName(sequence.FinishReason),
-                Text = policy.Tokenizer.Decode(sequence.TokenIds, skipSpecialTokens: true), PolicyVersion = version,
-            };
-            response.TokenIds.AddRange(sequence.TokenIds);
-            response.Logprobs.AddRange(sequence.LogProbs);
-            await responseStream.WriteAsync(response, context.CancellationToken);
+                await responseStream.WriteAsync(Response(prompts[row / request.N].Id, row % request.N, sequence, version), stop.Token);
+            }
+
+            await sampling;
         }
-
-        await sampling;
+        finally
+        {
+            // However the call ended (cancelled, past its deadline, a failed write), sampling stops at its next decode
+            // step, and the call leaves the limits only once it has: the model's turn is free again.
+            await stop.CancelAsync();
+            await sampling.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     public override async Task<GetGenerationStatusResponse> GetGenerationStatus(GetGenerationStatusRequest request, ServerCallContext context) => new()
@@ -63,7 +73,19 @@ internal sealed class GenerationGrpcService(PolicyHost policy, GenerationStatist
         Model = policy.ModelPath,
     };
 
-    private (string Id, IReadOnlyList<int> Ids)[] Prompts(GenerateRequest request, GenerationOptions settings)
+    private GenerateResponse Response(string promptId, int index, GeneratedSequence sequence, long version)
+    {
+        var response = new GenerateResponse
+        {
+            PromptId = promptId, Index = index, FinishReason = RolloutSampling.WireName(sequence.FinishReason),
+            Text = policy.Tokenizer.Decode(sequence.TokenIds, skipSpecialTokens: true), PolicyVersion = version,
+        };
+        response.TokenIds.AddRange(sequence.TokenIds);
+        response.Logprobs.AddRange(sequence.LogProbs);
+        return response;
+    }
+
+    private (string Id, IReadOnlyList<int> Ids)[] Prompts(GenerateRequest request, GenerationOptions settings, int maxNewTokens)
     {
         if (request.Prompts.Count == 0)
         {
@@ -102,6 +124,11 @@ internal sealed class GenerationGrpcService(PolicyHost policy, GenerationStatist
             if (ids.Any(t => t < 0 || t >= policy.Tokenizer.VocabSize))
             {
                 throw Invalid($"prompts[{i}]: a token id is outside the vocabulary (0..{policy.Tokenizer.VocabSize - 1})");
+            }
+
+            if (RolloutSampling.ContextProblem(ids.Count, maxNewTokens, policy.ContextLength) is { } tooLong)
+            {
+                throw Invalid($"prompts[{i}]: {tooLong}");
             }
 
             return (id, ids);

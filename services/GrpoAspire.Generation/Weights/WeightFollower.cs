@@ -105,4 +105,4 @@ internal sealed class WeightFollower(
 }
 
 /// <summary>The bearer token this replica presents to the trainer's weight service.</summary>
-internal sealed record WeightsToken(string? Value);
+internal sealed record WeightsToken(string Value);

@@ -40,12 +40,14 @@ public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList
     /// <param name="maxBatchRows">Most rows decoding at once (the cache's rows).</param>
     /// <param name="capacity">Positions per row; default: the longest prompt + max new tokens among the requests.</param>
     /// <param name="onFinished">Called with (request, sample, sequence) as each sample finishes (for streaming).</param>
+    /// <param name="cancellationToken">Checked before every decode step (throws <see cref="OperationCanceledException"/>).</param>
     public ContinuousResults Generate(
         IReadOnlyList<SamplingRequest> requests,
         SamplingParams parameters,
         int maxBatchRows,
         int? capacity = null,
-        Action<int, int, GeneratedSequence>? onFinished = null)
+        Action<int, int, GeneratedSequence>? onFinished = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -72,6 +74,7 @@ public sealed class ContinuousSampler(Qwen2ForCausalLM model, Func<IReadOnlyList
         using var batch = new ContinuousBatch(requests, parameters, cache, decode, onFinished);
         while (batch.Fill(Prefill, Pick) > 0)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var (ids, positions, attend) = batch.StepInputs();
             var idsTensor = tensor(ids, [ids.Length, 1], dtype: ScalarType.Int64, device: device);

@@ -16,8 +16,11 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
     public DecodeOptions Options { get; } = options ?? DecodeOptions.FromEnvironment();
 
     /// <param name="onFinished">Called with (row, sequence) as each row finishes, before the others (for streaming).</param>
+    /// <param name="cancellationToken">Checked before the prompt's forward and before every decode step: a cancelled call
+    /// throws <see cref="OperationCanceledException"/> within one step, so a caller that went away stops costing compute.</param>
     public IReadOnlyList<GeneratedSequence> Generate(
-        IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters, Action<int, GeneratedSequence>? onFinished = null)
+        IReadOnlyList<IReadOnlyList<int>> prompts, SamplingParams parameters, Action<int, GeneratedSequence>? onFinished = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         parameters.Validate();
@@ -38,6 +41,7 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
             throw new ArgumentException("every prompt needs at least one token", nameof(prompts));
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var device = model.OutputWeight.device;
         var dtype = model.OutputWeight.dtype;
         using var noGrad = no_grad();
@@ -66,6 +70,7 @@ public sealed class Sampler(Qwen2ForCausalLM model, Func<IReadOnlyList<int>, str
             : new FixedShapeDecoder(model, cache, keyPadding, nextPositions, loop == DecodeLoopMode.Graph);
         for (var step = 0; step < parameters.MaxNewTokens && state.ActiveCount > 0; step++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             profile?.Mark("forward");
             var (tokens, logProbs) = Pick(logits, parameters, generator);
