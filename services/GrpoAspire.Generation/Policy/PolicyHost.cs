@@ -15,6 +15,7 @@ namespace GrpoAspire.Generation.Policy;
 public sealed class PolicyHost : IDisposable
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly Lock _served = new();
     private readonly Qwen2ForCausalLM _model;
     private string? _checksum;
 
@@ -50,6 +51,27 @@ public sealed class PolicyHost : IDisposable
     /// <summary>The weights version served: 0 for the starting model, then the trainer's versions.</summary>
     public long Version { get; private set; }
 
+    /// <summary>
+    /// The trainer incarnation whose <see cref="Version"/> is served ("" for the starting model before any trainer
+    /// announced): versions are comparable only within one incarnation.
+    /// </summary>
+    public string Incarnation { get; private set; } = string.Empty;
+
+    /// <summary>True while the weights are the starting model's, as loaded (no version was swapped in).</summary>
+    public bool ServesStartingModel { get; private set; } = true;
+
+    /// <summary>The served incarnation and version, read together.</summary>
+    public (string Incarnation, long Version) Served
+    {
+        get
+        {
+            lock (_served)
+            {
+                return (Incarnation, Version);
+            }
+        }
+    }
+
     /// <summary>Runs sampling work with the live model, alone.</summary>
     public async Task<T> UseAsync<T>(Func<Qwen2ForCausalLM, T> work, CancellationToken cancellationToken)
     {
@@ -64,20 +86,57 @@ public sealed class PolicyHost : IDisposable
         }
     }
 
-    /// <summary>Swaps in a verified version between batches; a version not newer than the served one is ignored.</summary>
-    public async Task<bool> ApplyAsync(VerifiedWeights weights, CancellationToken cancellationToken)
+    /// <summary>
+    /// Swaps in a verified version of <paramref name="incarnation"/> between batches. A version not newer than the
+    /// served one of the same incarnation is ignored; any version of another incarnation is taken (a resumed trainer
+    /// rolls the replicas back to its checkpoint's weights).
+    /// </summary>
+    public async Task<bool> ApplyAsync(VerifiedWeights weights, string incarnation, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(incarnation);
         await _turn.WaitAsync(cancellationToken);
         try
         {
-            if (weights.Version <= Version)
+            if (incarnation == Incarnation && weights.Version <= Version)
             {
                 return false;
             }
 
             await Task.Run(() => WeightApplier.Apply(_model, weights), cancellationToken);
-            Version = weights.Version;
+            lock (_served)
+            {
+                (Incarnation, Version, ServesStartingModel) = (incarnation, weights.Version, false);
+            }
+
             _checksum = null;
+            return true;
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>
+    /// Takes version 0 of <paramref name="incarnation"/> without a pull: version 0 is the starting model, which this
+    /// replica loaded itself. False when other weights were swapped in since (they must be pulled).
+    /// </summary>
+    public async Task<bool> AdoptStartingModelAsync(string incarnation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(incarnation);
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            if (!ServesStartingModel)
+            {
+                return false;
+            }
+
+            lock (_served)
+            {
+                (Incarnation, Version) = (incarnation, 0);
+            }
+
             return true;
         }
         finally

@@ -18,6 +18,11 @@ internal static class RolloutSampling
     /// <summary>Why a job cannot be sampled, or null when it can.</summary>
     public static string? Problem(RolloutJob job, GenerationOptions options, int vocabularySize)
     {
+        if (job.Incarnation.Length == 0)
+        {
+            return $"job {job.JobId}: no incarnation (the trainer process whose weights must sample it)";
+        }
+
         if (job.PromptTokenIds.Count == 0 || job.PromptTokenIds.Count > options.MaxPromptTokens)
         {
             return $"job {job.JobId}: prompt has {job.PromptTokenIds.Count} tokens; allowed 1..{options.MaxPromptTokens}";
