@@ -117,7 +117,7 @@ public sealed class RedisFaultTests
         Assert.Equal(5, status.Step);
         Assert.Contains("step 2 of 5 (resumed)", resumed.Log, StringComparison.Ordinal);
         var latest = await announcer.GetLatestAsync();
-        Assert.NotEqual(crashed.Incarnation, latest!.Incarnation);
+        Assert.NotEqual(crashed!.Incarnation, latest!.Incarnation);
         Assert.Contains($"now serving weights version 2 of trainer incarnation {latest.Incarnation}", replica.Log, StringComparison.Ordinal);
         await AssertReplicaServesTheTrainersWeightsAsync(cluster, replica, status);
     }

@@ -17,6 +17,7 @@ public sealed class PolicyHost : IDisposable
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly Lock _served = new();
     private readonly Qwen2ForCausalLM _model;
+    private readonly TorchSharp.torch.ScalarType _dtype;
     private string? _checksum;
 
     public PolicyHost(IOptions<GenerationOptions> options, ILogger<PolicyHost> logger)
@@ -29,8 +30,9 @@ public sealed class PolicyHost : IDisposable
         }
 
         Device = TorchRuntime.ParseDevice(settings.Device);
+        _dtype = TorchRuntime.ParseDtype(settings.Dtype);
         Decode = settings.Decode();
-        _model = Qwen2Checkpoint.Load(settings.ModelPath, Device, TorchRuntime.ParseDtype(settings.Dtype));
+        _model = Qwen2Checkpoint.Load(settings.ModelPath, Device, _dtype);
         _model.eval();
         Tokenizer = QwenTokenizer.FromDirectory(settings.ModelPath);
         ModelPath = settings.ModelPath;
@@ -118,10 +120,10 @@ public sealed class PolicyHost : IDisposable
     }
 
     /// <summary>
-    /// Takes version 0 of <paramref name="incarnation"/> without a pull: version 0 is the starting model, which this
-    /// replica loaded itself. False when other weights were swapped in since (they must be pulled).
+    /// Serves version 0 of <paramref name="incarnation"/>: the starting model, which this replica has on disk, so nothing
+    /// is pulled; when other weights were swapped in since (a previous trainer's), they are replaced by the model folder's.
     /// </summary>
-    public async Task<bool> AdoptStartingModelAsync(string incarnation, CancellationToken cancellationToken)
+    public async Task TakeStartingModelAsync(string incarnation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incarnation);
         await _turn.WaitAsync(cancellationToken);
@@ -129,19 +131,29 @@ public sealed class PolicyHost : IDisposable
         {
             if (!ServesStartingModel)
             {
-                return false;
+                await Task.Run(ReloadStartingModel, cancellationToken);
+                _checksum = null;
             }
 
             lock (_served)
             {
-                (Incarnation, Version) = (incarnation, 0);
+                (Incarnation, Version, ServesStartingModel) = (incarnation, 0, true);
             }
-
-            return true;
         }
         finally
         {
             _turn.Release();
+        }
+    }
+
+    private void ReloadStartingModel()
+    {
+        using var starting = Qwen2Checkpoint.Load(ModelPath, Device, _dtype);
+        using var noGrad = TorchSharp.torch.no_grad();
+        var live = _model.state_dict();
+        foreach (var (name, tensor) in starting.state_dict())
+        {
+            live[name].copy_(tensor);
         }
     }
 

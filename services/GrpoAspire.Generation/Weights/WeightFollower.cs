@@ -85,8 +85,10 @@ internal sealed class WeightFollower(
                 return latest;
             }
 
-            if (latest.Version == 0 && await policy.AdoptStartingModelAsync(latest.Incarnation, cancellationToken))
+            if (latest.Version == 0)
             {
+                // The trainer serves no version 0: it is the starting model, in this replica's model folder.
+                await policy.TakeStartingModelAsync(latest.Incarnation, cancellationToken);
                 logger.LogInformation("serving the starting model as version 0 of trainer incarnation {Incarnation}", latest.Incarnation);
                 return latest;
             }

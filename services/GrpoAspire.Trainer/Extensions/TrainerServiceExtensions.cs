@@ -59,7 +59,8 @@ public static class TrainerServiceExtensions
         builder.Services.AddSingleton<TrainingStatus>();
         builder.Services.AddSingleton<TrainerControl>();
         builder.Services.AddHealthChecks().AddCheck<TrainerHealthCheck>("training");
-        builder.Services.AddHostedService<AnnouncementKeeper>();
+        builder.Services.AddSingleton<AnnouncementKeeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AnnouncementKeeper>());
         builder.Services.AddSingleton<TrainerWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerWorker>());
         return builder;

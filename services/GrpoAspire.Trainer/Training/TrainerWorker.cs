@@ -23,8 +23,8 @@ internal sealed class TrainerWorker(
     RunKeys keys,
     CoordinationOptions coordination,
     ILoggerFactory loggers,
-    IConfiguration configuration,
     WeightAnnouncer announcer,
+    AnnouncementKeeper announcements,
     TrainerStateStore stateStore,
     WeightStore weights,
     TrainingStatus status,
@@ -148,19 +148,29 @@ internal sealed class TrainerWorker(
     }
 
     /// <summary>
-    /// Version N = the weights after N steps (the starting model is version 0, which every replica loads itself):
-    /// captured, served, announced, and the step state saved; in the trace of the step that made it (<paramref name="step"/>).
+    /// Version N = the weights after N steps: captured, served, announced, and the step state saved; in the trace of the
+    /// step that made it (<paramref name="step"/>). Version 0 (a run that starts from scratch) is the starting model, which
+    /// every replica loads itself: announced, not served, so replicas holding a previous trainer's weights reload it.
     /// </summary>
     private async Task PublishAsync(GrpoTrainer trainer, ActivityContext step, CancellationToken cancellationToken)
     {
         using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.sync", ActivityKind.Internal, step);
         var version = trainer.GlobalStep;
         span?.SetTag("grpo.policy_version", version);
-        var snapshot = await trainer.WithPolicyAsync(policy => WeightSnapshot.Capture(policy, version));
-        weights.Publish(snapshot);
-        var checksum = WeightChecksum.Of(snapshot);
+        string checksum;
+        if (version == 0)
+        {
+            checksum = await trainer.WithPolicyAsync(policy => WeightChecksum.Of(policy));
+        }
+        else
+        {
+            var snapshot = await trainer.WithPolicyAsync(policy => WeightSnapshot.Capture(policy, version));
+            weights.Publish(snapshot);
+            checksum = WeightChecksum.Of(snapshot);
+        }
+
         status.Update(s => { s.PolicyVersion = version; s.WeightsChecksum = checksum; });
-        await RetryAsync(() => announcer.PublishAsync(version, AnnouncementKeeper.Address(configuration), cancellationToken), $"announcing weights version {version}", cancellationToken);
+        await announcements.AnnounceAsync(version, cancellationToken);
         await SaveStateAsync(version, Coordination.TrainerStatus.Running, cancellationToken, trainer.DatasetCursor);
     }
 
