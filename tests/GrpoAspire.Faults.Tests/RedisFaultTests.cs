@@ -2,6 +2,7 @@ using System.Diagnostics;
 using GrpoAspire.Contracts.V1;
 using GrpoAspire.Coordination;
 using StackExchange.Redis;
+using Xunit.Abstractions;
 
 namespace GrpoAspire.Faults.Tests;
 
@@ -10,7 +11,7 @@ namespace GrpoAspire.Faults.Tests;
 /// consumer group, rollouts and weights announcement gone), or not restarted at all; and a trainer resumed from a
 /// checkpoint older than the version it had announced.
 /// </summary>
-public sealed class RedisFaultTests
+public sealed class RedisFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(3);
 
@@ -48,6 +49,7 @@ public sealed class RedisFaultTests
         var status = await cluster.WaitForTrainerAsync(RunTimeout, "finished");
         second.Stop();
 
+        output.WriteLine($"step 1 done {first.Elapsed.TotalSeconds:F1} s after the first restart; run finished {second.Elapsed.TotalSeconds:F1} s after the second");
         Assert.Equal(4, status.Step);
         Assert.Equal([1, 2, 3, 4], cluster.MetricSteps());
         Assert.Contains("jobs are gone from Redis", cluster.Trainer!.Log, StringComparison.Ordinal);
@@ -75,6 +77,7 @@ public sealed class RedisFaultTests
         var code = await doomed.WaitForExitAsync(TimeSpan.FromSeconds(60));
         clock.Stop();
 
+        output.WriteLine($"the trainer exited with code {code} {clock.Elapsed.TotalSeconds:F1} s after Redis was killed");
         Assert.Equal(1, code);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), $"the trainer took {clock.Elapsed} to give up on Redis (limit 5 s)");
         Assert.Contains("training failed: Redis was unreachable for ", doomed.Log, StringComparison.Ordinal);
