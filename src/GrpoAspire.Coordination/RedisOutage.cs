@@ -50,7 +50,7 @@ public static class RedisOutage
                 {
                     throw new RedisUnavailableException(
                         $"Redis was unreachable for {down.Elapsed.TotalSeconds:0} s while {what} "
-                        + $"(limit Coordination MaxOutage {options.MaxOutage.TotalSeconds:0} s)", e);
+                        + $"(outage limit {options.MaxOutage.TotalSeconds:0} s)", e);
                 }
             }
 

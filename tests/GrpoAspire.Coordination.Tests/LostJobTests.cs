@@ -136,7 +136,7 @@ public sealed class LostJobTests(RedisFixture redis) : IClassFixture<RedisFixtur
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(15));
         Assert.StartsWith("Redis was unreachable for ", error.Message, StringComparison.Ordinal);
-        Assert.Contains("while pinging (limit Coordination MaxOutage 1 s)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("while pinging (outage limit 1 s)", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
     }
 

@@ -47,10 +47,9 @@ internal sealed class WeightFollower(
         bool Served() => policy.Served is var (servedIncarnation, servedVersion) && servedIncarnation == incarnation && servedVersion >= version;
         while (!Served())
         {
-            var served = policy.Served;
-
             if (clock.Elapsed > timeout)
             {
+                var served = policy.Served;
                 throw new TimeoutException(
                     $"weights version {version} of trainer incarnation {incarnation} was needed and {served.Version} of "
                     + $"'{served.Incarnation}' is served after {timeout.TotalSeconds:F0} s"

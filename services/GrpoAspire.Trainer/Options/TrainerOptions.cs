@@ -39,7 +39,10 @@ public sealed record TrainerOptions
     [Range(1, 3600)]
     public int LostJobCheckSeconds { get; init; } = 10;
 
-    /// <summary>How long the trainer waits out an unreachable Redis before the run fails (exit code 1 with ExitWhenDone).</summary>
+    /// <summary>
+    /// How long the trainer waits out an unreachable Redis before the run fails with "Redis was unreachable for N s while
+    /// ... (outage limit N s)" (exit code 1 with ExitWhenDone).
+    /// </summary>
     [Range(1, 86_400)]
     public int RedisOutageSeconds { get; init; } = 60;
 
