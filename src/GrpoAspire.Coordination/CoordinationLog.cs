@@ -40,4 +40,16 @@ internal static partial class CoordinationLog
     [LoggerMessage(EventId = 9, Level = LogLevel.Error,
         Message = "Weights handler failed for version {Version}")]
     public static partial void HandlerFailed(ILogger logger, long version, Exception exception);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning,
+        Message = "Redis is unreachable while {What} ({Error}); retrying")]
+    public static partial void RedisDown(ILogger logger, string what, string error);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information,
+        Message = "Redis is back after {Seconds:F1} s while {What}")]
+    public static partial void RedisBack(ILogger logger, string what, double seconds);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning,
+        Message = "Step {Step}: {Count} jobs are gone from Redis and their groups never arrived (Redis restarted empty, or the jobs stream was trimmed); enqueued again: {JobIds}")]
+    public static partial void JobsLost(ILogger logger, int step, int count, string jobIds);
 }

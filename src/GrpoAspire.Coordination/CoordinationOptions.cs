@@ -48,6 +48,19 @@ public sealed record CoordinationOptions
     [Range(0, 1_000_000)]
     public int MaxBufferedGroups { get; init; } = 4_096;
 
+    /// <summary>
+    /// How often the trainer, while waiting for a step's groups, checks that each missing job is still in the jobs
+    /// stream. A job that is gone and whose group never arrived (Redis restarted empty, or the stream trimmed) is
+    /// enqueued again; without the check the step would wait for the whole rollout timeout.
+    /// </summary>
+    public TimeSpan LostJobCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a trainer's Redis command keeps being retried while Redis is unreachable (a restarting pod) before it
+    /// fails with <see cref="RedisUnavailableException"/>.
+    /// </summary>
+    public TimeSpan MaxOutage { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -60,6 +73,14 @@ public sealed record CoordinationOptions
         if (ReclaimMinIdle <= TimeSpan.Zero)
         {
             throw new ArgumentException($"ReclaimMinIdle must be positive, not {ReclaimMinIdle}");
+        }
+
+        foreach (var (name, value) in new[] { (nameof(LostJobCheckInterval), LostJobCheckInterval), (nameof(MaxOutage), MaxOutage) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"{name} must be positive, not {value}");
+            }
         }
 
         if (CollectPollInterval <= TimeSpan.Zero)

@@ -15,6 +15,8 @@ namespace GrpoAspire.Coordination;
 /// (see <see cref="RolloutJobQueue"/>), so the first group of a job wins and later ones are dropped; groups of
 /// earlier steps (late duplicates) are dropped; groups of later steps, which a trainer that enqueues ahead may
 /// receive early, are kept (up to <see cref="CoordinationOptions.MaxBufferedGroups"/>) for their own step.
+/// Jobs lost with Redis's data are asked for again (<see cref="JobLedger"/>), and since the first group of a job
+/// wins, one that arrives twice (the lost job's replica finished after all) is counted once.
 /// One collector serves one trainer: calls must not overlap.
 /// </remarks>
 public sealed class RolloutCollector
@@ -77,28 +79,32 @@ public sealed class RolloutCollector
 
     /// <summary>
     /// Reads until a group has arrived for every id in <paramref name="expectedJobIds"/> of <paramref name="step"/>,
-    /// and returns them ordered by prompt index (then job id), whatever order the replicas finished in.
+    /// and returns them ordered by prompt index (then job id), whatever order the replicas finished in. With a
+    /// <paramref name="ledger"/>, every <see cref="CoordinationOptions.LostJobCheckInterval"/> the jobs whose entry is
+    /// gone and whose group never arrived are enqueued again, and the step's ids are forgotten once collected.
+    /// A Redis outage is waited out up to <see cref="CoordinationOptions.MaxOutage"/>.
     /// </summary>
     /// <exception cref="TimeoutException">Not all arrived within <paramref name="timeout"/>; names the missing job ids.</exception>
+    /// <exception cref="RedisUnavailableException">Redis was unreachable for longer than MaxOutage.</exception>
     public async Task<IReadOnlyList<RolloutGroup>> CollectAsync(int step, IReadOnlySet<string> expectedJobIds,
-        TimeSpan timeout, CancellationToken cancellationToken = default)
+        TimeSpan timeout, CancellationToken cancellationToken = default, JobLedger? ledger = null)
     {
         ArgumentNullException.ThrowIfNull(expectedJobIds);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
         var clock = Stopwatch.StartNew();
+        var nextCheck = _options.LostJobCheckInterval;
         var found = TakeAhead(step, expectedJobIds);
         while (found.Count < expectedJobIds.Count)
         {
-            var entries = await _db.StreamReadAsync(_key, Position, _options.MaxEntriesPerRead)
-                .WaitAsync(cancellationToken);
-            foreach (var entry in entries)
+            if (await ReadAsync(step, expectedJobIds, found, cancellationToken) || found.Count == expectedJobIds.Count)
             {
-                Position = entry.Id.ToString();
-                Accept(step, expectedJobIds, entry, found);
+                continue;
             }
 
-            if (found.Count == expectedJobIds.Count || entries.Length == _options.MaxEntriesPerRead)
+            if (ledger is not null && clock.Elapsed >= nextCheck)
             {
+                await RequeueLostAsync(step, expectedJobIds, found, ledger, cancellationToken);
+                nextCheck = clock.Elapsed + _options.LostJobCheckInterval;
                 continue;
             }
 
@@ -112,7 +118,53 @@ public sealed class RolloutCollector
                 cancellationToken);
         }
 
+        ledger?.Forget(expectedJobIds);
         return [.. found.Values.OrderBy(g => g.PromptIndex).ThenBy(g => g.JobId, StringComparer.Ordinal)];
+    }
+
+    /// <summary>One XREAD after <see cref="Position"/>, its groups accepted; true when it returned a full batch (more may wait).</summary>
+    private async Task<bool> ReadAsync(int step, IReadOnlySet<string> expected, Dictionary<string, RolloutGroup> found,
+        CancellationToken cancellationToken)
+    {
+        var entries = await RedisOutage.RetryAsync(
+            () => _db.StreamReadAsync(_key, Position, _options.MaxEntriesPerRead), _options,
+            $"collecting the groups of step {step}", _logger, cancellationToken);
+        foreach (var entry in entries)
+        {
+            Position = entry.Id.ToString();
+            Accept(step, expected, entry, found);
+        }
+
+        return entries.Length == _options.MaxEntriesPerRead;
+    }
+
+    /// <summary>Enqueues again the step's jobs that are gone from the jobs stream and whose groups are not in the rollout stream.</summary>
+    private async Task RequeueLostAsync(int step, IReadOnlySet<string> expected, Dictionary<string, RolloutGroup> found,
+        JobLedger ledger, CancellationToken cancellationToken)
+    {
+        var missing = expected.Where(id => !found.ContainsKey(id)).ToList();
+        var gone = await RedisOutage.RetryAsync(() => ledger.GoneAsync(missing, cancellationToken), _options,
+            $"checking the jobs of step {step}", _logger, cancellationToken);
+        if (gone.Count == 0)
+        {
+            return;
+        }
+
+        // A group is appended before its job's entry is deleted: reading to the end of the stream now sees the group
+        // of every job that was served before the check, so only the lost ones remain.
+        while (await ReadAsync(step, expected, found, cancellationToken))
+        {
+        }
+
+        var lost = gone.Where(id => !found.ContainsKey(id)).Order(StringComparer.Ordinal).ToList();
+        if (lost.Count == 0)
+        {
+            return;
+        }
+
+        await RedisOutage.RetryAsync(() => ledger.ReenqueueAsync(lost, cancellationToken), _options,
+            $"enqueueing the lost jobs of step {step} again", _logger, cancellationToken);
+        CoordinationLog.JobsLost(_logger, step, lost.Count, string.Join(", ", lost.Take(MaxIdsInMessage)));
     }
 
     private void Accept(int step, IReadOnlySet<string> expected, StreamEntry entry,

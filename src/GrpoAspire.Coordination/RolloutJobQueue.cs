@@ -207,6 +207,18 @@ public sealed class RolloutJobQueue
         }
     }
 
+    /// <summary>Those of <paramref name="entryIds"/> still in the jobs stream (one XRANGE each, pipelined).</summary>
+    public async Task<IReadOnlySet<string>> ExistingAsync(IReadOnlyCollection<string> entryIds,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entryIds);
+        var batch = _db.CreateBatch();
+        var reads = entryIds.Select(id => (Id: id, Read: batch.StreamRangeAsync(_key, id, id, count: 1))).ToList();
+        batch.Execute();
+        await Task.WhenAll(reads.Select(r => r.Read)).WaitAsync(cancellationToken);
+        return reads.Where(r => r.Read.Result.Length > 0).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>Entries in the jobs stream (XLEN): not yet read, or read and not yet acknowledged and deleted.</summary>
     public Task<long> LengthAsync(CancellationToken cancellationToken = default) =>
         _db.StreamLengthAsync(_key).WaitAsync(cancellationToken);

@@ -15,6 +15,13 @@ namespace GrpoAspire.Coordination;
 /// Pub/sub is fire-and-forget: a replica disconnected during a publish never gets that message. The key is what
 /// makes that safe: every subscription starts by reading it, so the latest version is never missed, only
 /// intermediate ones, which a replica would skip anyway.
+/// <para>
+/// Each announcer is one incarnation (a random id made when it is created; the trainer makes one per process).
+/// Versions are the trainer's steps, so a trainer resumed from checkpoint-35 after announcing 40 serves an older
+/// version 35 with other weights than the first 35: within an incarnation a lower version is refused, and a new
+/// incarnation replaces the key whatever its version, so replicas roll back to the resumed trainer's weights.
+/// One trainer per run is assumed: two live trainers of one run would take the key from each other.
+/// </para>
 /// </remarks>
 public sealed class WeightAnnouncer
 {
@@ -22,14 +29,14 @@ public sealed class WeightAnnouncer
     public const int MaxAddressLength = 2048;
 
     // Set and publish in one script, so that the key and the messages move in the same order even with two
-    // publishers, and a version older than the stored one is refused rather than rolling replicas back.
-    // Versions travel as decimal strings; Lua compares them as doubles, exact below 2^53.
+    // publishers, and a version older than the stored one of the same incarnation is refused rather than rolling
+    // replicas back. Versions travel as decimal strings; Lua compares them as doubles, exact below 2^53.
     private const string PublishScript = """
-        local current = redis.call('HGET', KEYS[1], 'version')
-        if current and tonumber(current) > tonumber(ARGV[1]) then
-          return current
+        local current = redis.call('HMGET', KEYS[1], 'version', 'incarnation')
+        if current[1] and current[2] == ARGV[6] and tonumber(current[1]) > tonumber(ARGV[1]) then
+          return current[1]
         end
-        redis.call('HSET', KEYS[1], 'version', ARGV[1], 'address', ARGV[2], 'published_at', ARGV[3])
+        redis.call('HSET', KEYS[1], 'version', ARGV[1], 'address', ARGV[2], 'published_at', ARGV[3], 'incarnation', ARGV[6])
         redis.call('PUBLISH', ARGV[4], ARGV[5])
         return false
         """;
@@ -48,13 +55,18 @@ public sealed class WeightAnnouncer
         Keys = keys;
         _channel = RedisChannel.Literal(keys.WeightsChannel);
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        Incarnation = Guid.NewGuid().ToString("N")[..16];
     }
 
     public RunKeys Keys { get; }
 
+    /// <summary>This announcer's incarnation: 16 random hex digits, in every announcement it publishes.</summary>
+    public string Incarnation { get; }
+
     /// <summary>
-    /// Records <paramref name="version"/> as the latest and announces it. Announcing the current version again is
-    /// allowed (a restarted trainer); an older one throws <see cref="InvalidOperationException"/>.
+    /// Records <paramref name="version"/> of this <see cref="Incarnation"/> as the latest and announces it. Announcing the
+    /// current version again is allowed (the key lost with Redis's data); an older one of the same incarnation throws
+    /// <see cref="InvalidOperationException"/>; any version replaces another incarnation's.
     /// </summary>
     public async Task<WeightAnnouncement> PublishAsync(long version, string weightsAddress,
         CancellationToken cancellationToken = default)
@@ -63,7 +75,7 @@ public sealed class WeightAnnouncer
         ArgumentException.ThrowIfNullOrWhiteSpace(weightsAddress);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(weightsAddress.Length, MaxAddressLength, nameof(weightsAddress));
 
-        var announcement = new WeightAnnouncement(version, weightsAddress, DateTimeOffset.UtcNow);
+        var announcement = new WeightAnnouncement(version, weightsAddress, DateTimeOffset.UtcNow, Incarnation);
         var result = await _db.ScriptEvaluateAsync(PublishScript, [Keys.WeightsVersion],
         [
             version.ToString(CultureInfo.InvariantCulture),
@@ -71,6 +83,7 @@ public sealed class WeightAnnouncer
             announcement.PublishedAt.ToString("O", CultureInfo.InvariantCulture),
             Keys.WeightsChannel,
             JsonSerializer.Serialize(announcement, WeightJson.Default.WeightAnnouncement),
+            Incarnation,
         ]).WaitAsync(cancellationToken);
         if (!result.IsNull)
         {
@@ -84,7 +97,7 @@ public sealed class WeightAnnouncer
     /// <summary>The latest announced version, or null when none was announced in this run.</summary>
     public async Task<WeightAnnouncement?> GetLatestAsync(CancellationToken cancellationToken = default)
     {
-        var fields = await _db.HashGetAsync(Keys.WeightsVersion, ["version", "address", "published_at"])
+        var fields = await _db.HashGetAsync(Keys.WeightsVersion, ["version", "address", "published_at", "incarnation"])
             .WaitAsync(cancellationToken);
         if (fields[0].IsNull)
         {
@@ -101,12 +114,14 @@ public sealed class WeightAnnouncer
                 + $"address '{fields[1]}', published_at '{fields[2]}'");
         }
 
-        return new WeightAnnouncement(version, fields[1]!, publishedAt);
+        // An announcement made before incarnations existed has none: "" differs from every trainer's.
+        return new WeightAnnouncement(version, fields[1]!, publishedAt, fields[3].IsNull ? "" : fields[3]!);
     }
 
     /// <summary>
     /// Calls <paramref name="handler"/> with the current version (if any), then with each newer one announced, one
-    /// call at a time and in increasing version order; versions at or below the last handled one are skipped.
+    /// call at a time and in increasing version order; versions at or below the last handled one of the same
+    /// incarnation are skipped, and any version of a new incarnation is delivered.
     /// A handler that throws is logged and the subscription goes on; that version counts as not handled. Dispose the result to unsubscribe.
     /// </summary>
     public async Task<IAsyncDisposable> SubscribeAsync(Func<WeightAnnouncement, Task> handler,
@@ -138,7 +153,7 @@ public sealed class WeightAnnouncer
         ILogger logger) : IAsyncDisposable
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
-        private long _lastVersion = -1;
+        private (string Incarnation, long Version)? _last;
 
         public async Task OnMessageAsync(ChannelMessage message)
         {
@@ -154,7 +169,8 @@ public sealed class WeightAnnouncer
                 problem = e.Message;
             }
 
-            if (announcement is null || announcement.Version < 0 || string.IsNullOrEmpty(announcement.Address))
+            if (announcement is null || announcement.Version < 0 || string.IsNullOrEmpty(announcement.Address)
+                || announcement.Incarnation is null)
             {
                 CoordinationLog.BadAnnouncement(logger, message.Channel.ToString(), problem ?? "no version or address");
                 return;
@@ -168,14 +184,14 @@ public sealed class WeightAnnouncer
             await _gate.WaitAsync();
             try
             {
-                if (announcement.Version <= _lastVersion)
+                if (_last is { } last && !announcement.IsNewerThan(last.Incarnation, last.Version))
                 {
                     return;
                 }
 
                 await handler(announcement);
                 // Only after success: a failed version is tried again if it is announced again.
-                _lastVersion = announcement.Version;
+                _last = (announcement.Incarnation, announcement.Version);
             }
             catch (Exception e)
             {

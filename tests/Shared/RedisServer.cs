@@ -88,6 +88,25 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
 
     async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
+    /// <summary>SIGKILLs the server, as a crashed Redis pod; <see cref="Port"/> stays, for <see cref="RestartEmptyAsync"/>.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts a new, empty server on the same port (a Redis pod restarted without persistence).</summary>
+    public async Task RestartEmptyAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        _process = null;
+        await StartAsync(FindOnPath(Program)!, Port);
+    }
+
     /// <summary>Sends one inline command (e.g. <c>FLUSHALL</c>) and returns the first line of the reply.</summary>
     public async Task<string> CommandAsync(string command, CancellationToken cancellationToken = default)
     {

@@ -30,6 +30,11 @@ internal static class RolloutSampling
     /// <param name="contextLength">The model's <c>max_position_embeddings</c>.</param>
     public static string? Problem(RolloutJob job, GenerationOptions options, int vocabularySize, int contextLength)
     {
+        if (job.Incarnation.Length == 0)
+        {
+            return $"job {job.JobId}: no incarnation (the trainer process whose weights must sample it)";
+        }
+
         if (job.PromptTokenIds.Count == 0 || job.PromptTokenIds.Count > options.MaxPromptTokens)
         {
             return $"job {job.JobId}: prompt has {job.PromptTokenIds.Count} tokens; allowed 1..{options.MaxPromptTokens}";

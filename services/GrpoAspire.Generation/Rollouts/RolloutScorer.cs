@@ -21,7 +21,7 @@ internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards, I
     private static readonly TimeSpan[] BusyBackoff = [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)];
 
     public async Task<IReadOnlyList<RolloutGroup>> ScoreAsync(
-        IReadOnlyList<SampledJob> sampled, QwenTokenizer tokenizer, long policyVersion, string replica, double seconds,
+        IReadOnlyList<SampledJob> sampled, QwenTokenizer tokenizer, (string Incarnation, long Version) policy, string replica, double seconds,
         CancellationToken cancellationToken)
     {
         var groups = new List<RolloutGroup>(sampled.Count);
@@ -31,8 +31,8 @@ internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards, I
             request.RewardFunctions.AddRange(job.Rewards);
             var group = new RolloutGroup
             {
-                JobId = job.JobId, Step = job.Step, PromptIndex = job.PromptIndex, PolicyVersion = policyVersion,
-                Replica = replica, GenerationSeconds = seconds,
+                JobId = job.JobId, Step = job.Step, PromptIndex = job.PromptIndex, PolicyVersion = policy.Version,
+                Incarnation = policy.Incarnation, Replica = replica, GenerationSeconds = seconds,
             };
             for (var i = 0; i < sequences.Count; i++)
             {

@@ -82,33 +82,44 @@ internal sealed class RolloutWorker(
             await queue.AckAsync(job.EntryId, cancellationToken);
         }
 
-        if (good.Count == 0)
+        // Jobs of one trainer incarnation at a time: versions of different incarnations are different weights.
+        foreach (var batch in good.GroupBy(j => j.Job.Incarnation, StringComparer.Ordinal))
         {
+            await ServeIncarnationAsync([.. batch], batch.Key, replica, settings, span, cancellationToken);
+        }
+    }
+
+    private async Task ServeIncarnationAsync(IReadOnlyList<QueuedJob> jobs, string incarnation, string replica, GenerationOptions settings,
+        Activity? span, CancellationToken cancellationToken)
+    {
+        // Bounded staleness: the jobs say which version they need at least (the trainer's, when on-policy).
+        var needed = jobs.Max(j => j.Job.MinPolicyVersion);
+        if (!await weights.WaitForVersionAsync(incarnation, needed, TimeSpan.FromSeconds(settings.WeightsTimeoutSeconds), cancellationToken))
+        {
+            // Another trainer incarnation announced since: the one that asked is gone, and nobody collects these.
+            logger.LogWarning("dropping {Count} jobs of trainer incarnation {Incarnation}, which is no longer the announced one", jobs.Count, incarnation);
+            await queue.AckAsync(jobs.Select(j => j.EntryId).ToArray(), cancellationToken);
             return;
         }
 
-        // Bounded staleness: the jobs say which version they need at least (the trainer's, when on-policy).
-        var needed = good.Max(j => j.Job.MinPolicyVersion);
-        await weights.WaitForVersionAsync(needed, TimeSpan.FromSeconds(settings.WeightsTimeoutSeconds), cancellationToken);
-
         var watch = Stopwatch.StartNew();
-        var (sampled, version) = await policy.UseAsync(
+        var (sampled, served) = await policy.UseAsync(
             (model, stopping) => (
-                RolloutSampling.Sample(model, good.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.MaxBatchRows, policy.Decode, stopping),
-                policy.Version),
+                RolloutSampling.Sample(model, jobs.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.MaxBatchRows, policy.Decode, stopping),
+                policy.Served),
             cancellationToken);
         var seconds = watch.Elapsed.TotalSeconds;
-        span?.SetTag("grpo.policy_version", version);
+        span?.SetTag("grpo.policy_version", served.Version);
         span?.SetTag("grpo.sequences", sampled.Sum(s => s.Sequences.Count));
 
-        var groups = await scorer.ScoreAsync(sampled, policy.Tokenizer, version, replica, seconds, cancellationToken);
+        var groups = await scorer.ScoreAsync(sampled, policy.Tokenizer, served, replica, seconds, cancellationToken);
         for (var i = 0; i < groups.Count; i++)
         {
             await rollouts.AppendAsync(groups[i], cancellationToken);
-            await queue.AckAsync(good[i].EntryId, cancellationToken);
+            await queue.AckAsync(jobs[i].EntryId, cancellationToken);
         }
 
-        statistics.Served(good.Count, groups.Count, sampled.Sum(s => s.Sequences.Sum(q => q.TokenIds.Length)), seconds);
+        statistics.Served(jobs.Count, groups.Count, sampled.Sum(s => s.Sequences.Sum(q => q.TokenIds.Length)), seconds);
     }
 
     /// <summary>A span under the trace of the trainer's step that asked for the first job, linking the others.</summary>

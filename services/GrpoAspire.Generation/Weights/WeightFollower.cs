@@ -27,7 +27,8 @@ internal sealed class WeightFollower(
     {
         await announcer.SubscribeAsync(async announcement =>
         {
-            if (announcement.Version > policy.Version)
+            var (incarnation, version) = policy.Served;
+            if (announcement.IsNewerThan(incarnation, version))
             {
                 await SyncAsync(stoppingToken);
             }
@@ -35,65 +36,95 @@ internal sealed class WeightFollower(
         await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    /// <summary>Returns once the served version is at least <paramref name="version"/>; pulls when needed.</summary>
-    public async Task WaitForVersionAsync(long version, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns true once the served weights are <paramref name="incarnation"/>'s, version <paramref name="version"/> or
+    /// newer, pulling when needed; false when another incarnation is announced (the trainer that needs them is gone).
+    /// While no version is announced (Redis lost it; the trainer announces again) it waits.
+    /// </summary>
+    public async Task<bool> WaitForVersionAsync(string incarnation, long version, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        while (policy.Version < version)
+        bool Served() => policy.Served is var (servedIncarnation, servedVersion) && servedIncarnation == incarnation && servedVersion >= version;
+        while (!Served())
         {
             if (clock.Elapsed > timeout)
             {
+                var served = policy.Served;
                 throw new TimeoutException(
-                    $"weights version {version} was needed and {policy.Version} is served after {timeout.TotalSeconds:F0} s"
+                    $"weights version {version} of trainer incarnation {incarnation} was needed and {served.Version} of "
+                    + $"'{served.Incarnation}' is served after {timeout.TotalSeconds:F0} s"
                     + (LastError is null ? string.Empty : $"; last pull failed: {LastError}"));
             }
 
-            await SyncAsync(cancellationToken);
-            if (policy.Version < version)
+            var latest = await SyncAsync(cancellationToken);
+            if (latest is not null && latest.Incarnation != incarnation)
+            {
+                return false;
+            }
+
+            if (!Served())
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
             }
         }
+
+        return true;
     }
 
-    /// <summary>Pulls the newest announced version if it is newer than the one served.</summary>
-    public async Task SyncAsync(CancellationToken cancellationToken)
+    /// <summary>Pulls the announced version if the replica does not serve it or a newer one of its incarnation; returns the announcement (null when none).</summary>
+    public async Task<WeightAnnouncement?> SyncAsync(CancellationToken cancellationToken)
     {
         await _pulling.WaitAsync(cancellationToken);
         try
         {
             var latest = await announcer.GetLatestAsync(cancellationToken);
-            if (latest is null || latest.Version <= policy.Version)
+            var (incarnation, version) = policy.Served;
+            if (latest is null || !latest.IsNewerThan(incarnation, version))
             {
-                return;
+                return latest;
             }
 
-            using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.pull", ActivityKind.Client);
-            span?.SetTag("grpo.policy_version", latest.Version);
-            try
+            if (latest.Version == 0)
             {
-                var weights = await WeightsClient.PullAsync(client, latest.Version, token.Value, cancellationToken);
-                if (await policy.ApplyAsync(weights, cancellationToken))
-                {
-                    LastError = null;
-                    logger.LogInformation("now serving weights version {Version} ({Bytes:N0} bytes)", weights.Version, weights.TotalBytes);
-                }
+                // The trainer serves no version 0: it is the starting model, in this replica's model folder.
+                await policy.TakeStartingModelAsync(latest.Incarnation, cancellationToken);
+                logger.LogInformation("serving the starting model as version 0 of trainer incarnation {Incarnation}", latest.Incarnation);
+                return latest;
             }
-            catch (Exception e) when (e is WeightStreamException or Grpc.Core.RpcException)
-            {
-                span?.SetStatus(ActivityStatusCode.Error, e.Message);
-                if (e.Message != LastError)
-                {
-                    // Once per distinct failure: a trainer that is restarting would otherwise fill the log.
-                    logger.LogError("weights version {Version} not applied, still serving {Served}: {Message}", latest.Version, policy.Version, e.Message);
-                }
 
-                LastError = e.Message;
-            }
+            await PullAsync(latest, cancellationToken);
+            return latest;
         }
         finally
         {
             _pulling.Release();
+        }
+    }
+
+    private async Task PullAsync(WeightAnnouncement latest, CancellationToken cancellationToken)
+    {
+        using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.pull", ActivityKind.Client);
+        span?.SetTag("grpo.policy_version", latest.Version);
+        try
+        {
+            var weights = await WeightsClient.PullAsync(client, latest.Version, token.Value, cancellationToken);
+            if (await policy.ApplyAsync(weights, latest.Incarnation, cancellationToken))
+            {
+                LastError = null;
+                logger.LogInformation("now serving weights version {Version} of trainer incarnation {Incarnation} ({Bytes:N0} bytes)",
+                    weights.Version, latest.Incarnation, weights.TotalBytes);
+            }
+        }
+        catch (Exception e) when (e is WeightStreamException or Grpc.Core.RpcException)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
+            if (e.Message != LastError)
+            {
+                // Once per distinct failure: a trainer that is restarting would otherwise fill the log.
+                logger.LogError("weights version {Version} not applied, still serving {Served}: {Message}", latest.Version, policy.Version, e.Message);
+            }
+
+            LastError = e.Message;
         }
     }
 

@@ -38,7 +38,15 @@ public static class TrainerServiceExtensions
 
         builder.AddGrpoRedis(ResourceNames.Redis);
         builder.Services.AddSingleton(sp => new RunKeys(sp.GetRequiredService<IOptions<TrainerOptions>>().Value.Run));
-        builder.Services.AddSingleton(new CoordinationOptions());
+        builder.Services.AddSingleton(sp =>
+        {
+            var trainer = sp.GetRequiredService<IOptions<TrainerOptions>>().Value;
+            return new CoordinationOptions
+            {
+                LostJobCheckInterval = TimeSpan.FromSeconds(trainer.LostJobCheckSeconds),
+                MaxOutage = TimeSpan.FromSeconds(trainer.RedisOutageSeconds),
+            };
+        });
         builder.Services.AddSingleton(sp => new RolloutJobQueue(
             sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<RunKeys>(), sp.GetRequiredService<CoordinationOptions>(),
             sp.GetRequiredService<ILogger<RolloutJobQueue>>()));
@@ -51,6 +59,8 @@ public static class TrainerServiceExtensions
         builder.Services.AddSingleton<TrainingStatus>();
         builder.Services.AddSingleton<TrainerControl>();
         builder.Services.AddHealthChecks().AddCheck<TrainerHealthCheck>("training");
+        builder.Services.AddSingleton<AnnouncementKeeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AnnouncementKeeper>());
         builder.Services.AddSingleton<TrainerWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TrainerWorker>());
         return builder;

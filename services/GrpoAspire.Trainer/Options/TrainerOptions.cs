@@ -32,6 +32,20 @@ public sealed record TrainerOptions
     [Range(1, 86_400)]
     public int RolloutTimeoutSeconds { get; init; } = 600;
 
+    /// <summary>
+    /// How often a step waiting for its rollouts checks that its missing jobs are still queued; a job lost with Redis's
+    /// data (Redis restarted empty) is enqueued again, and the weights announcement, if gone, announced again.
+    /// </summary>
+    [Range(1, 3600)]
+    public int LostJobCheckSeconds { get; init; } = 10;
+
+    /// <summary>
+    /// How long the trainer waits out an unreachable Redis before the run fails with "Redis was unreachable for N s while
+    /// ... (outage limit N s)" (exit code 1 with ExitWhenDone).
+    /// </summary>
+    [Range(1, 86_400)]
+    public int RedisOutageSeconds { get; init; } = 60;
+
     /// <summary>Weight versions kept in memory for replicas still pulling an older one.</summary>
     [Range(1, 16)]
     public int KeepVersions { get; init; } = 2;

@@ -11,9 +11,13 @@ namespace GrpoAspire.Trainer.Training;
 /// <summary>
 /// Rollouts from the generation replicas: a step's request becomes one job per prompt in the run's job stream, then its
 /// scored groups are collected from the rollout stream (first group per job; duplicates from a reclaimed job are
-/// dropped; groups of steps asked for ahead wait in the collector for their own step).
+/// dropped; groups of steps asked for ahead wait in the collector for their own step; jobs lost with Redis's data are
+/// enqueued again). Job ids carry the trainer's incarnation, so the groups of jobs a previous trainer process asked for
+/// never count for this one's steps, and each group must have been sampled with this incarnation's weights.
 /// </summary>
-internal sealed class RemoteRolloutSource(RolloutJobQueue jobs, RolloutCollector collector, GrpoRecipe recipe, TimeSpan timeout) : IRolloutSource
+internal sealed class RemoteRolloutSource(
+    JobLedger ledger, RolloutCollector collector, GrpoRecipe recipe, string incarnation, TimeSpan timeout, CoordinationOptions coordination, ILogger logger)
+    : IRolloutSource
 {
     private readonly Dictionary<int, (RolloutRequest Request, RolloutJob[] Jobs)> _submitted = [];
 
@@ -22,7 +26,7 @@ internal sealed class RemoteRolloutSource(RolloutJobQueue jobs, RolloutCollector
         ArgumentNullException.ThrowIfNull(request);
         var traceparent = Activity.Current?.Id ?? string.Empty;
         var outgoing = request.Prompts.Select(p => Job(p, request, traceparent)).ToArray();
-        await jobs.EnqueueAsync(outgoing, cancellationToken);
+        await RedisOutage.RetryAsync(() => ledger.EnqueueAsync(outgoing, cancellationToken), coordination, $"enqueueing the jobs of step {request.Step}", logger, cancellationToken);
         _submitted.Add(request.Step, (request, outgoing));
     }
 
@@ -34,7 +38,7 @@ internal sealed class RemoteRolloutSource(RolloutJobQueue jobs, RolloutCollector
         }
 
         var (request, outgoing) = submitted;
-        var groups = await collector.CollectAsync(step, outgoing.Select(j => j.JobId).ToHashSet(), timeout, cancellationToken);
+        var groups = await collector.CollectAsync(step, outgoing.Select(j => j.JobId).ToHashSet(), timeout, cancellationToken, ledger);
         var byJob = groups.ToDictionary(g => g.JobId);
         var rollouts = new List<Rollout>(request.Prompts.Count * request.NumGenerations);
         foreach (var (prompt, job) in request.Prompts.Zip(outgoing))
@@ -43,6 +47,11 @@ internal sealed class RemoteRolloutSource(RolloutJobQueue jobs, RolloutCollector
             if (group.Error.Length > 0)
             {
                 throw new InvalidOperationException($"step {step}: {group.Error}");
+            }
+
+            if (group.Incarnation != incarnation)
+            {
+                throw new InvalidOperationException($"step {step}: job {job.JobId} was sampled with the weights of trainer incarnation '{group.Incarnation}', not this trainer's '{incarnation}'");
             }
 
             if (group.Samples.Count != request.NumGenerations)
@@ -65,7 +74,7 @@ internal sealed class RemoteRolloutSource(RolloutJobQueue jobs, RolloutCollector
         var sampling = request.Sampling;
         var job = new RolloutJob
         {
-            JobId = $"{request.Step}/{prompt.Index}", Step = request.Step, PromptIndex = prompt.Index, NumGenerations = request.NumGenerations,
+            JobId = $"{incarnation}/{request.Step}/{prompt.Index}", Incarnation = incarnation, Step = request.Step, PromptIndex = prompt.Index, NumGenerations = request.NumGenerations,
             Target = prompt.Task.Target, MinPolicyVersion = request.MinPolicyVersion, Traceparent = traceparent,
             Sampling = new SamplingSettings
             {

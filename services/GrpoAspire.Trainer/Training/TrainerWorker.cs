@@ -25,8 +25,8 @@ internal sealed class TrainerWorker(
     RunKeys keys,
     CoordinationOptions coordination,
     ILoggerFactory loggers,
-    IConfiguration configuration,
     WeightAnnouncer announcer,
+    AnnouncementKeeper announcements,
     TrainerStateStore stateStore,
     WeightStore weights,
     TrainingStatus status,
@@ -107,10 +107,13 @@ internal sealed class TrainerWorker(
         var resume = CheckpointFolders.Latest(recipe.OutputDir) is null ? null : "latest";
         status.RunDirectory = Path.GetFullPath(recipe.OutputDir);
         status.Update(s => { s.Run = settings.Run; s.MaxSteps = recipe.MaxSteps; s.Status = "training"; });
-        await jobs.EnsureGroupAsync(loopToken);
+        await RetryAsync(() => jobs.EnsureGroupAsync(loopToken), "creating the job queue's consumer group", loopToken);
         // Rollouts appended from now on: groups a previous trainer process asked for are not this one's.
-        var collector = await RolloutCollector.StartAtEndAsync(redis, keys, coordination, loggers.CreateLogger<RolloutCollector>(), cancellationToken: loopToken);
-        var rollouts = new RemoteRolloutSource(jobs, collector, recipe, TimeSpan.FromSeconds(settings.RolloutTimeoutSeconds));
+        var collector = await RetryAsync(
+            () => RolloutCollector.StartAtEndAsync(redis, keys, coordination, loggers.CreateLogger<RolloutCollector>(), cancellationToken: loopToken),
+            "finding the end of the rollout stream", loopToken);
+        var rollouts = new RemoteRolloutSource(new JobLedger(jobs), collector, recipe, announcer.Incarnation,
+            TimeSpan.FromSeconds(settings.RolloutTimeoutSeconds), coordination, logger);
         using var trainer = await GrpoTrainer.OpenAsync(recipe, new TrainerStart(message => logger.LogInformation("{Message}", message), resume, rollouts), stoppingToken);
         await BeginAsync(trainer, resume is not null, stoppingToken);
         var actions = new ControlActions(status, logger);
@@ -128,7 +131,11 @@ internal sealed class TrainerWorker(
         return trainer.GlobalStep;
     }
 
-    /// <summary>The trainer is loaded: control requests are taken from now on, and a resumed run's weights go out.</summary>
+    /// <summary>
+    /// The trainer is loaded: control requests are taken from now on, and its weights are announced, version 0 included,
+    /// under this process's incarnation: replicas may serve a previous trainer's weights of a later version (this one
+    /// resumed from an older checkpoint), and they take this incarnation's whatever its version.
+    /// </summary>
     private async Task BeginAsync(GrpoTrainer trainer, bool resumed, CancellationToken cancellationToken)
     {
         control.Begin(trainer.GlobalStep);
@@ -139,11 +146,7 @@ internal sealed class TrainerWorker(
             s.LastCheckpoint = resumed ? CheckpointFolders.Latest(trainer.RunDirectory) ?? string.Empty : string.Empty;
         });
         logger.LogInformation("run {Run}: step {Step} of {MaxSteps}{Resume}", options.Value.Run, trainer.GlobalStep, trainer.Recipe.MaxSteps, resumed ? " (resumed)" : string.Empty);
-        if (trainer.GlobalStep > 0)
-        {
-            // Resumed: replicas may still serve the starting model; they need checkpoint N's weights.
-            await PublishAsync(trainer, default, cancellationToken);
-        }
+        await PublishAsync(trainer, default, cancellationToken);
     }
 
     /// <summary>Step N is complete (checkpoint N too when one was due): weights version N out, metrics, status, log.</summary>
@@ -151,7 +154,8 @@ internal sealed class TrainerWorker(
     {
         await PublishAsync(trainer, step.Trace, cancellationToken);
         var metrics = step.Metrics;
-        TrainerMetrics.Record(metrics, await jobs.LengthAsync(cancellationToken), await jobs.PendingCountAsync(cancellationToken));
+        var queued = await RetryAsync(() => jobs.LengthAsync(cancellationToken), "reading the job queue's length", cancellationToken);
+        TrainerMetrics.Record(metrics, queued, await RetryAsync(() => jobs.PendingCountAsync(cancellationToken), "reading the pending jobs", cancellationToken));
         status.Update(s =>
         {
             s.Step = step.Step;
@@ -167,24 +171,42 @@ internal sealed class TrainerWorker(
     }
 
     /// <summary>
-    /// Version N = the weights after N steps (the starting model is version 0, which every replica loads itself):
-    /// captured, served, announced, and the step state saved; in the trace of the step that made it (<paramref name="step"/>).
+    /// Version N = the weights after N steps: captured, served, announced, and the step state saved; in the trace of the
+    /// step that made it (<paramref name="step"/>). Version 0 (a run that starts from scratch) is the starting model, which
+    /// every replica loads itself: announced, not served, so replicas holding a previous trainer's weights reload it.
     /// </summary>
     private async Task PublishAsync(GrpoTrainer trainer, ActivityContext step, CancellationToken cancellationToken)
     {
         using var span = GrpoTelemetry.ActivitySource.StartActivity("weights.sync", ActivityKind.Internal, step);
         var version = trainer.GlobalStep;
         span?.SetTag("grpo.policy_version", version);
-        var snapshot = await trainer.WithPolicyAsync(policy => WeightSnapshot.Capture(policy, version));
-        weights.Publish(snapshot);
-        var checksum = WeightChecksum.Of(snapshot);
+        string checksum;
+        if (version == 0)
+        {
+            checksum = await trainer.WithPolicyAsync(policy => WeightChecksum.Of(policy));
+        }
+        else
+        {
+            var snapshot = await trainer.WithPolicyAsync(policy => WeightSnapshot.Capture(policy, version));
+            weights.Publish(snapshot);
+            checksum = WeightChecksum.Of(snapshot);
+        }
+
         status.Update(s => { s.PolicyVersion = version; s.WeightsChecksum = checksum; });
-        await announcer.PublishAsync(version, configuration["Kestrel:Endpoints:Grpc:Url"] ?? string.Empty, cancellationToken);
+        await announcements.AnnounceAsync(version, cancellationToken);
         await SaveStateAsync(version, Coordination.TrainerStatus.Running, cancellationToken, trainer.DatasetCursor);
     }
 
     private Task SaveStateAsync(long step, Coordination.TrainerStatus state, CancellationToken cancellationToken, long datasetCursor = 0) =>
-        stateStore.SaveAsync(new TrainerProgress((int)step, step, datasetCursor, state, DateTimeOffset.UtcNow), cancellationToken);
+        RetryAsync(() => stateStore.SaveAsync(new TrainerProgress((int)step, step, datasetCursor, state, DateTimeOffset.UtcNow), cancellationToken),
+            "saving the trainer state", cancellationToken);
+
+    /// <summary>A Redis command retried through an outage of up to Trainer:RedisOutageSeconds; beyond it the run fails.</summary>
+    private Task<T> RetryAsync<T>(Func<Task<T>> command, string what, CancellationToken cancellationToken) =>
+        RedisOutage.RetryAsync(command, coordination, what, logger, cancellationToken);
+
+    private Task RetryAsync(Func<Task> command, string what, CancellationToken cancellationToken) =>
+        RedisOutage.RetryAsync(command, coordination, what, logger, cancellationToken);
 
     /// <summary>The loop is over: control requests are refused from now on (before the status says so), then the status.</summary>
     private void End(string outcome, string reason, string? error = null)
