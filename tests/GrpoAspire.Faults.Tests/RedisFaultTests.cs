@@ -89,9 +89,8 @@ public sealed class RedisFaultTests(ITestOutputHelper output)
 
         Assert.Equal(4, status.Step);
         Assert.Contains("step 2 of 4 (resumed)", resumed.Log, StringComparison.Ordinal);
-        // Steps after checkpoint-2 that the first trainer finished are done again (metrics.jsonl is appended to).
-        Assert.Equal([1, 2, 3, 4], cluster.MetricSteps().Distinct().Order());
-        Assert.Equal(4, cluster.MetricSteps()[^1]);
+        // Steps after checkpoint-2 that the first trainer finished are done again, and logged once.
+        Assert.Equal([1, 2, 3, 4], cluster.MetricSteps());
         await AssertReplicaServesTheTrainersWeightsAsync(cluster, replica, status);
     }
 
