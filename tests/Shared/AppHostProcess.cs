@@ -81,7 +81,12 @@ internal sealed class AppHostProcess : IDisposable
     }
 
     /// <summary>SIGTERM, as a script or a service manager stops it (a background job's SIGINT is ignored).</summary>
-    public void Terminate() => _ = Kill(_process.Id, 15);
+    public void Terminate() => Signal(15);
+
+    /// <summary>Sends <paramref name="signal"/> (9 SIGKILL, 15 SIGTERM, 1 SIGHUP, ...) to the AppHost alone.</summary>
+    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
+
+    public int Id => _process.Id;
 
     public void Dispose()
     {
