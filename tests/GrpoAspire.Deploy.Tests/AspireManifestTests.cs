@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using k8s.Models;
+using Microsoft.Extensions.Hosting;
 
 namespace GrpoAspire.Deploy.Tests;
 
