@@ -54,15 +54,18 @@ public sealed partial class AppHostFaultTests(ITestOutputHelper output) : IDispo
     }
 
     /// <summary>The smoke recipe with steps enough to be mid-run whenever the test acts, dashboard on free ports.</summary>
-    private AppHostProcess StartMidRun() =>
-        AppHostProcess.Start(["--recipe", TestPaths.SmokeRecipe, "--max-steps", "100000", "--output", Path.Combine(_root, "run")],
+    private AppHostProcess StartMidRun()
+    {
+        // tests/GrpoAspire.AppHost.Tests runs beside this suite on the dashboard's default ports.
+        var ports = FreePorts(3);
+        return AppHostProcess.Start(["--recipe", TestPaths.SmokeRecipe, "--max-steps", "100000", "--output", Path.Combine(_root, "run")],
             new Dictionary<string, string>
             {
-                // tests/GrpoAspire.AppHost.Tests runs beside this suite on the dashboard's default ports.
-                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
-                ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}",
-                ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}",
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ports[0]}",
+                ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{ports[1]}",
+                ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://127.0.0.1:{ports[2]}",
             });
+    }
 
     /// <summary>Waits for the trainer's first step; returns the port of the app's redis-server.</summary>
     private static async Task<int> WaitForTrainingAsync(AppHostProcess host)
@@ -94,11 +97,14 @@ public sealed partial class AppHostFaultTests(ITestOutputHelper output) : IDispo
         }
     }
 
-    private static int FreePort()
+    /// <summary>Distinct free ports: each held until all are chosen, since a port let go can be handed out again.</summary>
+    private static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(listener => listener.Start());
+        var ports = listeners.Select(listener => ((IPEndPoint)listener.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(listener => listener.Stop());
+        return ports;
     }
 
     [GeneratedRegex(@"\[trainer\] .* step \d+/100000")]
