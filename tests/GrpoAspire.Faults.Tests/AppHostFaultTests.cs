@@ -73,7 +73,8 @@ public sealed partial class AppHostFaultTests(ITestOutputHelper output) : IDispo
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while (!StepReported().IsMatch(host.Output))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the trainer reported no step within 3 minutes:\n{host.Output}");
+            Assert.True(DateTime.UtcNow < deadline && !host.HasExited,
+                $"the trainer reported no step within 3 minutes, or the AppHost exited:\n{host.Output}");
             await Task.Delay(250);
         }
 

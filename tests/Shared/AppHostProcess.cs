@@ -34,6 +34,10 @@ internal sealed class AppHostProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            // The AppHost's content root is its working directory: a test's own output folder can hold a service's
+            // appsettings.json (GrpoAspire.Faults.Tests' has the trainer's), whose Kestrel endpoints the AppHost's
+            // resource service would then bind too, failing its start ("Sequence contains more than one element").
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
@@ -87,6 +91,8 @@ internal sealed class AppHostProcess : IDisposable
     public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
 
     public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
 
     public void Dispose()
     {
