@@ -5,9 +5,10 @@ namespace GrpoAspire.AppHost;
 
 /// <summary>
 /// Stops whatever the AppHost started once the AppHost is gone, however it went (SIGKILL, a signal it does not handle
-/// such as SIGHUP, a crash). DCP watches the AppHost's PID, but measured here it does not stop redis-server, the services,
-/// their <c>dotnet run</c> wrappers and its own monitors when the AppHost is killed: they keep training with nothing to
-/// stop them.
+/// such as SIGHUP, a crash). DCP watches the AppHost's PID (<c>--monitor</c>), but slowly and not wholly: measured here on
+/// a loaded 2-core machine after a SIGKILL, the services kept training for ~15 s and DCP's <c>run-controllers</c> was
+/// still running 15 s on; after a SIGTERM DCP's own processes stayed. <c>dcp start-apiserver</c> is detached (parent PID
+/// 1, its own session), so it is no child of the AppHost either.
 /// </summary>
 /// <remarks>
 /// <para>The AppHost marks its own environment with <see cref="Variable"/> = a fresh random value before DCP starts; DCP
