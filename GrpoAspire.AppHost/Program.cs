@@ -44,6 +44,9 @@ catch (ArgumentException e)
     return 2;
 }
 
+// Before DCP starts, so that everything it starts carries the watchdog's mark. Not under Aspire.Hosting.Testing (which
+// turns the dashboard off): the test process hosts the app there, and stops it.
+var watchdog = builder.ExecutionContext.IsRunMode && !options.DisableDashboard ? AppHostWatchdog.Start() : null;
 await using var app = builder.Build();
 Console.WriteLine($"[apphost] run '{arguments.Run}': recipe {settings.Recipe}, run folder {settings.Output}");
 var outcome = app.Services.GetRequiredService<RunOutcome>();
@@ -55,6 +58,8 @@ catch (OperationCanceledException) when (outcome.TrainerExited.IsCompleted)
 {
     // The trainer ended while other resources were still starting (they waited for it): the start was cut short.
 }
+
+watchdog?.Stopped();
 
 // Publishing (--publisher manifest) and --keep-running (stopped by Ctrl+C) end well without the trainer's verdict.
 return builder.ExecutionContext.IsPublishMode || !arguments.ExitWhenDone ? 0 : outcome.ExitCode;

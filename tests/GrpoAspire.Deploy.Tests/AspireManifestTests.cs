@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using k8s.Models;
+using Microsoft.Extensions.Hosting;
 
 namespace GrpoAspire.Deploy.Tests;
 
@@ -141,7 +142,8 @@ public sealed partial class AspireManifestTests
             .Order().ToList();
         var actual = k8s.Deployments
             .SelectMany(deployment => (deployment.Spec.Template.Spec.Containers.Single().Env ?? [])
-                .Where(variable => variable.ValueFrom?.SecretKeyRef is not null)
+                // The services' contract; redis' own REDISCLI_AUTH: RedisRequiresThePasswordItsConnectionStringCarries.
+                .Where(variable => variable.ValueFrom?.SecretKeyRef is not null && EnvironmentContract.IsContract(variable.Name))
                 .Select(variable => (Resource: deployment.Metadata.Name, Variable: variable.Name, variable.ValueFrom.SecretKeyRef.Key)))
             .Order().ToList();
 
@@ -153,6 +155,34 @@ public sealed partial class AspireManifestTests
         Assert.All(references.GroupBy(reference => reference.Key), uses => Assert.Single(uses.Select(reference => reference.Name).Distinct()));
         Assert.All(references, reference =>
             Assert.Contains(k8s.Secrets, secret => secret.Metadata.Name == reference.Name && secret.Data?.ContainsKey(reference.Key) == true));
+    }
+
+    /// <summary>
+    /// The AppHost's redis-server requires its secret parameter <c>redis-password</c> (a private config file, so not in
+    /// the manifest); in Kubernetes redis must require the password that the services' connection string carries, and
+    /// that string must come from a Secret, never a ConfigMap.
+    /// </summary>
+    [KubectlTheory]
+    [MemberData(nameof(Kustomizations))]
+    public void RedisRequiresThePasswordItsConnectionStringCarries(string kustomization)
+    {
+        var manifest = AspireManifest.Published;
+        var k8s = Manifests.Render(kustomization);
+        Assert.True(manifest.Resources["redis-password"] is { IsParameter: true, Secret: true }, "the manifest has no secret parameter redis-password");
+        Assert.Contains("password={redis-password.value}", manifest.Resources[ResourceNames.Redis].ConnectionString, StringComparison.Ordinal);
+
+        var redis = k8s.Container(ResourceNames.Redis);
+        var password = k8s.EnvironmentOf(redis)["REDISCLI_AUTH"];
+        Assert.Equal("redis-password", redis.Env.Single(variable => variable.Name == "REDISCLI_AUTH").ValueFrom.SecretKeyRef.Key);
+        Assert.Contains("requirepass $REDISCLI_AUTH", string.Join(' ', redis.Command), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(password));
+        foreach (var resource in manifest.Workloads.Where(resource => resource.Env.ContainsKey("ConnectionStrings__redis")))
+        {
+            var container = k8s.Container(resource.Name);
+            Assert.Equal($"redis:6379,password={password}", k8s.EnvironmentOf(container)["ConnectionStrings__redis"]);
+            Assert.Contains(container.EnvFrom, source => source.SecretRef is { } secret
+                && k8s.SecretValue(secret.Name, "ConnectionStrings__redis") is not null);
+        }
     }
 
     /// <summary>
@@ -168,6 +198,9 @@ public sealed partial class AspireManifestTests
             return parts switch
             {
                 [_, "connectionString"] => Resolve(resource.ConnectionString!, manifest, k8s),
+                // A secret parameter: the value of the rendered Secret that has the key of its name (one, checked above).
+                [_, "value"] when resource.IsParameter && resource.Secret =>
+                    k8s.Secrets.Select(secret => k8s.SecretValue(secret.Metadata.Name, resource.Name)).OfType<string>().Single(),
                 [_, "bindings", var binding, "host"] => resource.Name,
                 [_, "bindings", var binding, "port"] => ServicePort(k8s, resource.Name, binding).ToString(),
                 [_, "bindings", var binding, "targetPort"] => k8s.Container(resource.Name).Ports.Single(port => port.Name == binding).ContainerPort.ToString(),

@@ -22,9 +22,9 @@ public sealed class KustomizationTests
             manifests.Services.Select(service => service.Metadata.Name).Order());
         Assert.Equal(["grpo-models", "trainer-runs"], manifests.Claims.Select(claim => claim.Metadata.Name).Order());
         Assert.Equal(
-            ["grpo-env", "grpo-run", "redis-connection", "reward-endpoints", "trainer-endpoints", "trainer-recipe"],
+            ["grpo-env", "grpo-run", "reward-endpoints", "trainer-endpoints", "trainer-recipe"],
             manifests.ConfigMaps.Select(map => Unhashed(map.Metadata.Name)).Order());
-        Assert.Equal("grpo-token", Unhashed(Assert.Single(manifests.Secrets).Metadata.Name));
+        Assert.Equal(["grpo-token", "redis-connection", "redis-password"], manifests.Secrets.Select(secret => Unhashed(secret.Metadata.Name)).Order());
     }
 
     [KubectlTheory]

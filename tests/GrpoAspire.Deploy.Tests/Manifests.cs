@@ -50,7 +50,7 @@ public sealed class Manifests
     public V1Container Container(string name) => Deployment(name).Spec.Template.Spec.Containers.Single();
 
     /// <summary>A container's variables as the kubelet builds them: envFrom first, then env, which wins. Values
-    /// from ConfigMaps are resolved; those from Secrets and fields are null.</summary>
+    /// from ConfigMaps and Secrets are resolved; those from fields are null.</summary>
     public IReadOnlyDictionary<string, string?> EnvironmentOf(V1Container container)
     {
         var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -69,7 +69,7 @@ public sealed class Manifests
                 var secret = Secrets.Single(secret => secret.Metadata.Name == secretRef.Name);
                 foreach (var key in (secret.Data?.Keys ?? []).Concat(secret.StringData?.Keys ?? []))
                 {
-                    environment[(source.Prefix ?? string.Empty) + key] = null;
+                    environment[(source.Prefix ?? string.Empty) + key] = SecretValue(secret.Metadata.Name, key);
                 }
             }
         }
@@ -78,10 +78,20 @@ public sealed class Manifests
         {
             environment[variable.Name] = variable.ValueFrom?.ConfigMapKeyRef is { } reference
                 ? ConfigMaps.SingleOrDefault(map => map.Metadata.Name == reference.Name)?.Data.ValueOrNull(reference.Key)
-                : variable.Value;
+                : variable.ValueFrom?.SecretKeyRef is { } secretKey
+                    ? SecretValue(secretKey.Name, secretKey.Key)
+                    : variable.Value;
         }
 
         return environment;
+    }
+
+    /// <summary>The text of key <paramref name="key"/> of the rendered Secret <paramref name="name"/>; null if none has it.</summary>
+    public string? SecretValue(string name, string key)
+    {
+        var secret = Secrets.SingleOrDefault(secret => secret.Metadata.Name == name);
+        return secret?.StringData?.ValueOrNull(key)
+            ?? (secret?.Data is { } data && data.TryGetValue(key, out var bytes) ? System.Text.Encoding.UTF8.GetString(bytes) : null);
     }
 
     /// <summary>The volume of <paramref name="deployment"/> mounted in its container at the longest prefix of <paramref name="path"/>.</summary>

@@ -34,6 +34,10 @@ internal sealed class AppHostProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            // The AppHost's content root is its working directory: a test's own output folder can hold a service's
+            // appsettings.json (GrpoAspire.Faults.Tests' has the trainer's), whose Kestrel endpoints the AppHost's
+            // resource service would then bind too, failing its start ("Sequence contains more than one element").
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
@@ -81,7 +85,14 @@ internal sealed class AppHostProcess : IDisposable
     }
 
     /// <summary>SIGTERM, as a script or a service manager stops it (a background job's SIGINT is ignored).</summary>
-    public void Terminate() => _ = Kill(_process.Id, 15);
+    public void Terminate() => Signal(15);
+
+    /// <summary>Sends <paramref name="signal"/> (9 SIGKILL, 15 SIGTERM, 1 SIGHUP, ...) to the AppHost alone.</summary>
+    public void Signal(int signal) => Assert.Equal(0, Kill(_process.Id, signal));
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
 
     public void Dispose()
     {

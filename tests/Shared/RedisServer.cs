@@ -8,7 +8,8 @@ namespace GrpoAspire.Testing;
 
 /// <summary>
 /// A real <c>redis-server</c> for tests: started as a child process on a free loopback port, with persistence off
-/// (nothing written to disk), ready once it answers PING, killed on dispose. Use it as an xunit class or collection
+/// (nothing written to disk) and a password required, as the AppHost and Kubernetes run it; ready once it answers an
+/// authenticated PING, killed on dispose. Use it as an xunit class or collection
 /// fixture; other test projects link this file (<c>&lt;Compile Include="../Shared/RedisServer.cs" /&gt;</c>).
 /// </summary>
 /// <remarks>
@@ -27,8 +28,11 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
     /// <summary>The server's port on 127.0.0.1 (0 until started).</summary>
     public int Port { get; private set; }
 
-    /// <summary>A connection string in the form services receive as <c>ConnectionStrings__redis</c>.</summary>
-    public string ConnectionString => $"127.0.0.1:{Port}";
+    /// <summary>The password the server requires: fresh per server, letters and digits as the AppHost makes them.</summary>
+    public string Password { get; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>A connection string in the form services receive as <c>ConnectionStrings__redis</c>, with the password.</summary>
+    public string ConnectionString => $"127.0.0.1:{Port},password={Password}";
 
     /// <summary>What the server printed so far (bounded), for failure messages.</summary>
     public string Output
@@ -107,16 +111,25 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
         await StartAsync(FindOnPath(Program)!, Port);
     }
 
-    /// <summary>Sends one inline command (e.g. <c>FLUSHALL</c>) and returns the first line of the reply.</summary>
-    public async Task<string> CommandAsync(string command, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sends one inline command (e.g. <c>FLUSHALL</c>) on a fresh connection, after <c>AUTH</c> with
+    /// <paramref name="password"/> (the server's by default; null sends none), and returns the first line of its reply.
+    /// </summary>
+    public async Task<string> CommandAsync(string command, CancellationToken cancellationToken = default) =>
+        await CommandAsync(Port, command, Password, cancellationToken);
+
+    /// <inheritdoc cref="CommandAsync(string, CancellationToken)"/>
+    public static async Task<string> CommandAsync(int port, string command, string? password, CancellationToken cancellationToken = default)
     {
         using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken);
+        await client.ConnectAsync(IPAddress.Loopback, port, cancellationToken);
         var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"), cancellationToken);
+        var auth = password is null ? "" : $"AUTH {password}\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(auth + command + "\r\n"), cancellationToken);
         var buffer = new byte[512];
         var reply = new StringBuilder();
-        while (!reply.ToString().Contains("\r\n", StringComparison.Ordinal))
+        var lines = password is null ? 1 : 2;
+        while (reply.ToString().Split("\r\n").Length <= lines && reply.Length < 16_384)
         {
             var read = await stream.ReadAsync(buffer, cancellationToken);
             if (read == 0)
@@ -127,23 +140,29 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
             reply.Append(Encoding.ASCII.GetString(buffer, 0, read));
         }
 
-        var text = reply.ToString();
-        var end = text.IndexOf("\r\n", StringComparison.Ordinal);
-        return end < 0 ? text : text[..end];
+        var replies = reply.ToString().Split("\r\n");
+        if (password is not null && replies[0] != "+OK")
+        {
+            return replies[0]; // AUTH failed: that is the answer.
+        }
+
+        return replies[lines - 1];
     }
 
     private async Task StartAsync(string path, int port)
     {
         var start = new ProcessStartInfo(path)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
+        // "-": the config from stdin, so the password is on no command line.
         foreach (var argument in new[]
                  {
-                     "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "-", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
                  })
         {
@@ -151,6 +170,8 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
         }
 
         _process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {path}");
+        await _process.StandardInput.WriteAsync($"requirepass {Password}\n");
+        _process.StandardInput.Close();
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
