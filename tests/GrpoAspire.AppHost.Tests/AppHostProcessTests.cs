@@ -25,13 +25,13 @@ public sealed class AppHostProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task AFailingTrainerEndsTheRunWithItsErrorOnTheConsoleAndExitCodeOne()
+    public async Task ATrainerFailedOnBadInputEndsTheRunWithItsErrorOnTheConsoleAndExitCodeTwo()
     {
         var dataset = Path.Combine(_root, "no-such-tasks.jsonl");
         using var host = AppHostProcess.Start(["--recipe", TestPaths.SmokeRecipe, "--dataset", dataset, "--output", Path.Combine(_root, "run")]);
-        Assert.Equal(1, await host.WaitForExitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Equal(2, await host.WaitForExitAsync(TimeSpan.FromMinutes(2)));
         Assert.Contains($"[trainer] fail: GrpoAspire.Trainer.Training.TrainerWorker[0] training failed: --dataset {dataset}: no such file", host.Output, StringComparison.Ordinal);
-        Assert.Contains("[apphost] training failed (trainer exit code 1)", host.Output, StringComparison.Ordinal);
+        Assert.Contains("[apphost] training failed (trainer exit code 2)", host.Output, StringComparison.Ordinal);
         // The replica that waited for the trainer never started: the app's start was cut short, and says nothing of it.
         Assert.DoesNotContain("Hosting failed to start", host.Output, StringComparison.Ordinal);
         await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30), host.Output);

@@ -65,8 +65,9 @@ public sealed class AspireAppHostTests : IDisposable
         var app = await TestApp.StartAsync(Path.Combine(_root, "run"), ["--max-steps", "2", "--dataset", Path.Combine(_root, "no-such-tasks.jsonl")], awaitStart: false);
         await using (app)
         {
-            Assert.Equal(1, await app.Outcome.TrainerExited.WaitAsync(TimeSpan.FromMinutes(3)));
-            Assert.Equal(1, app.Outcome.ExitCode);
+            // A missing dataset is bad input: exit code 2.
+            Assert.Equal(2, await app.Outcome.TrainerExited.WaitAsync(TimeSpan.FromMinutes(3)));
+            Assert.Equal(2, app.Outcome.ExitCode);
         }
 
         await app.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30));

@@ -40,10 +40,10 @@ public sealed partial class WorkloadTests
         var trainer = manifests.EnvironmentOf(manifests.Container(ResourceNames.Trainer));
         var reward = manifests.EnvironmentOf(manifests.Container(ResourceNames.Reward));
 
-        Assert.Equal("redis:6379", generation.GetValueOrDefault("ConnectionStrings__redis"));
+        Assert.StartsWith("redis:6379,password=", generation.GetValueOrDefault("ConnectionStrings__redis"), StringComparison.Ordinal);
         Assert.Equal("http://reward:8080", generation.GetValueOrDefault("services__reward__grpc__0"));
         Assert.Equal("http://trainer:8080", generation.GetValueOrDefault("services__trainer__grpc__0"));
-        Assert.Equal("redis:6379", trainer.GetValueOrDefault("ConnectionStrings__redis"));
+        Assert.Equal(generation.GetValueOrDefault("ConnectionStrings__redis"), trainer.GetValueOrDefault("ConnectionStrings__redis"));
         Assert.DoesNotContain(trainer.Keys, name => name.StartsWith("services__", StringComparison.Ordinal));
         Assert.DoesNotContain(reward.Keys, name => name.StartsWith("services__", StringComparison.Ordinal) || name.StartsWith("ConnectionStrings__", StringComparison.Ordinal));
         Assert.All(new[] { ResourceNames.Generation, ResourceNames.Trainer }, name =>

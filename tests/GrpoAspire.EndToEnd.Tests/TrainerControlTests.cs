@@ -79,7 +79,7 @@ public sealed class TrainerControlTests
     }
 
     [Fact]
-    public async Task WithExitWhenDoneAFailedRunExitsWithOneAfterLoggingItsErrorAtErrorLevel()
+    public async Task WithExitWhenDoneARunFailedOnBadInputExitsWithTwoAfterLoggingItsErrorAtErrorLevel()
     {
         await using var cluster = await Cluster.StartAsync(Recipes.Tiny(maxSteps: 1, saveSteps: 1));
         var missing = Path.Combine(cluster.Folder, "no-such-recipe.yaml");
@@ -88,10 +88,10 @@ public sealed class TrainerControlTests
 
         var code = await trainer.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.True(code == 1, $"exit code {code}:\n{trainer.Log}");
+        Assert.True(code == 2, $"exit code {code}:\n{trainer.Log}");
         var lines = trainer.Log.Split('\n');
         var error = Array.FindIndex(lines, line => line.StartsWith("fail: GrpoAspire.Trainer.Training.TrainerWorker", StringComparison.Ordinal));
-        var exit = Array.FindIndex(lines, line => line.Contains("the trainer exits with code 1", StringComparison.Ordinal));
+        var exit = Array.FindIndex(lines, line => line.Contains("the trainer exits with code 2", StringComparison.Ordinal));
         Assert.True(error >= 0 && exit > error, $"no error line before the exit line:\n{trainer.Log}");
         Assert.Contains("training failed:", lines[error + 1], StringComparison.Ordinal);
         Assert.Contains("no-such-recipe.yaml", lines[error + 1], StringComparison.Ordinal);

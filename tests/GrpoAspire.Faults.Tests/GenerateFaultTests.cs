@@ -136,7 +136,7 @@ public sealed class GenerateFaultTests(GenerateFaultTests.Replica replica, ITest
         var collector = await RolloutCollector.StartAtEndAsync(replica.Cluster.Connection, keys);
         var job = new RolloutJob
         {
-            JobId = "1/0", Step = 1, NumGenerations = 2, PromptTokenIds = { Enumerable.Repeat(65, 2000) },
+            JobId = "1/0", Step = 1, Incarnation = "faults-test", NumGenerations = 2, PromptTokenIds = { Enumerable.Repeat(65, 2000) },
             Sampling = new SamplingSettings { Temperature = 1, TopP = 1, MaxNewTokens = 100, EosTokenIds = { 258 } },
         };
         await new RolloutJobQueue(replica.Cluster.Connection, keys).EnqueueAsync([job]);

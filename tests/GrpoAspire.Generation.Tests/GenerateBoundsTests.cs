@@ -13,7 +13,7 @@ public sealed class GenerateBoundsTests
 
     private static RolloutJob Job(int promptTokens, int maxNewTokens) => new()
     {
-        JobId = "1/0", Step = 1, NumGenerations = 2, PromptTokenIds = { Enumerable.Repeat(65, promptTokens) },
+        JobId = "1/0", Step = 1, Incarnation = "trainer-1", NumGenerations = 2, PromptTokenIds = { Enumerable.Repeat(65, promptTokens) },
         Sampling = new SamplingSettings { Temperature = 1, TopP = 1, MaxNewTokens = maxNewTokens, EosTokenIds = { 258 } },
     };
 
