@@ -26,7 +26,7 @@ public static class AttentionMask
         var causal = keyPositions.le(queryPositions); // [T, S]
         var allowed = causal.unsqueeze(0).unsqueeze(0).logical_and(keyPadding.to(ScalarType.Bool).unsqueeze(1).unsqueeze(1)); // [B, 1, T, S]
         var minimum = finfo(dtype).min;
-        var mask = ScalarFill.MaskedFillInPlace(zeros(allowed.shape, dtype: dtype, device: device), allowed.logical_not(), minimum);
+        var mask = zeros(allowed.shape, dtype: dtype, device: device).masked_fill_(allowed.logical_not(), minimum);
         return mask.MoveToOuterDisposeScope();
     }
 
@@ -39,7 +39,7 @@ public static class AttentionMask
         using var scope = NewDisposeScope();
         var keys = arange(0, keyLength, dtype: ScalarType.Int64, device: positions.device).unsqueeze(0); // [1, S]
         var hidden = keys.gt(positions); // [n, S]
-        var mask = ScalarFill.MaskedFillInPlace(zeros(hidden.shape, dtype: dtype, device: positions.device), hidden, finfo(dtype).min);
+        var mask = zeros(hidden.shape, dtype: dtype, device: positions.device).masked_fill_(hidden, finfo(dtype).min);
         return mask.view(positions.shape[0], 1, 1, keyLength).MoveToOuterDisposeScope(); // [n, 1, 1, S]
     }
 

@@ -38,10 +38,8 @@ internal sealed class FixedShapeDecoder : IDisposable
         using var scope = NewDisposeScope();
         var dtype = model.OutputWeight.dtype;
         var visible = cat([keyPadding.to(ScalarType.Bool), zeros([batch, cache.Capacity - written], dtype: ScalarType.Bool, device: device)], 1);
-        _mask = ScalarFill.MaskedFillInPlace(
-            zeros([batch, 1, 1, cache.Capacity], dtype: dtype, device: device),
-            visible.logical_not().view(batch, 1, 1, cache.Capacity),
-            finfo(dtype).min).DetachFromDisposeScope();
+        _mask = zeros([batch, 1, 1, cache.Capacity], dtype: dtype, device: device)
+            .masked_fill_(visible.logical_not().view(batch, 1, 1, cache.Capacity), finfo(dtype).min).DetachFromDisposeScope();
         _ids = zeros([batch, 1], dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
         _positions = lastPositions.to(ScalarType.Int64).clone().DetachFromDisposeScope();
         _writeIndex = full([1], written, dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();

@@ -13,7 +13,7 @@ public static class LogitFilters
         }
 
         var threshold = logits.topk(k, dim: -1).values.narrow(-1, k - 1, 1); // [B, 1]
-        return ScalarFill.MaskedFill(logits, logits.lt(threshold), double.NegativeInfinity);
+        return logits.masked_fill(logits.lt(threshold), double.NegativeInfinity);
     }
 
     /// <summary>Keeps the most likely tokens until their probability reaches <paramref name="p"/> (at least one).</summary>
@@ -30,6 +30,6 @@ public static class LogitFilters
         var before = cumulative - sorted.softmax(-1);
         var dropSorted = before.ge(p);
         var drop = zeros_like(dropSorted).scatter(-1, order, dropSorted);
-        return ScalarFill.MaskedFill(logits, drop, double.NegativeInfinity);
+        return logits.masked_fill(drop, double.NegativeInfinity);
     }
 }
