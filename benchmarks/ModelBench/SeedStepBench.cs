@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Qwen2;
@@ -73,7 +73,7 @@ internal static class SeedStepBench
         for (var step = 0; step < steps; step++)
         {
             var prompts = Enumerable.Range(0, recipe.PromptsPerStep).Select(i => new PromptJob(
-                i, new CountdownTask([1, 2, 3], 6), string.Empty,
+                i, CountdownDefinition.ToRecord(new CountdownTask([1, 2, 3], 6)), string.Empty,
                 Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray())).ToArray();
             var watch = Stopwatch.StartNew();
             var sampling = recipe.SamplingFor(step + 1, [config.VocabSize - 1]);
@@ -107,7 +107,7 @@ internal static class SeedStepBench
     private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
     {
         var share = tokens.Length == 0 ? 0 : tokens.Count(t => t % 2 == 0) / (double)tokens.Length;
-        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, share)], share, EquationVerdict.WrongValue);
+        return new RewardBreakdown([new RewardValue("equation", share)], share, "wrong_value");
     }
 
     private static int Int(Args options, string name) =>

@@ -1,5 +1,5 @@
 using System.Text;
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Countdown.Traces;
 using GrpoAspire.Model.Tokenization;
 

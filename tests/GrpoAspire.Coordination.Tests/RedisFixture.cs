@@ -45,8 +45,7 @@ public sealed class RedisFixture : IAsyncLifetime
         PromptTokenIds = { 1, 2, 3, promptIndex },
         NumGenerations = 4,
         Sampling = new SamplingSettings { Temperature = 1.0, TopP = 1.0, MaxNewTokens = 16, Seed = (ulong)promptIndex },
-        Nums = { 3, 5, 7 },
-        Target = 15,
+        Record = new TaskRecord { Task = "countdown", FieldsJson = """{"nums":[3,5,7],"target":15}""" },
     };
 
     public static IReadOnlyList<RolloutJob> Jobs(int step, int count) =>

@@ -1,4 +1,4 @@
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Countdown.Traces;
 
@@ -39,7 +39,7 @@ public sealed class CountdownCorpusTests
         {
             var template = Templates[index % Templates.Length];
             Assert.Equal(template.Name, example.TemplateName);
-            Assert.Equal(template.Render(example.Task), example.Prompt);
+            Assert.Equal(template.Render(CountdownDefinition.ToRecord(example.Task)), example.Prompt);
         }
     }
 

@@ -1,5 +1,5 @@
 using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using Parquet.Serialization;
 
 namespace GrpoAspire.Countdown.Tests;
@@ -70,7 +70,7 @@ public sealed class ReaderAndPromptTests : IDisposable
     [Fact]
     public void SeedTemplateRendersTheSeedsExactChatMlPrompt()
     {
-        var prompt = PromptTemplate.Get(PromptTemplate.SeedR1).Render(new CountdownTask([14, 70, 80], 85));
+        var prompt = PromptTemplate.Get(PromptTemplate.SeedR1).Render(CountdownDefinition.ToRecord(new CountdownTask([14, 70, 80], 85)));
         const string expected =
             "<|im_start|>system\nYou are a helpful assistant. You first thinks about the reasoning process in the mind "
             + "and then provides the user with the answer.<|im_end|>\n"
@@ -85,7 +85,7 @@ public sealed class ReaderAndPromptTests : IDisposable
     [Fact]
     public void TinyZeroBaseTemplateIsPlainTextEndingInThePrefill()
     {
-        var prompt = PromptTemplate.Get(PromptTemplate.TinyZeroBase).Render(new CountdownTask([1, 2, 3], 6));
+        var prompt = PromptTemplate.Get(PromptTemplate.TinyZeroBase).Render(CountdownDefinition.ToRecord(new CountdownTask([1, 2, 3], 6)));
         Assert.StartsWith("A conversation between User and Assistant.", prompt, StringComparison.Ordinal);
         Assert.Contains("User: Using the numbers [1, 2, 3], create an equation that equals 6.", prompt, StringComparison.Ordinal);
         Assert.EndsWith("\nAssistant: Let me solve this step by step.\n<think>", prompt, StringComparison.Ordinal);
@@ -95,7 +95,7 @@ public sealed class ReaderAndPromptTests : IDisposable
     [Fact]
     public void CompactTemplateIsShortPlainTextEndingInTheThinkPrefill()
     {
-        var prompt = PromptTemplate.Get(PromptTemplate.Compact).Render(new CountdownTask([14, 70, 80], 85));
+        var prompt = PromptTemplate.Get(PromptTemplate.Compact).Render(CountdownDefinition.ToRecord(new CountdownTask([14, 70, 80], 85)));
         Assert.Equal("Use [14, 70, 80] once each with + - * / ( ) to make 85.\n<think>", prompt);
         Assert.Equal(PromptKind.Text, PromptTemplate.Get(PromptTemplate.Compact).Kind);
     }

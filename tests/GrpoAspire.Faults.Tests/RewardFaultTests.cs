@@ -12,6 +12,8 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
     /// <summary>The reward Deployment's memory limit in deploy/k8s/base/reward.yaml.</summary>
     private const long KubernetesMemoryLimit = 512L * 1024 * 1024;
 
+    private static readonly TaskRecord OneTwoThree = new() { Task = "countdown", FieldsJson = """{"nums":[1,2,3],"target":6}""" };
+
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
     private static readonly Method<byte[], byte[]> RawScore = new(MethodType.Unary, "grpo.v1.RewardService", "Score", Bytes, Bytes);
     private static readonly Method<byte[], byte[]> RawScoreStream = new(MethodType.DuplexStreaming, "grpo.v1.RewardService", "ScoreStream", Bytes, Bytes);
@@ -39,7 +41,7 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
         using var channel = GrpcChannel.ForAddress(reward.GrpcAddress);
         var response = await new RewardService.RewardServiceClient(channel).ScoreAsync(SmallRequest(3));
         Assert.Equal(3, response.Scores.Count);
-        Assert.Equal("correct", response.Scores[0].EquationVerdict);
+        Assert.Equal("correct", response.Scores[0].Verdict);
     }
 
     /// <summary>Completions of ~100 bytes, as a GRPO step sends them: the budget must not refuse any.</summary>
@@ -255,7 +257,7 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
         var text = "<think>" + new string('x', textBytes - 7);
         for (var i = 0; i < completions; i++)
         {
-            request.Completions.Add(new Completion { Id = $"c{i}", Text = text, Nums = { 1, 2, 3 }, Target = 6 });
+            request.Completions.Add(new Completion { Id = $"c{i}", Text = text, Record = OneTwoThree });
         }
 
         return request.ToByteArray();
@@ -268,7 +270,7 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
         {
             request.Completions.Add(new Completion
             {
-                Id = $"job-{i}#0", Text = " 1 plus 2 plus 3 makes 6</think>\n<answer>1 + 2 + 3</answer>", Nums = { 1, 2, 3 }, Target = 6,
+                Id = $"job-{i}#0", Text = " 1 plus 2 plus 3 makes 6</think>\n<answer>1 + 2 + 3</answer>", Record = OneTwoThree,
             });
         }
 

@@ -1,5 +1,5 @@
 using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Math;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
@@ -54,7 +54,7 @@ public sealed class DataParallelTests
     private static (IReadOnlyList<PromptJob> Prompts, ScoredCompletion[] Completions) Rollouts(int prompts, int[] idleGroups)
     {
         var jobs = Enumerable.Range(0, prompts)
-            .Select(i => new PromptJob(i, new CountdownTask([1, 2], 3), "p", [1 + (i % 20), 2, 3 + (i % 5)])).ToArray();
+            .Select(i => new PromptJob(i, CountdownDefinition.ToRecord(new CountdownTask([1, 2], 3)), "p", [1 + (i % 20), 2, 3 + (i % 5)])).ToArray();
         var random = new Random(prompts);
         var completions = Enumerable.Range(0, prompts * 4).Select(i =>
         {
@@ -62,7 +62,7 @@ public sealed class DataParallelTests
             var reward = idleGroups.Contains(i / 4) ? 1.0 : random.Next(4);
             var finish = random.Next(5) == 0 ? FinishReason.Length : FinishReason.Stop;
             return new ScoredCompletion(i / 4, tokens, new float[tokens.Length], finish, "t",
-                new RewardBreakdown([new RewardValue(RewardFunction.Equation, reward)], reward, EquationVerdict.WrongValue));
+                new RewardBreakdown([new RewardValue("equation", reward)], reward, "wrong_value"));
         }).ToArray();
         return (jobs, completions);
     }

@@ -16,8 +16,8 @@ public sealed class EmbeddedModelTests
         Assert.Equal(ModelResolver.EmbeddedDefaultFolder, folder);
         using var model = Qwen2Checkpoint.Load(folder);
         Assert.Equal(4_512_000, model.ParameterCount());
-        var report = CountdownEvaluator.Evaluate(model, QwenTokenizer.FromDirectory(folder), TaskSplits.HeldOut(16),
-            new EvaluationOptions { Samples = 0, MaxNewTokens = 256, PromptTemplate = Countdown.Prompts.PromptTemplate.Compact });
+        var report = TaskEvaluator.Evaluate(model, QwenTokenizer.FromDirectory(folder), TaskSplits.HeldOut(16).Select(Countdown.CountdownDefinition.ToRecord).ToArray(),
+            new EvaluationOptions { Samples = 0, MaxNewTokens = 256, Template = Tasks.Prompts.PromptTemplate.Get(Tasks.Prompts.PromptTemplate.Compact) });
         Assert.True(report.GreedyFormatRate >= 0.9, $"format rate {report.GreedyFormatRate}");
     }
 }

@@ -1,5 +1,5 @@
 using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Math;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
@@ -29,7 +29,7 @@ public sealed class GrpoStepTests
     private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
     {
         double count = tokens.Count(t => t == RewardedToken);
-        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
+        return new RewardBreakdown([new RewardValue("equation", count)], count, "wrong_value");
     }
 
     /// <summary>A step's context for <paramref name="replicas"/>' master, whose flat parameter <paramref name="optimizer"/> steps.</summary>
@@ -48,7 +48,7 @@ public sealed class GrpoStepTests
 
     private static IReadOnlyList<PromptJob> Prompts(int count, int step) =>
         Enumerable.Range(0, count)
-            .Select(i => new PromptJob(i, new CountdownTask([1, 2], 3), "p", [1 + ((i + step) % 20), 2, 3]))
+            .Select(i => new PromptJob(i, CountdownDefinition.ToRecord(new CountdownTask([1, 2], 3)), "p", [1 + ((i + step) % 20), 2, 3]))
             .ToArray();
 
     private static GrpoRecipe ToyRecipe => new()
@@ -160,7 +160,7 @@ public sealed class GrpoStepTests
             var tokens = Enumerable.Range(0, 2 + random.Next(6)).Select(_ => random.Next(1, 32)).ToArray();
             var reward = i / 4 == 0 ? 1.0 : random.Next(3);
             return new ScoredCompletion(i / 4, tokens, new float[tokens.Length], FinishReason.Stop, "t",
-                new RewardBreakdown([new RewardValue(RewardFunction.Equation, reward)], reward, EquationVerdict.WrongValue));
+                new RewardBreakdown([new RewardValue("equation", reward)], reward, "wrong_value"));
         }).ToArray();
         using var rewards = tensor(completions.Select(c => (float)c.Reward.Total).ToArray());
         using var advantages = Advantages.Compute(rewards, 4, ScaleRewards.Group);

@@ -64,7 +64,7 @@ public sealed class RecipeTests
         Assert.Equal(LossType.DrGrpo, recipe.LossType);
         Assert.Equal(ScaleRewards.None, recipe.ScaleRewards);
         Assert.Equal(0.28, recipe.EffectiveEpsilonHigh);
-        Assert.Equal([new RewardWeight(RewardFunction.Format, 0.5), new RewardWeight(RewardFunction.EquationTinyZero, 1)], recipe.Rewards);
+        Assert.Equal([new Tasks.RewardWeight("format", 0.5), new Tasks.RewardWeight("equation_tinyzero", 1)], recipe.Rewards);
         Assert.Contains("warning: unknown key 'learning_rte' in recipe is ignored", notices);
     }
 
@@ -76,11 +76,13 @@ public sealed class RecipeTests
         Assert.Equal(0, all.MaxTaskNumbers);
         var every = await GrpoAspire.Grpo.Training.TrainingData.LoadAsync(all);
         var kept = await GrpoAspire.Grpo.Training.TrainingData.LoadAsync(three);
-        Assert.Contains(every, t => t.Nums.Count == 4);
-        Assert.All(kept, t => Assert.Equal(3, t.Nums.Count));
-        Assert.Equal(every.Where(t => t.Nums.Count <= 3).Select(t => t.Key), kept.Select(t => t.Key)); // the same draw, filtered
+        var everyTask = every.Select(Countdown.CountdownDefinition.ToTask).ToArray();
+        var keptTasks = kept.Select(Countdown.CountdownDefinition.ToTask).ToArray();
+        Assert.Contains(everyTask, t => t.Nums.Count == 4);
+        Assert.All(keptTasks, t => Assert.Equal(3, t.Nums.Count));
+        Assert.Equal(everyTask.Where(t => t.Nums.Count <= 3).Select(t => t.Key), keptTasks.Select(t => t.Key)); // the same draw, filtered
         var heldOut = Countdown.Datasets.TaskSplits.HeldOut(500).Select(t => t.Key).ToHashSet();
-        Assert.DoesNotContain(kept, t => heldOut.Contains(t.Key));
+        Assert.DoesNotContain(keptTasks, t => heldOut.Contains(t.Key));
 
         var (none, _) = RecipeLoader.Load("max_tasks: 50\nmax_task_numbers: 2\n");
         var error = await Assert.ThrowsAsync<Countdown.Datasets.TaskDataException>(() => GrpoAspire.Grpo.Training.TrainingData.LoadAsync(none));

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Countdown.Traces;
 using GrpoAspire.Grpo.Recipes;
@@ -54,7 +54,7 @@ public sealed class SftTests : IDisposable
         for (var row = 0; row < 4; row++)
         {
             var (solved, trace, prompt, completion) = examples.Example(5 + row);
-            Assert.Equal(PromptTemplate.Get(PromptTemplate.Compact).Render(solved.Task), tokenizer.Decode(prompt));
+            Assert.Equal(PromptTemplate.Get(PromptTemplate.Compact).Render(Countdown.CountdownDefinition.ToRecord(solved.Task)), tokenizer.Decode(prompt));
             Assert.Equal(trace.Completion, tokenizer.Decode(completion[..^1]));
             Assert.Equal(tokenizer.EosTokenId, completion[^1]);
             var targets = batch.Targets.Skip(offset).Take(completion.Length).Select(t => (int)t).ToArray();
@@ -148,9 +148,9 @@ public sealed class SftTests : IDisposable
 
         // GRPO starts from the folder with the countdown-tiny recipe (its compact prompt), a small batch of it.
         var (recipe, _) = RecipeLoader.LoadFile(RepoFile("recipes/countdown-tiny-cpu.yaml"));
-        Assert.Equal(PromptTemplate.Compact, recipe.PromptTemplate);
+        Assert.Equal(PromptTemplate.Compact, recipe.Template().Name);
         recipe = recipe with { MaxSteps = 1, PerDeviceTrainBatchSize = 2, NumGenerations = 2, MaxCompletionLength = 16, SaveSteps = 1 };
-        var tasks = new TaskGenerator(3).Take(10).ToList();
+        var tasks = new TaskGenerator(3).Take(10).Select(Countdown.CountdownDefinition.ToRecord).ToList();
         using var grpo = new GrpoTrainer(new TrainerSetup(recipe, output, QwenTokenizer.FromDirectory(output), tasks, Path.Combine(_folder, "grpo")));
         Assert.Single(await grpo.TrainAsync());
         Assert.True(File.Exists(Path.Combine(_folder, "grpo", "checkpoint-1", "model.safetensors")));
@@ -171,7 +171,7 @@ public sealed class SftTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var text = PromptTemplate.Get(PromptTemplate.Compact).Render(new Countdown.CountdownTask([14, 70, 80], 85))
+        var text = PromptTemplate.Get(PromptTemplate.Compact).Render(Countdown.CountdownDefinition.ToRecord(new Countdown.CountdownTask([14, 70, 80], 85)))
             + "\n(80+70)-14 = 136, too high\n80+(70/14) = 85, correct\n</think>\n<answer>80+(70/14)</answer>";
         var ids = tensor(text.Select(c => (long)c).ToArray()).unsqueeze(0); // ASCII: one byte token per character
         var positions = arange(ids.shape[1]).unsqueeze(0);

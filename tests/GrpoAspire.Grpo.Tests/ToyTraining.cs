@@ -1,5 +1,5 @@
 using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Tokenization;
@@ -13,7 +13,7 @@ internal static class ToyTraining
     public static RewardBreakdown AsciiReward(PromptJob prompt, string text, int[] tokens)
     {
         double count = tokens.Count(t => t < 128);
-        return new RewardBreakdown([new RewardValue(RewardFunction.Equation, count)], count, EquationVerdict.WrongValue);
+        return new RewardBreakdown([new RewardValue("equation", count)], count, "wrong_value");
     }
 
     /// <summary>
@@ -23,7 +23,7 @@ internal static class ToyTraining
     public static TrainerSetup Setup(GrpoRecipe recipe, string folder, string run, string? resume = null)
     {
         var model = ModelResolver.Resolve(recipe.ModelNameOrPath, folder, recipe.Seed);
-        var tasks = new TaskGenerator(1).Take(50).ToList();
+        var tasks = new TaskGenerator(1).Take(50).Select(Countdown.CountdownDefinition.ToRecord).ToList();
         return new TrainerSetup(recipe, model, QwenTokenizer.FromDirectory(model), tasks, Path.Combine(folder, run), resume, AsciiReward);
     }
 

@@ -20,7 +20,7 @@ public sealed class BadRequestTests(RewardServiceFixture service) : IClassFixtur
     public Task CompletionWithMoreThanSixNumbersIsInvalid() =>
         AssertScoreIsInvalid(
             Score(Completion("seven", Correct, nums: [1, 2, 3, 4, 5, 6, 7])),
-            "completions[0] (id 'seven')", "at most 6 numbers, got 7");
+            "completions[0] (id 'seven')", "\"nums\"", "holds 7 values, at most 6 allowed");
 
     [Fact]
     public async Task CompletionWithANegativeNumberIsInvalid()

@@ -34,12 +34,12 @@ public sealed class LargeCompletionTests(LargeCompletionFixture service) : IClas
 
         var scores = response.Scores.ToDictionary(s => s.Id);
         Assert.Equal(5, scores.Count);
-        Assert.Equal("no_answer", scores["unclosed-answers"].EquationVerdict);
-        Assert.Equal("correct", scores["deep-parens"].EquationVerdict);
+        Assert.Equal("no_answer", scores["unclosed-answers"].Verdict);
+        Assert.Equal("correct", scores["deep-parens"].Verdict);
         Assert.Equal(2.0, scores["deep-parens"].Total);
         // An even number of unary minuses leaves 22.
-        Assert.Equal("correct", scores["negations"].EquationVerdict);
-        Assert.Equal("numbers_mismatch", scores["digits"].EquationVerdict);
+        Assert.Equal("correct", scores["negations"].Verdict);
+        Assert.Equal("numbers_mismatch", scores["digits"].Verdict);
         Assert.Equal(0.0, scores["think-tags"].Total);
     }
 

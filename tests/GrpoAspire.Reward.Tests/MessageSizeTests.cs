@@ -19,8 +19,8 @@ public sealed class MessageSizeTests(SmallLimitsFixture service) : IClassFixture
     [Fact]
     public async Task MessageOverTheDerivedLimitIsResourceExhausted()
     {
-        // 2 * (1000 + 1024) = 4048 bytes at most; the ids alone are over it.
-        var request = Score(Completion(new string('a', 3000), "x"), Completion(new string('b', 3000), "x"));
+        // 2 * (1000 + 16384 + 1024) = 36,816 bytes at most (text, record, the rest); the ids alone are over it.
+        var request = Score(Completion(new string('a', 20_000), "x"), Completion(new string('b', 20_000), "x"));
 
         var error = await Assert.ThrowsAsync<RpcException>(async () => await service.Client.ScoreAsync(request));
 

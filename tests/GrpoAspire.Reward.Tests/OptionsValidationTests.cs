@@ -22,20 +22,6 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
-    public Task UnknownDefaultRewardFunctionFailsStartListingValidNames() =>
-        AssertStartFails(
-            "--Reward:DefaultRewardFunctions=format:1,bogus:2",
-            "Reward:DefaultRewardFunctions[1]", "unknown reward function 'bogus'", "format, equation, equation_tinyzero");
-
-    [Fact]
-    public Task DefaultRewardFunctionWithoutAWeightFailsStart() =>
-        AssertStartFails("--Reward:DefaultRewardFunctions=format", "'format' is not name:weight");
-
-    [Fact]
-    public Task DuplicateDefaultRewardFunctionFailsStart() =>
-        AssertStartFails("--Reward:DefaultRewardFunctions=format:1,format:2", "may appear once");
-
-    [Fact]
     public Task ZeroMaxBatchSizeFailsStart() =>
         AssertStartFails("--Reward:MaxBatchSize=0", "MaxBatchSize");
 

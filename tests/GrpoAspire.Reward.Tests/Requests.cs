@@ -17,9 +17,8 @@ internal static class Requests
 
     public static Completion Completion(string id, string text, long target = Target, IEnumerable<long>? nums = null)
     {
-        var completion = new Completion { Id = id, Text = text, Target = target };
-        completion.Nums.Add(nums ?? Nums);
-        return completion;
+        var fields = $$"""{"nums":[{{string.Join(",", nums ?? Nums)}}],"target":{{target}}}""";
+        return new Completion { Id = id, Text = text, Record = new TaskRecord { Task = "countdown", FieldsJson = fields } };
     }
 
     public static ScoreRequest Score(params Completion[] completions)

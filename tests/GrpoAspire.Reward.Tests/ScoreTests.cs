@@ -14,7 +14,7 @@ public sealed class ScoreTests(RewardServiceFixture service) : IClassFixture<Rew
         Assert.Equal("job-1/0", score.Id);
         AssertRewards(score, ("format", 1.0), ("equation", 1.0));
         Assert.Equal(2.0, score.Total);
-        Assert.Equal("correct", score.EquationVerdict);
+        Assert.Equal("correct", score.Verdict);
     }
 
     [Fact]
@@ -25,7 +25,7 @@ public sealed class ScoreTests(RewardServiceFixture service) : IClassFixture<Rew
         var score = Assert.Single(response.Scores);
         AssertRewards(score, ("format", 1.0), ("equation", 0.0));
         Assert.Equal(1.0, score.Total);
-        Assert.Equal("wrong_value", score.EquationVerdict);
+        Assert.Equal("wrong_value", score.Verdict);
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class ScoreTests(RewardServiceFixture service) : IClassFixture<Rew
         Assert.Equal(0.7, response.Scores[1].Total, 12);
         AssertRewards(response.Scores[2], ("equation_tinyzero", 0.0), ("format", 0.0));
         Assert.Equal(0.0, response.Scores[2].Total);
-        Assert.Equal("no_answer", response.Scores[2].EquationVerdict);
+        Assert.Equal("no_answer", response.Scores[2].Verdict);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class TelemetryTests(RewardServiceFixture service) : IClassFixture
             },
         };
         meterListener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
-            completions.Add(tags.ToArray().Single(t => t.Key == "equation_verdict").Value as string ?? ""));
+            completions.Add(tags.ToArray().Single(t => t.Key == "verdict").Value as string ?? ""));
         meterListener.SetMeasurementEventCallback<double>((_, value, _, _) => totals.Add(value));
         meterListener.Start();
 

@@ -37,9 +37,7 @@ internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards, I
             for (var i = 0; i < sequences.Count; i++)
             {
                 var text = tokenizer.Decode(sequences[i].TokenIds, skipSpecialTokens: true);
-                var completion = new Completion { Id = $"{job.JobId}#{i}", Text = text, Target = job.Target };
-                completion.Nums.AddRange(job.Nums);
-                request.Completions.Add(completion);
+                request.Completions.Add(new Completion { Id = $"{job.JobId}#{i}", Text = text, Record = job.Record });
                 var sample = new ScoredSample { Text = text, FinishReason = RolloutSampling.WireName(sequences[i].FinishReason) };
                 sample.TokenIds.AddRange(sequences[i].TokenIds);
                 sample.Logprobs.AddRange(sequences[i].LogProbs);
@@ -69,7 +67,7 @@ internal sealed class RolloutScorer(RewardService.RewardServiceClient rewards, I
                 var score = response.Scores[i];
                 group.Samples[i].Rewards.AddRange(score.Rewards);
                 group.Samples[i].TotalReward = score.Total;
-                group.Samples[i].EquationVerdict = score.EquationVerdict;
+                group.Samples[i].Verdict = score.Verdict;
             }
 
             groups.Add(group);

@@ -32,6 +32,7 @@ public static class RewardServiceExtensions
         builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
         builder.Services.AddSingleton(sp => new MessageBudget(sp.GetRequiredService<IOptions<RewardOptions>>().Value.MaxInFlightMessageBytes));
+        builder.Services.AddSingleton(BuiltInTasks.BuiltInTasks.Catalog);
         builder.Services.AddSingleton<ScoreRequestMapper>();
         builder.Services.AddSingleton<CompletionScoringService>();
         return builder;

@@ -14,8 +14,8 @@ public sealed record RewardOptions
     /// </summary>
     public const int MaxMessageBytesCap = 64 * 1024 * 1024;
 
-    /// <summary>Room per completion for its id, numbers, target and protobuf framing.</summary>
-    public const int CompletionOverheadBytes = 1024;
+    /// <summary>Room per completion for its id, its record and protobuf framing.</summary>
+    public const int CompletionOverheadBytes = Tasks.TaskRecord.MaxJsonBytes + 1024;
 
     /// <summary>Most UTF-8 bytes in one completion's text.</summary>
     [Range(1, int.MaxValue)]
@@ -24,13 +24,6 @@ public sealed record RewardOptions
     /// <summary>Most completions in one <c>Score</c> call or one <c>ScoreStream</c> message.</summary>
     [Range(1, 1_000_000)]
     public int MaxBatchSize { get; init; } = 4096;
-
-    /// <summary>
-    /// Reward functions used when a request names none, as <c>name:weight</c> pairs separated by commas,
-    /// in the order of the response's rewards (the seed's <c>format:1,equation:1</c>).
-    /// </summary>
-    [Required]
-    public string DefaultRewardFunctions { get; init; } = "format:1,equation:1";
 
     /// <summary>
     /// Most bytes of request messages held at once, over all calls: a message is admitted by its gRPC length prefix,

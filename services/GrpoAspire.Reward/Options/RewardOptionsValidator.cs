@@ -1,4 +1,3 @@
-using GrpoAspire.Reward.Scoring;
 using Microsoft.Extensions.Options;
 
 namespace GrpoAspire.Reward.Options;
@@ -24,18 +23,6 @@ public sealed class RewardOptionsValidator : IValidateOptions<RewardOptions>
                 $"{section}:MaxInFlightMessageBytes {options.MaxInFlightMessageBytes} is below the largest message the "
                 + $"service accepts, {options.MaxReceiveMessageBytes} bytes ({section}:MaxBatchSize x ({section}:MaxCompletionBytes + "
                 + $"{RewardOptions.CompletionOverheadBytes}), at most {RewardOptions.MaxMessageBytesCap}): such a message could never be admitted");
-        }
-
-        if (options.DefaultRewardFunctions is not null)
-        {
-            try
-            {
-                RewardScorers.Parse(options.DefaultRewardFunctions, $"{section}:DefaultRewardFunctions");
-            }
-            catch (ArgumentException e)
-            {
-                failures.Add(e.Message);
-            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

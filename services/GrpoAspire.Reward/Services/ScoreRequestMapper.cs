@@ -1,33 +1,25 @@
 using System.Text;
 using Google.Protobuf.Collections;
 using GrpoAspire.Contracts.V1;
-using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Reward.Options;
 using GrpoAspire.Reward.Scoring;
+using GrpoAspire.Tasks;
 using Microsoft.Extensions.Options;
 using Proto = GrpoAspire.Contracts.V1;
+using TaskRecord = GrpoAspire.Tasks.TaskRecord;
 
 namespace GrpoAspire.Reward.Services;
 
 /// <summary>
-/// Maps reward messages to <see cref="ScoringBatch"/>es, enforcing <see cref="RewardOptions"/>' limits, and
-/// scores back to messages. Bad input is an <see cref="Grpc.Core.RpcException"/> with <c>InvalidArgument</c>.
+/// Maps reward messages to <see cref="ScoringBatch"/>es, enforcing <see cref="RewardOptions"/>' limits and resolving each
+/// record's task and reward functions in the <see cref="TaskCatalog"/>, and scores back to messages. Bad input is an
+/// <see cref="Grpc.Core.RpcException"/> with <c>InvalidArgument</c>.
 /// </summary>
-public sealed class ScoreRequestMapper
+public sealed class ScoreRequestMapper(IOptions<RewardOptions> options, TaskCatalog catalog)
 {
     private const string RewardFunctionsField = "reward_functions";
 
-    private readonly RewardOptions _options;
-    private readonly CountdownScorer _defaultScorer;
-
-    public ScoreRequestMapper(IOptions<RewardOptions> options)
-    {
-        _options = options.Value;
-        // Validated at start-up, so this cannot throw here.
-        _defaultScorer = RewardScorers.Parse(
-            _options.DefaultRewardFunctions, $"{RewardOptions.SectionName}:DefaultRewardFunctions");
-    }
+    private readonly RewardOptions _options = options.Value;
 
     /// <param name="place">Prefix of error messages: empty for a call, "message 3: " for a stream message.</param>
     public ScoringBatch ToBatch(
@@ -40,14 +32,23 @@ public sealed class ScoreRequestMapper
                 + $"{RewardOptions.SectionName}:MaxBatchSize {_options.MaxBatchSize}");
         }
 
-        var scorer = rewardFunctions.Count == 0 ? _defaultScorer : ToScorer(rewardFunctions, place);
+        var weights = rewardFunctions.Select(f => new Tasks.RewardWeight(f.Name, f.Weight)).ToArray();
+        var scorers = new Dictionary<string, RewardScorer>(StringComparer.Ordinal);
         var items = new ScoringItem[completions.Count];
         for (var i = 0; i < items.Length; i++)
         {
-            items[i] = ToItem(completions[i], i, place);
+            var completion = completions[i];
+            var record = ToRecord(completion, i, place);
+            if (!scorers.TryGetValue(record.Task, out var scorer))
+            {
+                scorer = ToScorer(record.Task, weights, place);
+                scorers.Add(record.Task, scorer);
+            }
+
+            items[i] = new ScoringItem(completion.Id, completion.Text, record, scorer);
         }
 
-        return new ScoringBatch(items, scorer);
+        return new ScoringBatch(items);
     }
 
     public static IEnumerable<CompletionScore> ToScores(ScoringBatch batch, IReadOnlyList<RewardBreakdown> results)
@@ -55,53 +56,51 @@ public sealed class ScoreRequestMapper
         for (var i = 0; i < results.Count; i++)
         {
             var result = results[i];
-            var score = new CompletionScore
-            {
-                Id = batch.Items[i].Id,
-                Total = result.Total,
-                EquationVerdict = result.EquationVerdict.ToWireName(),
-            };
+            var score = new CompletionScore { Id = batch.Items[i].Id, Total = result.Total, Verdict = result.Verdict };
             foreach (var value in result.Values)
             {
-                score.Rewards.Add(new Proto.RewardValue { Name = value.Function.ToWireName(), Value = value.Value });
+                score.Rewards.Add(new Proto.RewardValue { Name = value.Function, Value = value.Value });
             }
 
             yield return score;
         }
     }
 
-    private static CountdownScorer ToScorer(RepeatedField<Proto.RewardWeight> rewardFunctions, string place)
+    private RewardScorer ToScorer(string task, IReadOnlyList<Tasks.RewardWeight> weights, string place)
     {
-        var entries = rewardFunctions.Select(f => (f.Name, f.Weight)).ToArray();
         try
         {
-            return RewardScorers.Create(entries, place + RewardFunctionsField);
+            return catalog.Scorer(task, weights, place + RewardFunctionsField);
         }
         catch (ArgumentException e)
         {
-            throw RewardErrors.InvalidArgument(e.Message);
+            throw RewardErrors.InvalidArgument(e.Reason());
         }
     }
 
-    private ScoringItem ToItem(Completion completion, int index, string place)
+    private TaskRecord ToRecord(Completion completion, int index, string place)
     {
+        var where = RewardErrors.CompletionPlace(place, index, completion.Id);
         var bytes = Encoding.UTF8.GetByteCount(completion.Text);
         if (bytes > _options.MaxCompletionBytes)
         {
             throw RewardErrors.InvalidArgument(
-                $"{RewardErrors.CompletionPlace(place, index, completion.Id)}: completion of {bytes} UTF-8 bytes "
-                + $"exceeds {RewardOptions.SectionName}:MaxCompletionBytes {_options.MaxCompletionBytes}");
+                $"{where}: completion of {bytes} UTF-8 bytes exceeds {RewardOptions.SectionName}:MaxCompletionBytes {_options.MaxCompletionBytes}");
+        }
+
+        if (completion.Record is null)
+        {
+            throw RewardErrors.InvalidArgument($"{where}: no record (the task and fields the completion answers)");
         }
 
         try
         {
-            var task = new CountdownTask(completion.Nums, completion.Target);
-            return new ScoringItem(completion.Id, completion.Text, task);
+            var record = TaskRecord.Parse(completion.Record.Task, completion.Record.FieldsJson);
+            catalog.Task(record.Task).Validate(record); // an unknown task fails here too, listing the known ones
+            return record;
         }
         catch (ArgumentException e)
         {
-            // No numbers, too many, a negative one: the task's own rules, so they are stated once.
-            var where = RewardErrors.CompletionPlace(place, index, completion.Id);
             throw RewardErrors.InvalidArgument($"{where}: {e.Reason()}");
         }
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using GrpoAspire.Contracts.V1;
 using GrpoAspire.Coordination;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Grpo.Training;
 using GrpoAspire.Model.Sampling;
@@ -75,7 +75,7 @@ internal sealed class RemoteRolloutSource(
         var job = new RolloutJob
         {
             JobId = $"{incarnation}/{request.Step}/{prompt.Index}", Incarnation = incarnation, Step = request.Step, PromptIndex = prompt.Index, NumGenerations = request.NumGenerations,
-            Target = prompt.Task.Target, MinPolicyVersion = request.MinPolicyVersion, Traceparent = traceparent,
+            Record = new Contracts.V1.TaskRecord { Task = prompt.Record.Task, FieldsJson = prompt.Record.Json }, MinPolicyVersion = request.MinPolicyVersion, Traceparent = traceparent,
             Sampling = new SamplingSettings
             {
                 Temperature = sampling.Temperature, TopP = sampling.TopP, TopK = sampling.TopK, MaxNewTokens = sampling.MaxNewTokens,
@@ -84,8 +84,7 @@ internal sealed class RemoteRolloutSource(
         };
         job.PromptTokenIds.AddRange(prompt.PromptIds);
         job.Sampling.EosTokenIds.AddRange(sampling.EosTokenIds);
-        job.Nums.AddRange(prompt.Task.Nums);
-        job.Rewards.AddRange(recipe.Rewards.Select(r => new Contracts.V1.RewardWeight { Name = r.Function.ToWireName(), Weight = r.Weight }));
+        job.Rewards.AddRange(recipe.EffectiveRewards.Select(r => new Contracts.V1.RewardWeight { Name = r.Function, Weight = r.Weight }));
         return job;
     }
 
@@ -98,7 +97,7 @@ internal sealed class RemoteRolloutSource(
     };
 
     private static RewardBreakdown Breakdown(ScoredSample sample) => new(
-        sample.Rewards.Select(r => new Countdown.Rewards.RewardValue(RewardFunctionNames.Parse(r.Name), r.Value)).ToArray(),
+        sample.Rewards.Select(r => new Tasks.RewardValue(r.Name, r.Value)).ToArray(),
         sample.TotalReward,
-        EquationVerdictNames.ParseWireName(sample.EquationVerdict));
+        sample.Verdict);
 }

@@ -7,35 +7,39 @@ using GrpoAspire.Grpo.Evaluation;
 using GrpoAspire.Model;
 using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Tokenization;
+using GrpoAspire.Tasks;
+using GrpoAspire.Tasks.Prompts;
 
 namespace GrpoAspire.Cli.Commands;
 
-/// <summary><c>grpo eval</c>: how often a model solves held-out Countdown tasks, greedy and sampled, as a JSON report.</summary>
+/// <summary><c>grpo eval</c>: how often a model solves held-out records of a task, greedy and sampled, as a JSON report.</summary>
 public sealed class EvalCommand : ICommand
 {
     private static readonly JsonSerializerOptions ReportJson = new() { WriteIndented = true };
 
     public string Name => "eval";
 
-    public string Summary => "Success rate of a model on Countdown tasks: greedy, sampled, pass@k (JSON report).";
+    public string Summary => "Success rate of a model on a task's records (Countdown by default): greedy, sampled, pass@k (JSON report).";
 
     public IReadOnlyList<OptionSpec> Options { get; } =
     [
         new("model", "DIR", "Hugging Face model folder (config.json, model.safetensors, tokenizer.json), e.g. a checkpoint-N", Required: true),
-        new("tasks", "FILE", "tasks to evaluate: .parquet or .jsonl ({\"nums\": [..], \"target\": N} per line)"),
+        new("task", "NAME", "the task: countdown (default) or another built-in task"),
+        new("tasks", "FILE", "records to evaluate: .jsonl, one record per line (countdown: {\"nums\": [..], \"target\": N}; also .parquet)"),
         new("generate", "N", "instead of --tasks: the first N tasks of the fixed held-out set (never trained on)"),
         new("samples", "K", "sampled completions per task for the sampled rate and pass@K (default 4; 0 = greedy only)"),
         new("max-new-tokens", "N", "completion budget (default 256)"),
         new("temperature", "T", "sampling temperature (default 1.0)"),
         new("batch-size", "N", "sequences per sampler call (default 64)"),
-        new("template", "NAME", "prompt template: seed-r1 (default), tinyzero-base or compact (countdown-tiny)"),
+        new("template", "NAME", "prompt template: a built-in one (countdown: seed-r1, the default, tinyzero-base, compact) or a .json file; default: the task's"),
         new("seed", "N", "sampling seed (default 1234)"),
         new("device", "DEVICE", "cpu (default), cuda or cuda:N"),
         new("output", "FILE", "also write the JSON report to FILE"),
     ];
 
     public string Details => """
-        Success means the seed's equation reward is 1: the answer uses the task's numbers once each and equals the target.
+        Success means the task's verdict is "correct"; for Countdown, the seed's equation reward is 1: the answer uses the
+        task's numbers once each and equals the target.
         The report (stdout) holds greedy_success_rate, greedy_format_rate, sampled_success_rate, sampled_format_rate,
         pass_at_k, k, tasks, seconds.
 
@@ -54,20 +58,20 @@ public sealed class EvalCommand : ICommand
             BatchSize = arguments.Int32("batch-size", 64, 1, 65_536),
             Seed = arguments.Int32("seed", 1234, 0, int.MaxValue),
             Temperature = Temperature(arguments.Value("temperature")),
-            PromptTemplate = arguments.Value("template") ?? Countdown.Prompts.PromptTemplate.SeedR1,
         };
         var deviceName = arguments.Value("device") ?? "cpu";
         try
         {
-            _ = Countdown.Prompts.PromptTemplate.Get(options.PromptTemplate);
-            var (tasks, source) = await Tasks(arguments, cancellationToken);
+            var definition = BuiltInTasks.BuiltInTasks.Catalog.Task(arguments.Value("task") ?? Countdown.CountdownDefinition.Name);
+            options = options with { Template = PromptTemplate.Get(arguments.Value("template") ?? definition.DefaultPromptTemplate) };
+            var (tasks, source) = await Records(arguments, definition, cancellationToken);
             var device = TorchRuntime.ParseDevice(deviceName);
             var tokenizer = QwenTokenizer.FromDirectory(modelDirectory);
             using var model = Qwen2Checkpoint.Load(modelDirectory, device);
             model.eval();
             console.Error.WriteLine($"evaluating {modelDirectory} on {tasks.Count} tasks ({source}), {options.Samples} samples each, on {deviceName}");
             var lastPercent = -1;
-            var report = CountdownEvaluator.Evaluate(model, tokenizer, tasks, options, new SyncProgress(p =>
+            var report = TaskEvaluator.Evaluate(model, tokenizer, tasks, options, new SyncProgress(p =>
             {
                 var percent = (int)(100L * p.Done / Math.Max(1, p.Total));
                 if (percent / 10 != lastPercent / 10)
@@ -89,7 +93,8 @@ public sealed class EvalCommand : ICommand
                 ["k"] = report.Samples,
                 ["temperature"] = options.Temperature,
                 ["max_new_tokens"] = options.MaxNewTokens,
-                ["template"] = options.PromptTemplate,
+                ["task"] = definition.Task,
+                ["template"] = options.Template.Name,
                 ["seed"] = options.Seed,
                 ["device"] = deviceName,
                 ["seconds"] = Math.Round(report.Seconds, 2),
@@ -109,7 +114,8 @@ public sealed class EvalCommand : ICommand
         }
     }
 
-    private static async Task<(IReadOnlyList<CountdownTask> Tasks, string Source)> Tasks(ParsedArguments arguments, CancellationToken cancellationToken)
+    private static async Task<(IReadOnlyList<TaskRecord> Records, string Source)> Records(
+        ParsedArguments arguments, ITaskDefinition definition, CancellationToken cancellationToken)
     {
         var file = arguments.Value("tasks");
         var generate = arguments.Has("generate") ? arguments.Int32("generate", 0, 1, 100_000) : (int?)null;
@@ -117,8 +123,10 @@ public sealed class EvalCommand : ICommand
         {
             (null, null) => throw new UsageException("give --tasks FILE or --generate N"),
             ({ }, { }) => throw new UsageException("give --tasks FILE or --generate N, not both"),
-            ({ } path, null) => (await TaskReaders.ReadFileAsync(path, cancellationToken), path),
-            (null, { } count) => (TaskSplits.HeldOut(count), $"held-out set, first {count} (seed {TaskSplits.HeldOutSeed})"),
+            ({ } path, null) when definition.Task == Countdown.CountdownDefinition.Name =>
+                ((await TaskReaders.ReadFileAsync(path, cancellationToken)).Select(Countdown.CountdownDefinition.ToRecord).ToArray(), path),
+            ({ } path, null) => (await TaskRecordFile.ReadJsonLinesAsync(path, definition, cancellationToken), path),
+            (null, { } count) => (definition.HeldOut(count), $"{definition.Task} held-out set, first {count}"),
         };
     }
 

@@ -1,6 +1,6 @@
 using GrpoAspire.Cli.CommandLine;
 using GrpoAspire.Cli.Tokenizers;
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Countdown.Traces;
 using GrpoAspire.Model.Tokenization;
 

@@ -1,7 +1,7 @@
 namespace GrpoAspire.Countdown.Datasets;
 
-/// <summary>A train and a test list of tasks.</summary>
-public sealed record TaskSplit(IReadOnlyList<CountdownTask> Train, IReadOnlyList<CountdownTask> Test);
+/// <summary>A train and a test list of tasks or records.</summary>
+public sealed record TaskSplit<T>(IReadOnlyList<T> Train, IReadOnlyList<T> Test);
 
 /// <summary>Splits and held-out sets, reproducible from their seeds.</summary>
 public static class TaskSplits
@@ -13,8 +13,8 @@ public static class TaskSplits
     /// As the seed recipe: shuffle with a seed, keep at most <paramref name="maxTasks"/>, then hold out
     /// <paramref name="testFraction"/> (the seed: 50,000 tasks, 10%).
     /// </summary>
-    public static TaskSplit ShuffleAndSplit(
-        IReadOnlyList<CountdownTask> tasks, ulong seed = 42, double testFraction = 0.1, int? maxTasks = null)
+    public static TaskSplit<T> ShuffleAndSplit<T>(
+        IReadOnlyList<T> tasks, ulong seed = 42, double testFraction = 0.1, int? maxTasks = null)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         if (testFraction is < 0 or >= 1 || double.IsNaN(testFraction))
@@ -31,7 +31,7 @@ public static class TaskSplits
         }
 
         var testCount = (int)Math.Ceiling(shuffled.Count * testFraction);
-        return new TaskSplit(shuffled.Skip(testCount).ToList(), shuffled.Take(testCount).ToList());
+        return new TaskSplit<T>(shuffled.Skip(testCount).ToList(), shuffled.Take(testCount).ToList());
     }
 
     /// <summary>

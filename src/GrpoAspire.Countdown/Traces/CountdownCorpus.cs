@@ -1,5 +1,5 @@
 using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Countdown.Solver;
 
 namespace GrpoAspire.Countdown.Traces;
@@ -79,6 +79,6 @@ public static class CountdownCorpus
             ?? throw new InvalidOperationException($"the generator made {task}, which has no solution");
         var template = templates[index % templates.Count];
         var trace = SolverTraces.Create(task, solution, SolverTraces.ExampleSeed(seed, index), traces);
-        return new CorpusExample(task, template.Name, template.Render(task), trace);
+        return new CorpusExample(task, template.Name, template.Render(CountdownDefinition.ToRecord(task)), trace);
     }
 }

@@ -1,5 +1,5 @@
 using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Datasets;
+using GrpoAspire.Tasks;
 using GrpoAspire.Countdown.Evaluation;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Model.Qwen2;
@@ -16,7 +16,7 @@ public sealed class HeldOutEvaluation
 {
     private readonly GrpoRecipe _recipe;
     private readonly QwenTokenizer _tokenizer;
-    private readonly IReadOnlyList<CountdownTask> _tasks;
+    private readonly IReadOnlyList<TaskRecord> _tasks;
 
     public HeldOutEvaluation(GrpoRecipe recipe, QwenTokenizer tokenizer)
     {
@@ -24,7 +24,7 @@ public sealed class HeldOutEvaluation
         ArgumentNullException.ThrowIfNull(tokenizer);
         _recipe = recipe;
         _tokenizer = tokenizer;
-        _tasks = TaskSplits.HeldOut(recipe.EvalTasks);
+        _tasks = recipe.Definition().HeldOut(recipe.EvalTasks);
     }
 
     /// <summary>Evaluates <paramref name="policy"/> after <paramref name="step"/>.</summary>
@@ -38,7 +38,7 @@ public sealed class HeldOutEvaluation
             MaxPromptLength = _recipe.MaxPromptLength,
             BatchSize = _recipe.PerDeviceEvalBatchSize,
             Temperature = _recipe.Temperature,
-            PromptTemplate = _recipe.PromptTemplate,
+            Template = _recipe.Template(),
             Decode = _recipe.Decode,
         };
         var wasTraining = policy.training;
@@ -46,7 +46,7 @@ public sealed class HeldOutEvaluation
         EvaluationReport report;
         try
         {
-            report = CountdownEvaluator.Evaluate(policy, _tokenizer, _tasks, options);
+            report = TaskEvaluator.Evaluate(policy, _tokenizer, _tasks, options);
         }
         finally
         {

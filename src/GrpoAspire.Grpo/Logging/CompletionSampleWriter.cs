@@ -1,4 +1,4 @@
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Training;
 
 namespace GrpoAspire.Grpo.Logging;
@@ -29,15 +29,15 @@ public sealed class CompletionSampleWriter : IDisposable
         int written = 0, successes = 0;
         foreach (var completion in completions)
         {
-            var task = prompts[completion.PromptIndex].Task;
-            var header = $"\n\n==== step {step} | {task} | reward {completion.Reward.Total:F2} ({completion.Reward.EquationVerdict.ToWireName()}) ====\n";
+            var record = prompts[completion.PromptIndex].Record;
+            var header = $"\n\n==== step {step} | {record.Json} | reward {completion.Reward.Total:F2} ({completion.Reward.Verdict}) ====\n";
             if (written < MaxPerStep && _random.NextDouble() < SampleRate)
             {
                 _all.Write(header + "<think>" + completion.Text);
                 written++;
             }
 
-            if (completion.Reward.EquationVerdict == EquationVerdict.Correct && successes < MaxPerStep)
+            if (completion.Reward.Solved && successes < MaxPerStep)
             {
                 _success.Write(header + "<think>" + completion.Text);
                 successes++;

@@ -1,5 +1,5 @@
-using GrpoAspire.Countdown.Rewards;
 using GrpoAspire.Grpo.Math;
+using GrpoAspire.Tasks;
 
 namespace GrpoAspire.Grpo.Recipes;
 
@@ -47,14 +47,17 @@ public sealed record GrpoRecipe
     public int NumProcesses { get; init; } = 1;
 
     // Data
+    [RecipeKey("task", Help = "the task the records pose: countdown (default) or another built-in one; it gives the reward functions, the default template, the generator and the held-out set")]
+    public string Task { get; init; } = Countdown.CountdownDefinition.Name;
+
     [RecipeKey("dataset_id_or_path", Help = "generate (solvable tasks drawn from the seed, never the held-out set), a local parquet/JSONL file, or a Hub id (needs --dataset FILE)")]
     public string DatasetIdOrPath { get; init; } = "generate";
 
     [RecipeKey("output_dir", Help = "run folder: checkpoints, metrics.jsonl, TensorBoard events, samples, curves.png, recipe.json")]
     public string OutputDir { get; init; } = "runs/grpo";
 
-    [RecipeKey("prompt_template", Help = "seed-r1, tinyzero-base or compact")]
-    public string PromptTemplate { get; init; } = "seed-r1";
+    [RecipeKey("prompt_template", Help = "a built-in template (seed-r1, tinyzero-base, compact, ...) or a .json template file (relative to the recipe's folder); empty: the task's default")]
+    public string PromptTemplate { get; init; } = string.Empty;
 
     [RecipeKey("max_tasks", Min = 1, Help = "training tasks drawn or read")]
     public int MaxTasks { get; init; } = 50_000;
@@ -166,7 +169,17 @@ public sealed record GrpoRecipe
 
     [RecipeKey("reward_funcs", Kind = RecipeValueKind.RewardFunctions, Help = "reward functions, summed with reward_weights")]
     [RecipeKey("reward_weights", Kind = RecipeValueKind.RewardWeights, Help = "one weight per reward function (list reward_funcs first)")]
-    public IReadOnlyList<RewardWeight> Rewards { get; init; } = RewardWeight.SeedDefaults;
+    public IReadOnlyList<RewardWeight> Rewards { get; init; } = [];
+
+    /// <summary>The task's definition in the built-in catalog.</summary>
+    public ITaskDefinition Definition() => BuiltInTasks.BuiltInTasks.Catalog.Task(Task);
+
+    /// <summary>The reward functions and weights used: <see cref="Rewards"/>, or the task's defaults when none are listed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<RewardWeight> EffectiveRewards => Rewards.Count > 0 ? Rewards : Definition().DefaultRewards;
+
+    /// <summary>The prompt template: <see cref="PromptTemplate"/>, or the task's default when empty.</summary>
+    public Tasks.Prompts.PromptTemplate Template() => Tasks.Prompts.PromptTemplate.Get(PromptTemplate.Length > 0 ? PromptTemplate : Definition().DefaultPromptTemplate);
 
     // Off-policy
     [RecipeKey("max_staleness", Min = 0, Max = 64, Help = "how many policy versions older than the trained one a rollout may be sampled with; 0 = on-policy; N >= 1 overlaps sampling of the next N steps with training")]

@@ -42,6 +42,19 @@ public static class RecipeLoader
         return Load(File.ReadAllText(path), path);
     }
 
+    /// <summary>A template file named relative to the recipe is found in the recipe's folder.</summary>
+    private static GrpoRecipe WithTemplateBesideRecipe(GrpoRecipe recipe, string source)
+    {
+        var template = recipe.PromptTemplate;
+        if (!template.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || Path.IsPathRooted(template) || !File.Exists(source))
+        {
+            return recipe;
+        }
+
+        var beside = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(source))!, template));
+        return File.Exists(beside) ? recipe with { PromptTemplate = beside } : recipe;
+    }
+
     /// <summary>Reads <paramref name="yaml"/>; <paramref name="source"/> (the file's path) starts every error message.</summary>
     public static LoadedRecipe Load(string yaml, string source = "recipe")
     {
@@ -68,7 +81,7 @@ public static class RecipeLoader
             given[key] = RecipeSource.Recipe;
         }
 
-        return LoadedRecipe.Resolve(recipe, given, notices, source);
+        return LoadedRecipe.Resolve(WithTemplateBesideRecipe(recipe, source), given, notices, source);
     }
 
     private static YamlMappingNode ParseMapping(string yaml, string source)

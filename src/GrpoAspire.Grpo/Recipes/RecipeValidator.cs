@@ -5,10 +5,7 @@ internal static class RecipeValidator
 {
     public static void Validate(GrpoRecipe recipe, string source)
     {
-        if (recipe.Rewards.Select(r => r.Function).Distinct().Count() != recipe.Rewards.Count)
-        {
-            throw new RecipeException($"{source}: reward_funcs: each reward function may appear once");
-        }
+        ValidateTask(recipe, source);
 
         if (recipe.EpsilonHigh is { } high && high < recipe.Epsilon)
         {
@@ -31,6 +28,42 @@ internal static class RecipeValidator
             {
                 throw new RecipeException($"{source}: {e.Message}");
             }
+        }
+    }
+
+    private static void ValidateTask(GrpoRecipe recipe, string source)
+    {
+        Tasks.ITaskDefinition definition;
+        try
+        {
+            definition = recipe.Definition();
+        }
+        catch (ArgumentException e)
+        {
+            throw new RecipeException($"{source}: task: {e.Message}");
+        }
+
+        try
+        {
+            _ = BuiltInTasks.BuiltInTasks.Catalog.Scorer(recipe.Task, recipe.Rewards);
+        }
+        catch (ArgumentException e)
+        {
+            throw new RecipeException($"{source}: {Tasks.ArgumentExceptionReason.Reason(e)}");
+        }
+
+        try
+        {
+            _ = recipe.Template();
+        }
+        catch (ArgumentException e)
+        {
+            throw new RecipeException($"{source}: prompt_template: {Tasks.ArgumentExceptionReason.Reason(e)}");
+        }
+
+        if (recipe.MaxTaskNumbers > 0 && definition.Task != Countdown.CountdownDefinition.Name)
+        {
+            throw new RecipeException($"{source}: max_task_numbers applies to countdown records only, not {definition.Task}");
         }
     }
 }

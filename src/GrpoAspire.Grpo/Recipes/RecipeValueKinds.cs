@@ -1,5 +1,5 @@
 using System.Globalization;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Math;
 using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Sampling;
@@ -34,9 +34,9 @@ internal static class RecipeValueKinds
             RecipeValueKind.StepsOrNo => Choice("steps, no", ParseStepsOrNo, on => on ? "steps" : "no"),
             RecipeValueKind.DeviceList => new("list", "cpu or cuda:N, master first", (v, _) => Devices(v),
                 value => value is IReadOnlyList<string> { Count: > 0 } devices ? string.Join(", ", devices) : "[]"),
-            RecipeValueKind.RewardFunctions => new("list", $"{RewardFunctionNames.Format}, {RewardFunctionNames.Equation}, {RewardFunctionNames.EquationTinyZero}",
+            RecipeValueKind.RewardFunctions => new("list", "the task's reward functions (countdown: format, equation, equation_tinyzero); empty: the task's defaults",
                 (v, current) => WithFunctions((IReadOnlyList<RewardWeight>)current!, v),
-                value => string.Join(", ", ((IReadOnlyList<RewardWeight>)value!).Select(r => r.Function.ToWireName()))),
+                value => string.Join(", ", ((IReadOnlyList<RewardWeight>)value!).Select(r => r.Function))),
             RecipeValueKind.RewardWeights => new("list", "one number per reward function",
                 (v, current) => WithWeights((IReadOnlyList<RewardWeight>)current!, v),
                 value => string.Join(", ", ((IReadOnlyList<RewardWeight>)value!).Select(r => Number(r.Weight)))),
@@ -123,26 +123,10 @@ internal static class RecipeValueKinds
 
     private static IReadOnlyList<RewardWeight> WithFunctions(IReadOnlyList<RewardWeight> current, RecipeValue value)
     {
-        var names = value.StringList();
-        if (names.Count == 0)
-        {
-            throw value.Fail("at least one reward function is needed");
-        }
-
-        RewardFunction Parse(string name)
-        {
-            try
-            {
-                return RewardFunctionNames.Parse(name);
-            }
-            catch (ArgumentException e)
-            {
-                throw value.Fail(e.Message);
-            }
-        }
-
+        var names = value.StringList(); // empty: the task's defaults
+        // The names are checked against the recipe's task once every key is read (RecipeValidator).
         return names.Select((name, i) => new RewardWeight(
-            Parse(name), i < current.Count && current.Count == names.Count ? current[i].Weight : 1.0)).ToArray();
+            name, i < current.Count && current.Count == names.Count ? current[i].Weight : 1.0)).ToArray();
     }
 
     private static IReadOnlyList<RewardWeight> WithWeights(IReadOnlyList<RewardWeight> current, RecipeValue value)

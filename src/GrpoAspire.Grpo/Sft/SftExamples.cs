@@ -1,6 +1,6 @@
 using GrpoAspire.Countdown;
 using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Countdown.Solver;
 using GrpoAspire.Countdown.Traces;
 using GrpoAspire.Model.Tokenization;
@@ -88,7 +88,7 @@ public sealed class SftExamples
         var position = (int)(index % _tasks.Count);
         var taskIndex = Order(index / _tasks.Count)[position];
         var solved = _tasks[taskIndex];
-        var prompt = _promptIds[taskIndex] ??= [.. _tokenizer.Encode(_template.Render(solved.Task))];
+        var prompt = _promptIds[taskIndex] ??= [.. _tokenizer.Encode(_template.Render(CountdownDefinition.ToRecord(solved.Task)))];
         var trace = SolverTraces.Create(solved.Task, solved.Solution, SolverTraces.ExampleSeed(_seed, index), _traces);
         var completion = _tokenizer.Encode(trace.Completion);
         var kept = System.Math.Max(0, System.Math.Min(completion.Count + 1, _seqLen - prompt.Length));

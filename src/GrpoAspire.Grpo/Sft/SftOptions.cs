@@ -65,7 +65,7 @@ public sealed record SftOptions
     /// <summary>Report (and read the loss back from the device) every N steps.</summary>
     public int LogEvery { get; init; } = 10;
 
-    public string PromptTemplate { get; init; } = Countdown.Prompts.PromptTemplate.Compact;
+    public string PromptTemplate { get; init; } = global::GrpoAspire.Tasks.Prompts.PromptTemplate.Compact;
 
     public SolverTraceOptions Traces { get; init; } = new();
 
@@ -95,7 +95,7 @@ public sealed record SftOptions
         Require(EvalMaxNewTokens >= 1, $"eval max new tokens must be >= 1, got {EvalMaxNewTokens}");
         Require(SaveEvery >= 0, $"save every must be >= 0, got {SaveEvery}");
         Require(LogEvery >= 1, $"log every must be >= 1, got {LogEvery}");
-        _ = Countdown.Prompts.PromptTemplate.Get(PromptTemplate);
+        _ = global::GrpoAspire.Tasks.Prompts.PromptTemplate.Get(PromptTemplate);
         Traces.Validate();
         if (InitModel is null)
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using GrpoAspire.Countdown.Datasets;
-using GrpoAspire.Countdown.Prompts;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Evaluation;
 using GrpoAspire.Grpo.Recipes;
@@ -18,7 +18,7 @@ namespace GrpoAspire.Grpo.Sft;
 /// <summary>
 /// Supervised warm start on solver traces: next-token cross-entropy on completion tokens only (the prompt is given,
 /// never learned), AdamW with linear warm-up and cosine decay, gradient clipping, held-out evaluation with
-/// <see cref="CountdownEvaluator"/>, Hugging Face folders out. The batch of step s + 1 is built on the thread pool
+/// <see cref="TaskEvaluator"/>, Hugging Face folders out. The batch of step s + 1 is built on the thread pool
 /// while step s runs; the loss is read back from the device only when logged.
 /// </summary>
 public sealed class SftTrainer : IDisposable
@@ -29,7 +29,7 @@ public sealed class SftTrainer : IDisposable
     private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
     private readonly LearningRateSchedule _schedule;
     private readonly SftExamples _examples;
-    private readonly IReadOnlyList<Countdown.CountdownTask> _evalTasks;
+    private readonly IReadOnlyList<Tasks.TaskRecord> _evalTasks;
     private readonly string _tokenizerFolder;
     private readonly Device _device;
 
@@ -62,7 +62,7 @@ public sealed class SftTrainer : IDisposable
         }
 
         var heldOut = TaskSplits.HeldOut(System.Math.Max(500, options.EvalTasks));
-        _evalTasks = heldOut.Take(options.EvalTasks).ToArray();
+        _evalTasks = heldOut.Take(options.EvalTasks).Select(Countdown.CountdownDefinition.ToRecord).ToArray();
         var tasks = SftExamples.GenerateTasks(options.Tasks, (ulong)options.Seed, heldOut);
         _examples = new SftExamples(tasks, Tokenizer, PromptTemplate.Get(options.PromptTemplate), options.Traces, (ulong)options.Seed, options.SeqLen);
         // One flat buffer: AdamW, zeroing and clipping are a handful of ops a step, not a handful per parameter.
@@ -170,9 +170,9 @@ public sealed class SftTrainer : IDisposable
         _model.eval();
         try
         {
-            return CountdownEvaluator.Evaluate(_model, Tokenizer, _evalTasks, new EvaluationOptions
+            return TaskEvaluator.Evaluate(_model, Tokenizer, _evalTasks, new EvaluationOptions
             {
-                MaxNewTokens = _options.EvalMaxNewTokens, Samples = _options.EvalSamples, PromptTemplate = _options.PromptTemplate,
+                MaxNewTokens = _options.EvalMaxNewTokens, Samples = _options.EvalSamples, Template = Tasks.Prompts.PromptTemplate.Get(_options.PromptTemplate),
                 Seed = _options.Seed, BatchSize = _device.type == DeviceType.CPU ? 64 : 512,
             });
         }

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Math;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Model.Qwen2;

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using GrpoAspire.Countdown;
 using GrpoAspire.Countdown.Evaluation;
-using GrpoAspire.Countdown.Prompts;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks.Prompts;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Checkpoints;
 using GrpoAspire.Grpo.Evaluation;
 using GrpoAspire.Grpo.Recipes;
@@ -18,13 +18,13 @@ namespace GrpoAspire.Grpo.Training;
 
 /// <summary>
 /// What a training run starts from. <paramref name="Rollouts"/>: where rollouts come from (null = the colocated sampler);
-/// <paramref name="Reward"/>: how the trainer scores rollouts that come unscored (null = the recipe's Countdown rewards).
+/// <paramref name="Reward"/>: how the trainer scores rollouts that come unscored (null = the recipe's task's rewards).
 /// </summary>
 public sealed record TrainerSetup(
     GrpoRecipe Recipe,
     string ModelFolder,
     QwenTokenizer Tokenizer,
-    IReadOnlyList<CountdownTask> TrainingTasks,
+    IReadOnlyList<TaskRecord> TrainingTasks,
     string RunDirectory,
     string? ResumeFrom = null,
     Func<PromptJob, string, int[], RewardBreakdown>? Reward = null,
@@ -74,7 +74,7 @@ public sealed partial class GrpoTrainer : IDisposable
         _master = MasterWeights.AppliesTo(DtypeOf(recipe), recipe.Fp32MasterWeights) ? new MasterWeights(_replicas.Flat, setup.ResumeFrom) : null;
         _optimizer = optim.AdamW([_master?.Parameter ?? _replicas.Flat.Parameter], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
         _schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LrSchedulerType, recipe.MaxSteps, recipe.WarmupRatio);
-        _template = PromptTemplate.Get(recipe.PromptTemplate);
+        _template = recipe.Template();
         _recipeHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(recipe))))[..16];
         if (setup.ResumeFrom is not null)
         {
@@ -86,9 +86,9 @@ public sealed partial class GrpoTrainer : IDisposable
         }
 
         _tasks = new TaskSource(setup.TrainingTasks, (ulong)recipe.Seed, DatasetCursor);
-        var scorer = new CountdownScorer(recipe.Rewards);
+        var scorer = BuiltInTasks.BuiltInTasks.Catalog.Scorer(recipe.Task, recipe.Rewards);
         _context = new GrpoStepContext(
-            _policy, _reference, _optimizer, recipe, setup.Reward ?? ((job, text, _) => scorer.Score(text, job.Task)),
+            _policy, _reference, _optimizer, recipe, setup.Reward ?? ((job, text, _) => scorer.Score(text, job.Record)),
             ids => setup.Tokenizer.Decode(ids, skipSpecialTokens: true), setup.Tokenizer.PadTokenId, _replicas, _master);
         _rollouts = setup.Rollouts ?? new LocalRolloutSource(new Sampler(_policy, options: recipe.Decode), () => GlobalStep, _compute);
         _run = new RunFolder(setup.RunDirectory, TrainingRun.Describe(recipe), recipe.Seed, GlobalStep);

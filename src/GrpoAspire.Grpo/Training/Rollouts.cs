@@ -1,11 +1,10 @@
-using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Model.Sampling;
 
 namespace GrpoAspire.Grpo.Training;
 
-/// <summary>One prompt of a step: the task and its token ids (already truncated to max_prompt_length).</summary>
-public sealed record PromptJob(int Index, CountdownTask Task, string PromptText, IReadOnlyList<int> PromptIds);
+/// <summary>One prompt of a step: the record it was rendered from and its token ids (already truncated to max_prompt_length).</summary>
+public sealed record PromptJob(int Index, TaskRecord Record, string PromptText, IReadOnlyList<int> PromptIds);
 
 /// <summary>A sampled completion with its score and the policy version that sampled it.</summary>
 public sealed record ScoredCompletion(

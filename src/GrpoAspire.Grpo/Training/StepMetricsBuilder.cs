@@ -1,4 +1,5 @@
 using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
 using GrpoAspire.Grpo.Recipes;
 using GrpoAspire.Model.Sampling;
 
@@ -16,7 +17,7 @@ internal static class StepMetricsBuilder
         var groups = completions.Chunk(recipe.NumGenerations).ToArray();
         var zeroStd = groups.Count(g => g.Select(c => c.Reward.Total).Distinct().Count() == 1);
         var byFunction = completions[0].Reward.Values.ToDictionary(
-            v => v.Function.ToWireName(),
+            v => v.Function,
             v => completions.Average(c => c.Reward.ValueOf(v.Function)));
         return new StepMetrics
         {
@@ -25,7 +26,7 @@ internal static class StepMetricsBuilder
             Reward = mean,
             RewardStd = std,
             RewardsByFunction = byFunction,
-            SuccessRate = completions.Count(c => c.Reward.EquationVerdict == EquationVerdict.Correct) / (double)completions.Count,
+            SuccessRate = completions.Count(c => c.Reward.Solved) / (double)completions.Count,
             FormatRate = completions.Count(c => CompletionFormat.IsWellFormed(c.Text)) / (double)completions.Count,
             Kl = update.Kl,
             ClipRatioLow = update.ClipRatioLow,

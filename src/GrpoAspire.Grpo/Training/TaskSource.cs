@@ -1,5 +1,5 @@
 using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Datasets;
+using GrpoAspire.Tasks;
 
 namespace GrpoAspire.Grpo.Training;
 
@@ -9,12 +9,12 @@ namespace GrpoAspire.Grpo.Training;
 /// </summary>
 public sealed class TaskSource
 {
-    private readonly IReadOnlyList<CountdownTask> _tasks;
+    private readonly IReadOnlyList<TaskRecord> _tasks;
     private readonly ulong _seed;
-    private List<CountdownTask> _order = [];
+    private List<TaskRecord> _order = [];
     private int _orderEpoch = -1;
 
-    public TaskSource(IReadOnlyList<CountdownTask> tasks, ulong seed, long cursor = 0)
+    public TaskSource(IReadOnlyList<TaskRecord> tasks, ulong seed, long cursor = 0)
     {
         if (tasks.Count == 0)
         {
@@ -31,9 +31,9 @@ public sealed class TaskSource
 
     public int Count => _tasks.Count;
 
-    public IReadOnlyList<CountdownTask> Next(int count)
+    public IReadOnlyList<TaskRecord> Next(int count)
     {
-        var batch = new List<CountdownTask>(count);
+        var batch = new List<TaskRecord>(count);
         for (var i = 0; i < count; i++)
         {
             var epoch = (int)(Cursor / _tasks.Count);
@@ -49,41 +49,5 @@ public sealed class TaskSource
         }
 
         return batch;
-    }
-
-    /// <summary>
-    /// Training tasks for a recipe: a local file (parquet or JSONL, split 90/10 as the seed, the 90% used), or
-    /// "generate" for seeded solvable tasks. Always excludes the fixed held-out evaluation set.
-    /// </summary>
-    public static async Task<IReadOnlyList<CountdownTask>> LoadTrainingTasksAsync(
-        string datasetIdOrPath, string? localFile, int maxTasks, ulong seed, CancellationToken cancellationToken = default)
-    {
-        var heldOut = TaskSplits.HeldOut();
-        IEnumerable<CountdownTask> tasks;
-        if (datasetIdOrPath == "generate" && localFile is null)
-        {
-            tasks = new TaskGenerator(seed).Take(maxTasks * 2);
-        }
-        else
-        {
-            var path = localFile ?? datasetIdOrPath;
-            if (!File.Exists(path))
-            {
-                throw new FileNotFoundException(
-                    $"dataset '{datasetIdOrPath}' is not a local file and this machine cannot download from a hub; "
-                    + "pass --dataset FILE (parquet or JSONL with nums and target), or use dataset_id_or_path: generate", path);
-            }
-
-            var all = await TaskReaders.ReadFileAsync(path, cancellationToken).ConfigureAwait(false);
-            tasks = TaskSplits.ShuffleAndSplit(all, seed, 0.1, maxTasks).Train;
-        }
-
-        var result = TaskSplits.ExcludingHeldOut(tasks, heldOut).Take(maxTasks).ToList();
-        if (result.Count == 0)
-        {
-            throw new InvalidOperationException($"no training tasks left from '{datasetIdOrPath}' after removing the held-out set");
-        }
-
-        return result;
     }
 }

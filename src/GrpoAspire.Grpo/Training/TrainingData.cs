@@ -1,6 +1,7 @@
 using GrpoAspire.Countdown;
 using GrpoAspire.Countdown.Datasets;
 using GrpoAspire.Grpo.Recipes;
+using GrpoAspire.Tasks;
 
 namespace GrpoAspire.Grpo.Training;
 
@@ -50,49 +51,57 @@ public static class TrainingData
             null);
     }
 
-    /// <summary>The recipe's training tasks, at most <c>max_tasks</c>, only those of at most <c>max_task_numbers</c> numbers when set.</summary>
-    public static async Task<IReadOnlyList<CountdownTask>> LoadAsync(
+    /// <summary>
+    /// The recipe's training records, at most <c>max_tasks</c>, never one of the held-out ones; for Countdown only those of
+    /// at most <c>max_task_numbers</c> numbers when set.
+    /// </summary>
+    public static async Task<IReadOnlyList<TaskRecord>> LoadAsync(
         GrpoRecipe recipe, CancellationToken cancellationToken = default)
     {
-        var tasks = await LoadAllAsync(recipe, cancellationToken);
+        var records = await LoadAllAsync(recipe, cancellationToken);
         if (recipe.MaxTaskNumbers == 0)
         {
-            return tasks;
+            return records;
         }
 
-        var kept = tasks.Where(t => t.Nums.Count <= recipe.MaxTaskNumbers).ToArray();
+        var kept = records.Where(r => CountdownDefinition.ToTask(r).Nums.Count <= recipe.MaxTaskNumbers).ToArray();
         return kept.Length > 0 ? kept
             : throw new TaskDataException($"no training task has at most {recipe.MaxTaskNumbers} numbers (max_task_numbers)");
     }
 
-    private static async Task<IReadOnlyList<CountdownTask>> LoadAllAsync(GrpoRecipe recipe, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<TaskRecord>> LoadAllAsync(GrpoRecipe recipe, CancellationToken cancellationToken)
     {
         var source = Resolve(recipe);
-        var heldOut = TaskSplits.HeldOut(recipe.EvalTasks);
+        var definition = recipe.Definition();
         switch (source.Kind)
         {
             case DatasetKind.Generated:
-                return TaskSplits.ExcludingHeldOut(new TaskGenerator((ulong)recipe.Seed).Take(recipe.MaxTasks * 2), heldOut)
-                    .DistinctBy(t => t.Key).Take(recipe.MaxTasks).ToArray();
+                return definition.Generate((ulong)recipe.Seed, definition.HeldOut(recipe.EvalTasks)).Take(recipe.MaxTasks * 2)
+                    .DistinctBy(definition.Key).Take(recipe.MaxTasks).ToArray();
             case DatasetKind.LocalFile:
-                var tasks = await ReadAsync(source.Path!, cancellationToken);
-                if (tasks.Count == 0)
+                var records = await ReadAsync(source.Path!, definition, cancellationToken);
+                if (records.Count == 0)
                 {
-                    throw new TaskDataException($"{source.Path} holds no tasks");
+                    throw new TaskDataException($"{source.Path} holds no records");
                 }
 
-                var split = TaskSplits.ShuffleAndSplit(tasks, 42, 0.1, recipe.MaxTasks);
+                var split = TaskSplits.ShuffleAndSplit(records, 42, 0.1, recipe.MaxTasks);
                 return split.Train.Count > 0 ? split.Train : split.Test;
             default:
                 throw new TaskDataException($"dataset_id_or_path: {source.Description}");
         }
     }
 
-    private static async Task<IReadOnlyList<CountdownTask>> ReadAsync(string path, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<TaskRecord>> ReadAsync(string path, ITaskDefinition definition, CancellationToken cancellationToken)
     {
+        if (definition.Task != CountdownDefinition.Name)
+        {
+            return await TaskRecordFile.ReadJsonLinesAsync(path, definition, cancellationToken);
+        }
+
         if (!Directory.Exists(path))
         {
-            return await TaskReaders.ReadFileAsync(path, cancellationToken);
+            return (await TaskReaders.ReadFileAsync(path, cancellationToken)).Select(CountdownDefinition.ToRecord).ToArray();
         }
 
         // A Hub snapshot folder: every parquet file under it, in name order.
@@ -102,10 +111,10 @@ public static class TrainingData
             throw new TaskDataException($"folder {path} holds no .parquet files");
         }
 
-        var all = new List<CountdownTask>();
+        var all = new List<TaskRecord>();
         foreach (var file in files)
         {
-            all.AddRange(await TaskReaders.ReadParquetAsync(file, cancellationToken));
+            all.AddRange((await TaskReaders.ReadParquetAsync(file, cancellationToken)).Select(CountdownDefinition.ToRecord));
         }
 
         return all;

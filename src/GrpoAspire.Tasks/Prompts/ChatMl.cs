@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace GrpoAspire.Countdown.Prompts;
+namespace GrpoAspire.Tasks.Prompts;
 
 /// <summary>One turn of a conversation.</summary>
 public sealed record ChatMessage(string Role, string Content)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using GrpoAspire.Countdown;
-using GrpoAspire.Countdown.Prompts;
 using GrpoAspire.Countdown.Rewards;
+using GrpoAspire.Tasks;
+using GrpoAspire.Tasks.Prompts;
 using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Sampling;
 using GrpoAspire.Model.Tokenization;
@@ -20,7 +20,7 @@ public sealed record EvaluationOptions
 
     public double Temperature { get; init; } = 1.0;
     public long Seed { get; init; } = 1234;
-    public string PromptTemplate { get; init; } = Countdown.Prompts.PromptTemplate.SeedR1;
+    public PromptTemplate Template { get; init; } = PromptTemplate.Get(PromptTemplate.SeedR1);
 
     /// <summary>How the sampler decodes; null = the defaults with the environment's overrides.</summary>
     public DecodeOptions? Decode { get; init; }
@@ -37,15 +37,15 @@ public sealed record EvaluationReport(
     int Samples,
     double Seconds);
 
-/// <summary>Measures how often a model solves Countdown tasks (the equation reward), never with eval.</summary>
-public static class CountdownEvaluator
+/// <summary>Measures how often a model solves records of built-in tasks (their verdict is "correct"), never with eval.</summary>
+public static class TaskEvaluator
 {
     public static EvaluationReport Evaluate(
-        Qwen2ForCausalLM model, QwenTokenizer tokenizer, IReadOnlyList<CountdownTask> tasks, EvaluationOptions options,
+        Qwen2ForCausalLM model, QwenTokenizer tokenizer, IReadOnlyList<TaskRecord> tasks, EvaluationOptions options,
         IProgress<(int Done, int Total)>? progress = null)
     {
         var watch = Stopwatch.StartNew();
-        var template = PromptTemplate.Get(options.PromptTemplate);
+        var template = options.Template;
         var prompts = tasks.Select(t =>
         {
             var ids = tokenizer.Encode(template.Render(t));
@@ -59,7 +59,8 @@ public static class CountdownEvaluator
 
         var greedy = Run(sampler, prompts, 1, new SamplingParams { Temperature = 0, MaxNewTokens = options.MaxNewTokens, EosTokenIds = eos }, options.BatchSize,
             n => progress?.Report((done += n, total)));
-        var greedyCorrect = greedy.Select((s, i) => CountdownScorer.SeedEquation(Decode(s.TokenIds), tasks[i]) == EquationVerdict.Correct).ToArray();
+        bool Solves(string text, TaskRecord record) => BuiltInTasks.BuiltInTasks.Catalog.Task(record.Task).Verdict(text, record) == ITaskJudge.Correct;
+        var greedyCorrect = greedy.Select((s, i) => Solves(Decode(s.TokenIds), tasks[i])).ToArray();
         var greedyFormat = greedy.Count(s => CompletionFormat.IsWellFormed(Decode(s.TokenIds)));
         if (options.Samples == 0)
         {
@@ -74,7 +75,7 @@ public static class CountdownEvaluator
         {
             var task = i / options.Samples;
             var text = Decode(sampled[i].TokenIds);
-            solvedPerTask[task] += CountdownScorer.SeedEquation(text, tasks[task]) == EquationVerdict.Correct ? 1 : 0;
+            solvedPerTask[task] += Solves(text, tasks[task]) ? 1 : 0;
             sampledFormat += CompletionFormat.IsWellFormed(text) ? 1 : 0;
         }
 
