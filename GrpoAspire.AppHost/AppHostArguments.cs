@@ -24,6 +24,8 @@ public sealed record AppHostArguments
           --model DIR         local Hugging Face model folder instead of the recipe's model
           --dataset FILE      local task file instead of the recipe's dataset
           --run NAME          run name: Redis keys grpo:NAME:* (default: apphost)
+          --reward-project F  a project (.csproj) implementing grpo.v1.RewardService, run in place of the built-in
+                              reward service (e.g. samples/NearestRewardService/NearestRewardService.csproj)
           -h, --help          this help
 
         Aspire's own options pass through: --publisher manifest --output-path FILE writes the Aspire manifest.
@@ -40,6 +42,7 @@ public sealed record AppHostArguments
     public string? Model { get; init; }
     public string? Dataset { get; init; }
     public string Run { get; init; } = "apphost";
+    public string? RewardProject { get; init; }
     public bool Help { get; init; }
 
     /// <summary>Arguments for Aspire's builder (<c>--publisher</c>, <c>--output-path</c>, <c>--operation</c>).</summary>
@@ -72,6 +75,7 @@ public sealed record AppHostArguments
                 "--model" => result with { Model = Value() },
                 "--dataset" => result with { Dataset = Value() },
                 "--run" => result with { Run = Value() },
+                "--reward-project" => result with { RewardProject = Value() },
                 "--publisher" or "--output-path" or "--operation" => result with { AspireArguments = [.. result.AspireArguments, args[i], Value()] },
                 "-h" or "--help" => result with { Help = true },
                 var other => throw new ArgumentException($"unknown option '{other}'"),

@@ -32,7 +32,9 @@ public static class GrpoAppModel
         var token = builder.AddParameter(TokenParameter, () => string.IsNullOrEmpty(configuredToken) ? generatedToken : configuredToken, secret: true);
 
         var redis = builder.AddRedisServer(ResourceNames.Redis);
-        var reward = builder.AddProject<Projects.GrpoAspire_Reward>(ResourceNames.Reward, ServiceEndpoints.Own).WithServiceEndpoints();
+        var reward = (arguments.RewardProject is { } rewardProject
+            ? builder.AddProject(ResourceNames.Reward, Resolve(rewardProject, repoRoot) ?? throw new ArgumentException($"--reward-project: '{rewardProject}' does not exist"), ServiceEndpoints.Own)
+            : builder.AddProject<Projects.GrpoAspire_Reward>(ResourceNames.Reward, ServiceEndpoints.Own)).WithServiceEndpoints();
         var (trainer, client) = builder.AddTrainer(arguments, settings, redis, reward, token);
         builder.AddGenerationReplicas(arguments, redis, reward, trainer, client, token);
 

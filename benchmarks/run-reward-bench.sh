@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reward-function throughput on CPU: CountdownScorer (C#) against the seed's Python reward functions,
 # each on one pinned core, over the same generated corpus; checks that both give the same per-line
-# scores (except our documented deviations) and writes benchmarks/results/reward-cpu.json.
+# scores (except our documented deviations), and that the task catalog's Countdown scores every line as
+# CountdownScorer does (it stops here if not), and writes benchmarks/results/reward-cpu.json.
 # Settings: COUNT (200000), SEED (7), REPEAT (5), WORK (/tmp/grpo-reward-bench), CORE (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,9 @@ fi
 
 echo "making a corpus of $COUNT completions (seed $SEED)..." >&2
 "${bench[@]}" make-corpus --count "$COUNT" --seed "$SEED" --output "$WORK/corpus.jsonl" > "$WORK/corpus-info.json"
+
+echo "checking that the task catalog (reward service, trainer) scores every line as CountdownScorer does..." >&2
+"${bench[@]}" compare-catalog --input "$WORK/corpus.jsonl" | tee "$WORK/catalog-check.json" >&2
 
 echo "timing CountdownScorer ($pinning)..." >&2
 "${pin[@]}" "${bench[@]}" score --input "$WORK/corpus.jsonl" --repeat "$REPEAT" \

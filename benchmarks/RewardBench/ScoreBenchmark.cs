@@ -113,7 +113,7 @@ internal static class ScoreBenchmark
         return sum;
     }
 
-    private static async Task<(string[] Completions, CountdownTask[] Tasks)> LoadAsync(string path)
+    internal static async Task<(string[] Completions, CountdownTask[] Tasks)> LoadAsync(string path)
     {
         var completions = new List<string>();
         var tasks = new List<CountdownTask>();

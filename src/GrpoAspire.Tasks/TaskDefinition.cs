@@ -29,16 +29,17 @@ public interface ITaskDefinition : ITaskJudge
     string Key(TaskRecord record);
 }
 
-/// <summary>The tasks and reward functions a process knows, by name; errors list the valid names.</summary>
+/// <summary>
+/// The tasks a process knows and their reward functions, by name (a function's name is unique within its task); errors
+/// list the valid names.
+/// </summary>
 public sealed class TaskCatalog
 {
-    private readonly Dictionary<string, ITaskDefinition> _tasks;
-    private readonly Dictionary<string, IRewardFunction> _functions;
+    private readonly Dictionary<string, ITaskDefinition> _tasks = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Task, string Name), IRewardFunction> _functions = [];
 
     public TaskCatalog(IEnumerable<ITaskDefinition> tasks)
     {
-        _tasks = new Dictionary<string, ITaskDefinition>(StringComparer.Ordinal);
-        _functions = new Dictionary<string, IRewardFunction>(StringComparer.Ordinal);
         foreach (var task in tasks)
         {
             TaskRecord.ValidateTaskName(task.Task);
@@ -49,9 +50,9 @@ public sealed class TaskCatalog
 
             foreach (var function in task.RewardFunctions)
             {
-                if (!_functions.TryAdd(function.Name, function))
+                if (function.Task != task.Task || !_functions.TryAdd((task.Task, function.Name), function))
                 {
-                    throw new ArgumentException($"reward function '{function.Name}' is defined twice", nameof(tasks));
+                    throw new ArgumentException($"task '{task.Task}': reward function '{function.Name}' is defined twice or for another task", nameof(tasks));
                 }
             }
         }
@@ -64,11 +65,11 @@ public sealed class TaskCatalog
             ? task
             : throw new ArgumentException($"unknown task '{name}'; valid: {string.Join(", ", _tasks.Keys)}");
 
-    public IRewardFunction Function(string name) =>
-        _functions.TryGetValue(name, out var function)
+    public IRewardFunction Function(string task, string name) =>
+        _functions.TryGetValue((task, name), out var function)
             ? function
             : throw new ArgumentException(
-                $"unknown reward function '{name}'; valid: {string.Join(", ", _functions.Keys)}");
+                $"unknown reward function '{name}' for {task}; valid: {string.Join(", ", Task(task).RewardFunctions.Select(f => f.Name))}");
 
     /// <summary>
     /// A scorer for <paramref name="task"/> with these functions and weights (the task's defaults when empty). Errors start
@@ -83,7 +84,7 @@ public sealed class TaskCatalog
         {
             try
             {
-                resolved[i] = (Function(chosen[i].Function), chosen[i].Weight);
+                resolved[i] = (Function(task, chosen[i].Function), chosen[i].Weight);
             }
             catch (ArgumentException e)
             {

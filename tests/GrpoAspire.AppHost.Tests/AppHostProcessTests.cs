@@ -25,6 +25,26 @@ public sealed class AppHostProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task TheSampleRewardServiceFromSamplesScoresTheRunInPlaceOfTheBuiltInOne()
+    {
+        // The second task's recipe, cut to one small step without evaluations.
+        var recipe = Path.Combine(_root, "nearest.yaml");
+        File.WriteAllText(recipe, File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "recipes", "countdown-nearest-cpu.yaml"))
+            .Replace("max_steps: 12", "max_steps: 1").Replace("per_device_train_batch_size: 16", "per_device_train_batch_size: 4")
+            .Replace("max_completion_length: 320", "max_completion_length: 160").Replace("eval_on_start: true", "eval_on_start: false")
+            .Replace("eval_strategy: steps", "eval_strategy: no").Replace("save_steps: 12", "save_steps: 1"));
+        var output = Path.Combine(_root, "run");
+        var sample = Path.Combine(TestPaths.RepoRoot, "samples", "NearestRewardService", "NearestRewardService.csproj");
+        using var host = AppHostProcess.Start(["--recipe", recipe, "--reward-project", sample, "--output", output]);
+        Assert.True(await host.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, host.Output);
+        Assert.Contains("[reward] info: GrpoAspire.Samples.NearestReward.SampleRewardService[0] sample reward service: scored", host.Output, StringComparison.Ordinal);
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadLines(Path.Combine(output, "metrics.jsonl")).First());
+        var rewards = metrics.RootElement.EnumerateObject().Where(p => p.Name.StartsWith("rewards/", StringComparison.Ordinal));
+        Assert.Equal(["rewards/format", "rewards/closeness"], rewards.Select(p => p.Name).ToArray());
+        await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30), host.Output);
+    }
+
+    [Fact]
     public async Task ATrainerFailedOnBadInputEndsTheRunWithItsErrorOnTheConsoleAndExitCodeTwo()
     {
         var dataset = Path.Combine(_root, "no-such-tasks.jsonl");

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using GrpoAspire.Contracts.V1;
 using static GrpoAspire.Reward.Tests.Requests;
 
 namespace GrpoAspire.Reward.Tests;
@@ -15,6 +16,31 @@ public sealed class ScoreTests(RewardServiceFixture service) : IClassFixture<Rew
         AssertRewards(score, ("format", 1.0), ("equation", 1.0));
         Assert.Equal(2.0, score.Total);
         Assert.Equal("correct", score.Verdict);
+    }
+
+    [Fact]
+    public async Task EachRecordIsScoredByItsOwnTasksFunctionsInOneRequest()
+    {
+        var nearest = new Completion
+        {
+            Id = "n", Text = Correct, // 3*5+7 = 22 is 78 from 100; 3*5*7 = 105, 5 from it, is as close as [3, 5, 7] come
+            Record = new TaskRecord { Task = "countdown-nearest", FieldsJson = """{"nums": [3, 5, 7], "target": 100}""" },
+        };
+        var response = await service.Client.ScoreAsync(Score(Completion("c", Correct), nearest));
+
+        AssertRewards(response.Scores[0], ("format", 1.0), ("equation", 1.0));
+        Assert.Equal("correct", response.Scores[0].Verdict);
+        AssertRewards(response.Scores[1], ("format", 1.0), ("closeness", 1.0 / (1 + 78 - 5)));
+        Assert.Equal("not_nearest", response.Scores[1].Verdict);
+    }
+
+    [Fact]
+    public async Task AnUnknownTaskIsInvalidAndTheMessageListsTheKnownOnes()
+    {
+        var request = Score(new Completion { Id = "x", Text = Correct, Record = new TaskRecord { Task = "sql", FieldsJson = "{}" } });
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await service.Client.ScoreAsync(request));
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("completions[0] (id 'x'): unknown task 'sql'; valid: countdown, countdown-nearest", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -70,6 +70,11 @@ public readonly record struct Rational
 
     public double ToDouble() => (double)Numerator / (double)Denominator;
 
+    public static Rational Abs(Rational value) => value.Numerator.Sign < 0 ? -value : value;
+
+    /// <summary>Orders by value (denominators are positive).</summary>
+    public int CompareTo(Rational other) => (Numerator * other.Denominator).CompareTo(other.Numerator * Denominator);
+
     public override string ToString() =>
         IsInteger
             ? Numerator.ToString(CultureInfo.InvariantCulture)

@@ -16,19 +16,7 @@ public static class EquationEvaluator
 
     public static EquationVerdict Check(ReadOnlySpan<char> rawEquation, CountdownTask task)
     {
-        var equation = PythonText.Strip(rawEquation);
-        if (!NumbersMatch(equation, task.Nums))
-        {
-            return EquationVerdict.NumbersMismatch;
-        }
-
-        var charactersVerdict = CheckCharacters(equation);
-        if (charactersVerdict is { } bad)
-        {
-            return bad;
-        }
-
-        var (verdict, value) = Evaluate(equation);
+        var (verdict, value) = Value(rawEquation, task.Nums);
         if (verdict != EquationVerdict.Correct)
         {
             return verdict;
@@ -37,6 +25,21 @@ public static class EquationEvaluator
         return value.IsWithinTolerance(new BigInteger(task.Target))
             ? EquationVerdict.Correct
             : EquationVerdict.WrongValue;
+    }
+
+    /// <summary>
+    /// The exact value of an answer that uses <paramref name="nums"/> once each with the allowed characters; any other
+    /// verdict than <see cref="EquationVerdict.Correct"/> means there is no value (and says why).
+    /// </summary>
+    public static (EquationVerdict Verdict, Rational Value) Value(ReadOnlySpan<char> rawEquation, IReadOnlyList<long> nums)
+    {
+        var equation = PythonText.Strip(rawEquation);
+        if (!NumbersMatch(equation, nums))
+        {
+            return (EquationVerdict.NumbersMismatch, default);
+        }
+
+        return CheckCharacters(equation) is { } bad ? (bad, default) : Evaluate(equation);
     }
 
     /// <summary>

@@ -50,6 +50,29 @@ public static class CountdownSolver
         return reached;
     }
 
+    /// <summary>
+    /// How close any equation over all of <paramref name="nums"/> (each once, + - * / and parentheses) comes to
+    /// <paramref name="target"/>: 0 when the target is reachable, else the smallest |value - target|, exactly.
+    /// </summary>
+    public static Rational NearestDistance(IReadOnlyList<long> nums, long target)
+    {
+        _ = new CountdownTask(nums, target); // validates the numbers
+        var goal = Rational.FromInteger(target);
+        Rational? best = null;
+        var terms = nums.Select(n => new Term(Rational.FromInteger(n), string.Empty, false)).ToList();
+        Search(terms, term =>
+        {
+            var distance = Rational.Abs(term.Value - goal);
+            if (best is not { } current || distance.CompareTo(current) < 0)
+            {
+                best = distance;
+            }
+
+            return distance.IsZero;
+        }, buildText: false);
+        return best!.Value;
+    }
+
     /// <summary>Depth-first over pair merges; stops when <paramref name="onComplete"/> returns true.</summary>
     private static bool Search(List<Term> terms, Func<Term, bool> onComplete, bool buildText = true)
     {

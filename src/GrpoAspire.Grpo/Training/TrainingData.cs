@@ -8,7 +8,7 @@ namespace GrpoAspire.Grpo.Training;
 /// <summary>Where a recipe's tasks come from, decided without reading them (for <c>--dry-run</c>).</summary>
 public enum DatasetKind
 {
-    /// <summary><c>dataset_id_or_path: generate</c>: seeded solvable tasks, the fixed held-out set excluded.</summary>
+    /// <summary><c>dataset_id_or_path: generate</c>: the task's seeded generator, its fixed held-out set excluded.</summary>
     Generated,
 
     /// <summary>A local parquet or JSONL file, or a folder of parquet files (a Hub snapshot).</summary>
@@ -36,7 +36,7 @@ public static class TrainingData
         var id = recipe.DatasetIdOrPath;
         if (id == Generate)
         {
-            return new DatasetSource(DatasetKind.Generated, $"generated: {recipe.MaxTasks} solvable tasks from seed {recipe.Seed}", null);
+            return new DatasetSource(DatasetKind.Generated, $"generated: {recipe.MaxTasks} {recipe.Task} records from seed {recipe.Seed}", null);
         }
 
         if (File.Exists(id) || Directory.Exists(id))
