@@ -14,7 +14,7 @@ stamp=$(date -u +%Y%m%d-%H%M%S)
 runs=()
 for seed in "${seeds[@]}"; do
   run=runs/task-$stamp-seed$seed
-  seeded=$(mktemp --suffix=.yaml -p "$(dirname "$recipe")")
+  seeded=$(mktemp --suffix=.yaml -p "$(dirname "$recipe")" .seeded-XXXXXX) # beside it: template files resolve as for the recipe
   sed -E "s/^seed: .*/seed: $seed/" "$recipe" > "$seeded"
   start=$(date +%s)
   "$grpo" train --recipe "$seeded" --output "$run"
