@@ -25,10 +25,10 @@ public sealed class CountdownDefinition : ITaskDefinition
 
     public IReadOnlyList<IRewardFunction> RewardFunctions { get; } =
     [
-        new CountdownReward(RewardFunctionNames.Format, (completion, _) => CompletionFormat.IsWellFormed(completion) ? 1.0 : 0.0),
-        new CountdownReward(RewardFunctionNames.Equation,
+        Reward(RewardFunctionNames.Format, (completion, _) => CompletionFormat.IsWellFormed(completion) ? 1.0 : 0.0),
+        Reward(RewardFunctionNames.Equation,
             (completion, task) => CountdownScorer.SeedEquation(completion, task) == EquationVerdict.Correct ? 1.0 : 0.0),
-        new CountdownReward(RewardFunctionNames.EquationTinyZero, CountdownScorer.TinyZeroEquation),
+        Reward(RewardFunctionNames.EquationTinyZero, CountdownScorer.TinyZeroEquation),
     ];
 
     public IReadOnlyList<Tasks.RewardWeight> DefaultRewards { get; } =
@@ -80,12 +80,5 @@ public sealed class CountdownDefinition : ITaskDefinition
         [property: System.Text.Json.Serialization.JsonPropertyName("nums")] IReadOnlyList<long> Nums,
         [property: System.Text.Json.Serialization.JsonPropertyName("target")] long Target);
 
-    private sealed class CountdownReward(string name, Func<string, CountdownTask, double> score) : IRewardFunction
-    {
-        public string Name => name;
-
-        public string Task => CountdownDefinition.Name;
-
-        public double Score(string completion, TaskRecord record) => score(completion, ToTask(record));
-    }
+    private static RewardFunction<CountdownTask> Reward(string name, Func<string, CountdownTask, double> score) => new(Name, name, Parse, score);
 }

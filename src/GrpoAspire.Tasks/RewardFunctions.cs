@@ -16,6 +16,17 @@ public interface IRewardFunction
     double Score(string completion, TaskRecord record);
 }
 
+/// <summary>A reward function over a task's own view of its records (parsed once per record, <see cref="TaskRecord.As{T}"/>).</summary>
+public sealed class RewardFunction<T>(string task, string name, Func<TaskRecord, T> read, Func<string, T, double> score) : IRewardFunction
+    where T : class
+{
+    public string Name => name;
+
+    public string Task => task;
+
+    public double Score(string completion, TaskRecord record) => score(completion, record.As(read));
+}
+
 /// <summary>
 /// Judges whether a completion solves its record, with a reason: <see cref="Correct"/>, or a task-specific name such as
 /// <c>no_answer</c>. Success rates (training metrics, held-out evaluation) count <see cref="Correct"/> verdicts.

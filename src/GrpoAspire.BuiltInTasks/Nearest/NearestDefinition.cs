@@ -37,8 +37,8 @@ public sealed class NearestDefinition : ITaskDefinition
 
     public IReadOnlyList<IRewardFunction> RewardFunctions { get; } =
     [
-        new NearestReward("format", (completion, _) => CompletionFormat.IsWellFormed(completion) ? 1.0 : 0.0),
-        new NearestReward("closeness", Closeness),
+        new RewardFunction<NearestTask>(Name, "format", Parse, (completion, _) => CompletionFormat.IsWellFormed(completion) ? 1.0 : 0.0),
+        new RewardFunction<NearestTask>(Name, "closeness", Parse, Closeness),
     ];
 
     public IReadOnlyList<Tasks.RewardWeight> DefaultRewards { get; } = [new("format", 1.0), new("closeness", 1.0)];
@@ -47,15 +47,15 @@ public sealed class NearestDefinition : ITaskDefinition
 
     public string Verdict(string completion, TaskRecord record)
     {
-        var (verdict, extra) = Judge(completion, Parse(record));
+        var (verdict, extra) = Judge(completion, Read(record));
         return verdict != EquationVerdict.Correct ? verdict.ToWireName()
             : extra.IsZero ? ITaskJudge.Correct
             : "not_nearest";
     }
 
-    public void Validate(TaskRecord record) => Parse(record);
+    public void Validate(TaskRecord record) => Read(record);
 
-    public string Key(TaskRecord record) => Parse(record).Task.Key;
+    public string Key(TaskRecord record) => Read(record).Task.Key;
 
     public IReadOnlyList<TaskRecord> HeldOut(int count) =>
         Draw(new NearestGenerator(HeldOutSeed), count, []).ToArray();
@@ -104,18 +104,21 @@ public sealed class NearestDefinition : ITaskDefinition
         }
     }
 
-    private static NearestTask Parse(TaskRecord record) => record.As(r =>
+    /// <summary>A record's task and closest distance, worked out once per record.</summary>
+    private static NearestTask Read(TaskRecord record) => record.As(Parse);
+
+    private static NearestTask Parse(TaskRecord record)
     {
         try
         {
-            var task = new CountdownTask(r.GetInt64Array("nums", MaxNumbers), r.GetInt64("target"));
+            var task = new CountdownTask(record.GetInt64Array("nums", MaxNumbers), record.GetInt64("target"));
             return new NearestTask(task, CountdownSolver.NearestDistance(task.Nums, task.Target));
         }
         catch (ArgumentException e) when (e is not TaskRecordException)
         {
             throw new TaskRecordException(e.Reason());
         }
-    });
+    }
 
     /// <summary>A record's task with the closest distance any equation reaches (computed once per record).</summary>
     private sealed record NearestTask(CountdownTask Task, Rational Best);
@@ -123,13 +126,4 @@ public sealed class NearestDefinition : ITaskDefinition
     private sealed record NearestFields(
         [property: System.Text.Json.Serialization.JsonPropertyName("nums")] IReadOnlyList<long> Nums,
         [property: System.Text.Json.Serialization.JsonPropertyName("target")] long Target);
-
-    private sealed class NearestReward(string name, Func<string, NearestTask, double> score) : IRewardFunction
-    {
-        public string Name => name;
-
-        public string Task => NearestDefinition.Name;
-
-        public double Score(string completion, TaskRecord record) => score(completion, Parse(record));
-    }
 }
