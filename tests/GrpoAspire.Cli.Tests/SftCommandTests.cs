@@ -23,7 +23,7 @@ public sealed class SftCommandTests : IDisposable
     [InlineData("--trace-style must be trials, stepwise or chain, got 'bfs'", "--trace-style", "bfs")]
     [InlineData("unknown device 'tpu'; valid: cpu, cuda, cuda:N", "--device", "tpu")]
     [InlineData("unknown random model 'huge'; valid: random:tiny, random:small, random:countdown-tiny", "--config", "huge")]
-    [InlineData("unknown prompt template 'r1'; valid: compact, seed-r1, tinyzero-base", "--template", "r1")]
+    [InlineData("unknown prompt template 'r1'; valid: compact, nearest-compact, seed-r1, tinyzero-base, or a .json template file", "--template", "r1")]
     [InlineData("is not a Hugging Face model folder (no config.json)", "--init", "/nonexistent/model")]
     public async Task BadArgumentsExitWithUsageAndSayWhatIsWrong(string message, params string[] extra)
     {

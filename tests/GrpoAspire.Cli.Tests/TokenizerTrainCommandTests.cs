@@ -133,7 +133,7 @@ public sealed class TokenizerTrainCommandTests(TrainedTokenizerRun run) : IClass
     [InlineData("--vocab-size must be an integer from 278 to 262144, got '100'", "--vocab-size", "100")]
     [InlineData("--tasks must be an integer from 0 to 1000000, got '2000000'", "--tasks", "2000000")]
     [InlineData("--min-frequency must be an integer from 1 to", "--min-frequency", "0")]
-    [InlineData("unknown prompt template 'r1'; valid: compact, seed-r1, tinyzero-base", "--template", "r1")]
+    [InlineData("unknown prompt template 'r1'; valid: compact, nearest-compact, seed-r1, tinyzero-base", "--template", "r1")]
     [InlineData("--template must be distinct template names separated by commas, got 'compact,,seed-r1'", "--template", "compact,,seed-r1")]
     [InlineData("nothing to learn from: --tasks 0 needs --input FILE", "--tasks", "0")]
     [InlineData("--input: cannot read '/nonexistent/corpus.txt': no such file", "--input", "/nonexistent/corpus.txt")]

@@ -50,7 +50,7 @@ public sealed record GrpoRecipe
     [RecipeKey("task", Help = "the task the records pose: countdown (default) or another built-in one; it gives the reward functions, the default template, the generator and the held-out set")]
     public string Task { get; init; } = Countdown.CountdownDefinition.Name;
 
-    [RecipeKey("dataset_id_or_path", Help = "generate (solvable tasks drawn from the seed, never the held-out set), a local parquet/JSONL file, or a Hub id (needs --dataset FILE)")]
+    [RecipeKey("dataset_id_or_path", Help = "generate (the task's seeded generator, never its held-out records), a local JSONL file of records (Countdown: also parquet), or a Hub id (needs --dataset FILE)")]
     public string DatasetIdOrPath { get; init; } = "generate";
 
     [RecipeKey("output_dir", Help = "run folder: checkpoints, metrics.jsonl, TensorBoard events, samples, curves.png, recipe.json")]
