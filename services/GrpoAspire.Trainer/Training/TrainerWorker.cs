@@ -239,7 +239,9 @@ internal sealed class TrainerWorker(
         Environment.ExitCode = outcome.Status == "failed" ? _failureExitCode : 0;
         logger.LogInformation("training {Status} at step {Step}: the trainer exits with code {Code} (Trainer:ExitWhenDone)",
             outcome.Status, outcome.Step, Environment.ExitCode);
-        lifetime.StopApplication();
+        // A run that fails at once can end before the host has started, and a stop during start fails the start
+        // (an unhandled TaskCanceledException, exit 134): stop once started, which is at once if it already has.
+        lifetime.ApplicationStarted.Register(lifetime.StopApplication);
     }
 
     /// <summary>The exit code and one-line message of a failed run: storage, bad input, or anything else.</summary>
