@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -42,6 +44,52 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
         var response = await new RewardService.RewardServiceClient(channel).ScoreAsync(SmallRequest(3));
         Assert.Equal(3, response.Scores.Count);
         Assert.Equal("correct", response.Scores[0].Verdict);
+    }
+
+    /// <summary>
+    /// A refused caller whose client is starved keeps sending what the HTTP/2 window allows after the refusal and reads
+    /// the answer late. Kestrel forgets a finished stream 5 s after it ends and treats a later frame for it as a
+    /// connection error, which resets the connection and, with it, the unread status: under load, such callers saw
+    /// UNAVAILABLE instead of RESOURCE_EXHAUSTED.
+    /// </summary>
+    [Fact]
+    public async Task ARefusedCallerThatSendsAndReadsLateStillGetsItsStatusOnALiveConnection()
+    {
+        await using var reward = await ServiceProcess.StartAsync("reward", "GrpoAspire.Reward", new Dictionary<string, string>());
+        using var client = await RawHttp2Client.ConnectAsync(reward.GrpcAddress);
+        await client.WriteGrpcHeadersAsync(1, reward.GrpcAddress, "/grpo.v1.RewardService/Score");
+        // A prefix announcing a message over the limit, refused as soon as it is read; then the start of the message.
+        var first = new byte[RawHttp2Client.MaxFramePayload];
+        BinaryPrimitives.WriteUInt32BigEndian(first.AsSpan(1), uint.MaxValue);
+        await client.WriteFrameAsync(RawHttp2Client.Data, 0, 1, first);
+
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        await client.WriteFrameAsync(RawHttp2Client.Data, 0, 1, new byte[RawHttp2Client.MaxFramePayload]);
+        var frames = await ReadFramesAsync(client);
+
+        Assert.DoesNotContain(frames, f => f.Type == RawHttp2Client.GoAway);
+        var status = Assert.Single(frames, f => f.Type == RawHttp2Client.Headers && f.StreamId == 1);
+        Assert.Equal(RawHttp2Client.EndStream, status.Flags & RawHttp2Client.EndStream);
+        Assert.Contains("exceeds the reward service's limit", Encoding.ASCII.GetString(status.Payload), StringComparison.Ordinal);
+
+        // The caller cancels the rest of its message, as a gRPC client does on the status; the connection still answers.
+        await client.WriteFrameAsync(RawHttp2Client.RstStream, 0, 1, [0, 0, 0, 8]);
+        await client.WriteFrameAsync(RawHttp2Client.Ping, 0, 0, new byte[8]);
+        frames = await ReadFramesAsync(client);
+        Assert.Contains(frames, f => f.Type == RawHttp2Client.Ping && f.Flags == RawHttp2Client.Ack);
+        Assert.DoesNotContain(frames, f => f.Type == RawHttp2Client.GoAway);
+    }
+
+    /// <summary>Frames until none comes for 2 s or the connection ends.</summary>
+    private static async Task<List<(byte Type, byte Flags, int StreamId, byte[] Payload)>> ReadFramesAsync(RawHttp2Client client)
+    {
+        var frames = new List<(byte Type, byte Flags, int StreamId, byte[] Payload)>();
+        while (await client.ReadFrameAsync(TimeSpan.FromSeconds(2)) is { } frame)
+        {
+            frames.Add(frame);
+        }
+
+        return frames;
     }
 
     /// <summary>Completions of ~100 bytes, as a GRPO step sends them: the budget must not refuse any.</summary>

@@ -87,7 +87,20 @@ internal sealed class AdmissionPipeReader(
 
     public override void CancelPendingRead() => inner.CancelPendingRead();
 
-    public override void Complete(Exception? exception = null) => inner.Complete(exception);
+    /// <summary>
+    /// Whether a message was refused by its prefix while its caller may still be sending it; the middleware then
+    /// answers at once and reads the rest of the body away.
+    /// </summary>
+    public bool Refused { get; private set; }
+
+    /// <summary>Completes the body unless a refusal left it to the middleware to read away.</summary>
+    public override void Complete(Exception? exception = null)
+    {
+        if (!Refused)
+        {
+            inner.Complete(exception);
+        }
+    }
 
     /// <summary>Gives back every message still held; the call is over.</summary>
     public void ReleaseAll()
@@ -146,9 +159,10 @@ internal sealed class AdmissionPipeReader(
 
     private RpcException Refuse(StatusCode code, string message)
     {
-        // Nothing consumed: the call ends with this status and Kestrel drops the rest of the body.
+        // Nothing consumed: the call ends with this status, and the middleware reads the rest of the body away.
         inner.AdvanceTo(_buffer.Start, _buffer.Start);
         _buffer = default;
+        Refused = true;
         return new RpcException(new Status(code, message));
     }
 }

@@ -27,8 +27,9 @@ internal sealed class MessageAdmissionMiddleware(RequestDelegate next, MessageBu
             return;
         }
 
+        var body = context.Request.BodyReader;
         var reader = new AdmissionPipeReader(
-            context.Request.BodyReader, budget, _maxMessageBytes, _receiveTimeout, streaming: method.Type != MethodType.Unary);
+            body, budget, _maxMessageBytes, _receiveTimeout, streaming: method.Type != MethodType.Unary);
         context.Features.Set<IRequestBodyPipeFeature>(new BodyPipe(reader));
         try
         {
@@ -37,6 +38,44 @@ internal sealed class MessageAdmissionMiddleware(RequestDelegate next, MessageBu
         finally
         {
             reader.ReleaseAll();
+        }
+
+        if (reader.Refused)
+        {
+            await AnswerAndDrainAsync(context, body);
+        }
+    }
+
+    /// <summary>
+    /// Sends a refused call's status now and reads the rest of its body away, holding nothing, until the caller ends
+    /// or resets the stream or the receive timeout passes. Left to Kestrel, the stream would be forgotten 5 s after the
+    /// call ended, and a frame the caller sent later, as a starved client does, would be a connection error: the
+    /// connection reset, and the caller would lose the status it had not read yet.
+    /// </summary>
+    private async Task AnswerAndDrainAsync(HttpContext context, PipeReader body)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(_receiveTimeout);
+        try
+        {
+            await context.Response.CompleteAsync();
+            while (true)
+            {
+                var result = await body.ReadAsync(timeout.Token);
+                body.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The caller reset the stream (as a gRPC client does once it has the status), or the timeout passed.
+        }
+        finally
+        {
+            await body.CompleteAsync();
         }
     }
 
