@@ -2,7 +2,9 @@
 # Reward-function throughput on CPU: CountdownScorer (C#) against the seed's Python reward functions,
 # each on one pinned core, over the same generated corpus; checks that both give the same per-line
 # scores (except our documented deviations), and that the task catalog's Countdown scores every line as
-# CountdownScorer does (it stops here if not), and writes benchmarks/results/reward-cpu.json.
+# CountdownScorer does (it stops here if not), and writes benchmarks/results/reward-cpu.json. Then
+# `grpo score` and the seed's functions as whole processes on all cores (start-up, parsing, scoring,
+# writing), with grpo's output checked against the pinned one: benchmarks/results/reward-score-process-cpu.json.
 # Settings: COUNT (200000), SEED (7), REPEAT (5), WORK (/tmp/grpo-reward-bench), CORE (0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,3 +47,9 @@ python3 benchmarks/reward/report.py \
   --ours-scores "$WORK/ours-scores.tsv" --peer-scores "$WORK/peer-scores.tsv" \
   --dotnet-version "$(dotnet --version)" --pinning "$pinning" \
   --output benchmarks/results/reward-cpu.json
+
+echo "timing grpo score and the seed's functions as whole processes..." >&2
+dotnet build src/GrpoAspire.Cli -c Release -nologo -v quiet >&2
+python3 benchmarks/reward/whole_process.py --grpo src/GrpoAspire.Cli/bin/Release/net10.0/grpo \
+  --corpus "$WORK/corpus.jsonl" --count "$COUNT" --seed "$SEED" --repeat "$REPEAT" --work "$WORK" \
+  --output benchmarks/results/reward-score-process-cpu.json

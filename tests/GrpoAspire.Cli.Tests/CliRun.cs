@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace GrpoAspire.Cli.Tests;
@@ -14,11 +15,15 @@ internal static class CliRun
 {
     public static async Task<CliResult> RunAsync(string stdin, params string[] args)
     {
-        using var input = new StringReader(stdin);
-        using var output = new StringWriter();
+        using var output = new MemoryStream();
         using var error = new StringWriter();
-        var exitCode = await CliApp.RunAsync(args, new CliConsole(input, output, error));
-        return new CliResult(exitCode, output.ToString(), error.ToString());
+        int exitCode;
+        await using (var console = new CliConsole(new MemoryStream(Encoding.UTF8.GetBytes(stdin)), output, error))
+        {
+            exitCode = await CliApp.RunAsync(args, console);
+        }
+
+        return new CliResult(exitCode, Encoding.UTF8.GetString(output.ToArray()), error.ToString());
     }
 
     public static Task<CliResult> ScoreAsync(string stdin, params string[] extraArgs) =>

@@ -1,3 +1,4 @@
+using System.Text;
 using GrpoAspire.Cli.Commands;
 using GrpoAspire.Cli.Scoring;
 using GrpoAspire.Countdown;
@@ -108,7 +109,7 @@ public class ScoreCommandTests
         var result = await CliRun.ScoreAsync($"{huge}\n{good}\n", "--max-completion-bytes", "1");
 
         Assert.Equal(ExitCodes.PartialFailure, result.ExitCode);
-        Assert.Contains($"the line is {huge.Length} characters long", result.Results[0].GetProperty("error").GetString());
+        Assert.Contains($"the line is {huge.Length} bytes long", result.Results[0].GetProperty("error").GetString());
         Assert.Equal(2, result.Results[1].GetProperty("line").GetInt32());
         Assert.Equal("no_answer", result.Results[1].GetProperty("equation_verdict").GetString());
     }
@@ -175,18 +176,18 @@ public class ScoreCommandTests
     }
 
     [Fact]
-    public async Task ScoreAsyncScoresALongCompletionAndReportsTheSummary()
+    public async Task ScoreRunnerScoresALongCompletionAndReportsTheSummary()
     {
-        // 300k characters: far past the reader's initial 64k buffer, within the 1 MiB default limit.
+        // 300k characters: within the 1 MiB default limit.
         var longThink = " " + string.Concat(Enumerable.Repeat("Let me try 80 - 14 = 66. ", 12_000));
         var input = CliRun.Line(longThink + "\n</think>\n<answer>80 + (70 / 14)</answer>", Nums, 85) + "\n\n"
             + CliRun.Line("no answer", Nums, 85) + "\n{}\n";
-        using var output = new StringWriter();
+        using var output = new MemoryStream();
 
-        var summary = await ScoreCommand.ScoreAsync(new StringReader(input), output, new ScoreOptions());
+        var summary = await ScoreRunner.RunAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), output, new ScoreOptions());
 
         Assert.Equal(new ScoreSummary(Lines: 3, Scored: 2, Errors: 1), summary);
-        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Contains("\"total\":2.0", lines[0]);
         Assert.Contains("\"equation_verdict\":\"no_answer\"", lines[1]);
         Assert.Equal("""{"line":4,"error":"missing \"completion\", \"nums\", \"target\""}""", lines[2]);

@@ -1,4 +1,3 @@
-using System.Text;
 using GrpoAspire.Cli.CommandLine;
 using GrpoAspire.Cli.Scoring;
 
@@ -7,10 +6,6 @@ namespace GrpoAspire.Cli.Commands;
 /// <summary><c>grpo score</c>: JSONL completions in, one JSONL reward line per input line out.</summary>
 public sealed class ScoreCommand : ICommand
 {
-    private const int StreamBufferSize = 1 << 16;
-
-    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
-
     public string Name => "score";
 
     public string Summary => "Score Countdown completions with the recipe's reward functions (JSONL in, JSONL out).";
@@ -36,13 +31,15 @@ public sealed class ScoreCommand : ICommand
           {"line": 1, "id": ..., "format": 1.0, "equation": 1.0, "total": 2.0, "equation_verdict": "correct"}
           {"line": 2, "error": "..."}
         "line" is the 1-based line number in the input; "id" appears when the input line has one.
+        Input is UTF-8 (a byte order mark is skipped; invalid bytes read as U+FFFD). Lines are scored in parallel
+        blocks and written in input order.
         A line is an error when it is not a JSON object, lacks "completion", "nums" or "target", has more
         than 6 numbers, a negative number, non-integer numbers, or a completion over the byte limit.
 
         Exit codes:
           0  every line was scored
           1  some lines were errors (every other line is still scored)
-          2  usage error: unknown option, bad value, input or output file that cannot be opened
+          2  usage error: unknown option, bad value, input or output file that cannot be opened, UTF-16 input
         """;
 
     public async Task<int> RunAsync(ParsedArguments arguments, CliConsole console, CancellationToken cancellationToken)
@@ -57,13 +54,13 @@ public sealed class ScoreCommand : ICommand
         };
         var inputPath = arguments.Required("input");
         var outputPath = arguments.Value("output");
-        TextReader? input = null;
-        TextWriter? output = null;
+        Stream? input = null;
+        Stream? output = null;
         try
         {
             input = inputPath == "-" ? console.In : Open(inputPath);
-            output = outputPath is null or "-" ? console.Out : Create(outputPath);
-            var summary = await ScoreAsync(input, output, options, cancellationToken);
+            output = outputPath is null or "-" ? console.OutStream : Create(outputPath);
+            var summary = await ScoreRunner.RunAsync(input, output, options, cancellationToken);
             if (summary.Errors > 0)
             {
                 console.Error.WriteLine(
@@ -73,34 +70,28 @@ public sealed class ScoreCommand : ICommand
 
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             console.Error.WriteLine($"grpo score: {e.Message}");
             return ExitCodes.Usage;
         }
         finally
         {
-            if (!ReferenceEquals(input, console.In))
+            if (input is not null && !ReferenceEquals(input, console.In))
             {
-                input?.Dispose();
+                await input.DisposeAsync();
             }
 
-            if (output is not null && !ReferenceEquals(output, console.Out))
+            if (output is not null && !ReferenceEquals(output, console.OutStream))
             {
                 await output.DisposeAsync();
             }
         }
     }
 
-    /// <summary>Scores every line of <paramref name="input"/> into <paramref name="output"/> (the in-process API).</summary>
-    public static Task<ScoreSummary> ScoreAsync(
-        TextReader input, TextWriter output, ScoreOptions options, CancellationToken cancellationToken = default) =>
-        ScoreRunner.RunAsync(input, output, options, cancellationToken);
+    private static FileStream Open(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
 
-    private static StreamReader Open(string path) =>
-        new(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, StreamBufferSize, FileOptions.SequentialScan),
-            Utf8, detectEncodingFromByteOrderMarks: true, StreamBufferSize);
-
-    private static StreamWriter Create(string path) =>
-        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, StreamBufferSize), Utf8, StreamBufferSize);
+    private static FileStream Create(string path) =>
+        new(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using GrpoAspire.Countdown;
 
 namespace GrpoAspire.Cli.Scoring;
@@ -9,27 +10,23 @@ namespace GrpoAspire.Cli.Scoring;
 internal readonly record struct ParsedLine(string? Completion, CountdownTask? Task, byte[]? RawId, string? Error);
 
 /// <summary>
-/// Reads <c>{"completion": "...", "nums": [..], "target": N, "id": any}</c> with a <see cref="Utf8JsonReader"/>
-/// over a reused UTF-8 buffer. Other properties are ignored; every problem becomes a message that names
-/// the field, so a bad line can be fixed from the output alone.
+/// Reads <c>{"completion": "...", "nums": [..], "target": N, "id": any}</c> from a line's UTF-8 bytes with a
+/// <see cref="Utf8JsonReader"/>. Other properties are ignored; every problem becomes a message that names the field, so
+/// a bad line can be fixed from the output alone. Invalid UTF-8 is read as U+FFFD, as a text decoder would.
 /// </summary>
 internal sealed class ScoreLineParser(int maxCompletionBytes)
 {
-    private byte[] _utf8 = new byte[1 << 16];
-
-    public ParsedLine Parse(ReadOnlySpan<char> line)
+    public ParsedLine Parse(ReadOnlySpan<byte> line)
     {
-        var needed = Encoding.UTF8.GetMaxByteCount(line.Length);
-        if (_utf8.Length < needed)
+        if (!Utf8.IsValid(line))
         {
-            _utf8 = new byte[Math.Max(needed, _utf8.Length * 2)];
+            line = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(line));
         }
 
-        var bytes = _utf8.AsSpan(0, Encoding.UTF8.GetBytes(line, _utf8));
         var fields = new Fields();
         try
         {
-            ReadObject(bytes, ref fields);
+            ReadObject(line, ref fields);
             return new ParsedLine(fields.Completion, CreateTask(ref fields), fields.RawId, null);
         }
         catch (LineException e)
@@ -134,7 +131,8 @@ internal sealed class ScoreLineParser(int maxCompletionBytes)
             throw new LineException($"\"nums\" must be an array of integers, got {Describe(reader.TokenType)}");
         }
 
-        var nums = new List<long>(CountdownTask.MaxNumbers);
+        Span<long> nums = stackalloc long[CountdownTask.MaxNumbers];
+        var count = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             var n = ReadInteger(ref reader, "\"nums\" must hold integers");
@@ -143,15 +141,15 @@ internal sealed class ScoreLineParser(int maxCompletionBytes)
                 throw new LineException($"\"nums\" must hold non-negative integers, got {n}");
             }
 
-            if (nums.Count == CountdownTask.MaxNumbers)
+            if (count == CountdownTask.MaxNumbers)
             {
                 throw new LineException($"\"nums\" holds more than {CountdownTask.MaxNumbers} numbers");
             }
 
-            nums.Add(n);
+            nums[count++] = n;
         }
 
-        return nums.Count > 0 ? nums.ToArray() : throw new LineException("\"nums\" is empty");
+        return count > 0 ? nums[..count].ToArray() : throw new LineException("\"nums\" is empty");
     }
 
     /// <summary>An integer that fits in 64 bits; <paramref name="rule"/> starts the error message.</summary>

@@ -19,10 +19,10 @@ public sealed record ScoreOptions
     public int MaxCompletionBytes { get; init; } = DefaultMaxCompletionBytes;
 
     /// <summary>
-    /// The longest input line read into memory: the completion escaped at worst as <c>\u00XX</c> per byte,
+    /// The longest input line read into memory, in bytes: the completion escaped at worst as <c>\u00XX</c> per byte,
     /// plus room for the other fields. Longer lines are skipped unread as errors.
     /// </summary>
-    internal int MaxLineChars => checked((MaxCompletionBytes * 6) + (64 * 1024));
+    internal int MaxLineBytes => checked((MaxCompletionBytes * 6) + (64 * 1024));
 
     public void Validate()
     {
