@@ -29,10 +29,19 @@ public sealed class AppHostProcessTests : IDisposable
     {
         // The second task's recipe, cut to one small step without evaluations.
         var recipe = Path.Combine(_root, "nearest.yaml");
-        File.WriteAllText(recipe, File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "recipes", "countdown-nearest-cpu.yaml"))
-            .Replace("max_steps: 12", "max_steps: 1").Replace("per_device_train_batch_size: 16", "per_device_train_batch_size: 4")
-            .Replace("max_completion_length: 320", "max_completion_length: 160").Replace("eval_on_start: true", "eval_on_start: false")
-            .Replace("eval_strategy: steps", "eval_strategy: no").Replace("save_steps: 12", "save_steps: 1"));
+        var yaml = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "recipes", "countdown-nearest-cpu.yaml"));
+        foreach (var (key, value) in new[]
+        {
+            ("max_steps", "1"), ("save_steps", "1"), ("per_device_train_batch_size", "4"), ("max_completion_length", "160"),
+            ("eval_on_start", "false"), ("eval_strategy", "no"),
+        })
+        {
+            var line = new System.Text.RegularExpressions.Regex($"(?m)^{key}: .*$");
+            Assert.Matches(line, yaml);
+            yaml = line.Replace(yaml, $"{key}: {value}");
+        }
+
+        File.WriteAllText(recipe, yaml);
         var output = Path.Combine(_root, "run");
         var sample = Path.Combine(TestPaths.RepoRoot, "samples", "NearestRewardService", "NearestRewardService.csproj");
         using var host = AppHostProcess.Start(["--recipe", recipe, "--reward-project", sample, "--output", output]);
