@@ -26,6 +26,8 @@ public sealed record AppHostArguments
           --run NAME          run name: Redis keys grpo:NAME:* (default: apphost)
           --reward-project F  a project (.csproj) implementing grpo.v1.RewardService, run in place of the built-in
                               reward service (e.g. samples/NearestRewardService/NearestRewardService.csproj)
+          --reward-url URL    a reward service already running elsewhere (any language), e.g. http://127.0.0.1:7001:
+                              the replicas score through it (gRPC, h2c for http) and no reward service is started
           -h, --help          this help
 
         Aspire's own options pass through: --publisher manifest --output-path FILE writes the Aspire manifest.
@@ -43,6 +45,7 @@ public sealed record AppHostArguments
     public string? Dataset { get; init; }
     public string Run { get; init; } = "apphost";
     public string? RewardProject { get; init; }
+    public Uri? RewardUrl { get; init; }
     public bool Help { get; init; }
 
     /// <summary>Arguments for Aspire's builder (<c>--publisher</c>, <c>--output-path</c>, <c>--operation</c>).</summary>
@@ -76,12 +79,20 @@ public sealed record AppHostArguments
                 "--dataset" => result with { Dataset = Value() },
                 "--run" => result with { Run = Value() },
                 "--reward-project" => result with { RewardProject = Value() },
+                "--reward-url" => result with { RewardUrl = Url(args[i], Value()) },
                 "--publisher" or "--output-path" or "--operation" => result with { AspireArguments = [.. result.AspireArguments, args[i], Value()] },
                 "-h" or "--help" => result with { Help = true },
                 var other => throw new ArgumentException($"unknown option '{other}'"),
             };
         }
 
-        return result;
+        return result.RewardProject is not null && result.RewardUrl is not null
+            ? throw new ArgumentException("--reward-project and --reward-url both name the reward service; give one")
+            : result;
     }
+
+    private static Uri Url(string option, string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.AbsolutePath == "/"
+            ? url
+            : throw new ArgumentException($"{option} must be an http or https address without a path, such as http://127.0.0.1:7001, got '{text}'");
 }

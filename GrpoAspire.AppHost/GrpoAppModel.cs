@@ -32,9 +32,7 @@ public static class GrpoAppModel
         var token = builder.AddParameter(TokenParameter, () => string.IsNullOrEmpty(configuredToken) ? generatedToken : configuredToken, secret: true);
 
         var redis = builder.AddRedisServer(ResourceNames.Redis);
-        var reward = (arguments.RewardProject is { } rewardProject
-            ? builder.AddProject(ResourceNames.Reward, Resolve(rewardProject, repoRoot) ?? throw new ArgumentException($"--reward-project: '{rewardProject}' does not exist"), ServiceEndpoints.Own)
-            : builder.AddProject<Projects.GrpoAspire_Reward>(ResourceNames.Reward, ServiceEndpoints.Own)).WithServiceEndpoints();
+        var reward = builder.AddRewardService(arguments, repoRoot);
         var (trainer, client) = builder.AddTrainer(arguments, settings, redis, reward, token);
         builder.AddGenerationReplicas(arguments, redis, reward, trainer, client, token);
 
@@ -56,12 +54,30 @@ public static class GrpoAppModel
         return settings;
     }
 
+    /// <summary>
+    /// The reward service: the built-in project, a project given with <c>--reward-project</c>, or, with <c>--reward-url</c>,
+    /// one already running elsewhere: an external service in the dashboard, which the replicas find by service discovery.
+    /// </summary>
+    private static RewardResource AddRewardService(this IDistributedApplicationBuilder builder, AppHostArguments arguments, string repoRoot)
+    {
+        if (arguments.RewardUrl is { } url)
+        {
+            builder.AddExternalService(ResourceNames.Reward, url);
+            return new RewardResource(null, url);
+        }
+
+        var project = (arguments.RewardProject is { } rewardProject
+            ? builder.AddProject(ResourceNames.Reward, Resolve(rewardProject, repoRoot) ?? throw new ArgumentException($"--reward-project: '{rewardProject}' does not exist"), ServiceEndpoints.Own)
+            : builder.AddProject<Projects.GrpoAspire_Reward>(ResourceNames.Reward, ServiceEndpoints.Own)).WithServiceEndpoints();
+        return new RewardResource(project, null);
+    }
+
     private static (IResourceBuilder<ProjectResource> Trainer, TrainerClient Client) AddTrainer(
         this IDistributedApplicationBuilder builder, AppHostArguments arguments, RunSettings settings,
-        IResourceBuilder<RedisServerResource> redis, IResourceBuilder<ProjectResource> reward, IResourceBuilder<ParameterResource> token)
+        IResourceBuilder<RedisServerResource> redis, RewardResource reward, IResourceBuilder<ParameterResource> token)
     {
         var trainer = builder.AddProject<Projects.GrpoAspire_Trainer>(ResourceNames.Trainer, ServiceEndpoints.Own).WithServiceEndpoints()
-            .WithReference(redis).WaitFor(redis, FailFast).WaitFor(reward, FailFast)
+            .WithReference(redis).WaitFor(redis, FailFast).WaitForReward(reward)
             .WithEnvironment("Security__Token", token)
             .WithEnvironment("Trainer__Run", arguments.Run)
             .WithEnvironment("Trainer__Recipe", settings.Recipe)
@@ -80,15 +96,15 @@ public static class GrpoAppModel
     /// <summary><c>generation</c>, or <c>generation-1</c> .. <c>generation-N</c>: each its own consumer in the job group.</summary>
     private static void AddGenerationReplicas(
         this IDistributedApplicationBuilder builder, AppHostArguments arguments, IResourceBuilder<RedisServerResource> redis,
-        IResourceBuilder<ProjectResource> reward, IResourceBuilder<ProjectResource> trainer, TrainerClient client,
+        RewardResource reward, IResourceBuilder<ProjectResource> trainer, TrainerClient client,
         IResourceBuilder<ParameterResource> token)
     {
         for (var i = 1; i <= arguments.Replicas; i++)
         {
             var name = arguments.Replicas == 1 ? ResourceNames.Generation : $"{ResourceNames.Generation}-{i}";
             builder.AddProject<Projects.GrpoAspire_Generation>(name, ServiceEndpoints.Own).WithServiceEndpoints()
-                .WithReference(redis).WithReference(reward).WithReference(trainer)
-                .WaitFor(reward, FailFast).WaitFor(trainer, FailFast)
+                .WithReference(redis).WithReward(reward).WithReference(trainer)
+                .WaitForReward(reward).WaitFor(trainer, FailFast)
                 .WithEnvironment("Security__Token", token)
                 .WithEnvironment("Generation__Run", arguments.Run)
                 .WithEnvironment("Generation__Replica", name)
@@ -103,6 +119,18 @@ public static class GrpoAppModel
                 });
         }
     }
+
+    private static IResourceBuilder<ProjectResource> WaitForReward(this IResourceBuilder<ProjectResource> resource, RewardResource reward) =>
+        reward.Project is { } project ? resource.WaitFor(project, FailFast) : resource;
+
+    /// <summary>The reward service's gRPC address for service discovery (<c>http://_grpc.reward</c>).</summary>
+    private static IResourceBuilder<ProjectResource> WithReward(this IResourceBuilder<ProjectResource> resource, RewardResource reward) =>
+        reward.Project is { } project
+            ? resource.WithReference(project)
+            : resource.WithEnvironment($"services__{ResourceNames.Reward}__{ResourceNames.GrpcEndpoint}__0", reward.Url!.ToString());
+
+    /// <summary>A reward service the app runs (<see cref="Project"/>) or one it only points to (<see cref="Url"/>).</summary>
+    private sealed record RewardResource(IResourceBuilder<ProjectResource>? Project, Uri? Url);
 
     private static void Optional(IResourceBuilder<ProjectResource> resource, string name, string? value)
     {

@@ -35,6 +35,9 @@ public sealed class AppHostArgumentsTests
     [InlineData(new[] { "--recipe" }, "--recipe needs a value")]
     [InlineData(new[] { "--steps", "2" }, "unknown option '--steps'")]
     [InlineData(new[] { "--dashboard-port", "0" }, "unknown option '--dashboard-port'")]
+    [InlineData(new[] { "--reward-url", "127.0.0.1:7001" }, "--reward-url must be an http or https address")]
+    [InlineData(new[] { "--reward-url", "http://127.0.0.1:7001/grpc" }, "without a path")]
+    [InlineData(new[] { "--reward-url", "http://127.0.0.1:7001", "--reward-project", "x.csproj" }, "give one")]
     public void BadArgumentsNameTheOption(string[] args, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => AppHostArguments.Parse(args)).Message, StringComparison.Ordinal);
 }

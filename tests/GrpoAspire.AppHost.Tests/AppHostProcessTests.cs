@@ -53,6 +53,25 @@ public sealed class AppHostProcessTests : IDisposable
         await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30), host.Output);
     }
 
+    /// <summary>A reward service the AppHost does not run (started here, as one in another language would be).</summary>
+    [Fact]
+    public async Task WithRewardUrlTheReplicasScoreThroughARewardServiceRunningElsewhere()
+    {
+        await using var reward = await ServiceProcess.StartAsync("reward", "GrpoAspire.Reward", new Dictionary<string, string>
+        {
+            ["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
+        });
+        var output = Path.Combine(_root, "run");
+        using var host = AppHostProcess.Start(["--recipe", TestPaths.SmokeRecipe, "--max-steps", "1", "--reward-url", reward.GrpcAddress.ToString(), "--output", output]);
+
+        Assert.True(await host.WaitForExitAsync(TimeSpan.FromMinutes(4)) == 0, host.Output);
+        Assert.Contains("/grpo.v1.RewardService/Score", reward.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("[reward] ", host.Output, StringComparison.Ordinal);
+        Assert.Contains("rewards/format", File.ReadLines(Path.Combine(output, "metrics.jsonl")).First(), StringComparison.Ordinal);
+        await host.Marker.AssertNoneLeftAsync(TimeSpan.FromSeconds(30), host.Output);
+        Assert.False(reward.HasExited);
+    }
+
     [Fact]
     public async Task ATrainerFailedOnBadInputEndsTheRunWithItsErrorOnTheConsoleAndExitCodeTwo()
     {

@@ -80,11 +80,55 @@ public sealed class RewardFaultTests(ITestOutputHelper output)
         Assert.DoesNotContain(frames, f => f.Type == RawHttp2Client.GoAway);
     }
 
-    /// <summary>Frames until none comes for 2 s or the connection ends.</summary>
-    private static async Task<List<(byte Type, byte Flags, int StreamId, byte[] Payload)>> ReadFramesAsync(RawHttp2Client client)
+    /// <summary>
+    /// A starved caller whose message starts more than 5 s after its headers. Kestrel's minimum request body rate (240 B/s
+    /// after 5 s) would abort the whole HTTP/2 connection, the caller's other calls with it; the reward service bounds
+    /// that wait with Reward:MessageReceiveSeconds instead, so the late message is scored.
+    /// </summary>
+    [Fact]
+    public async Task ACallerWhoseMessageStartsLateIsScoredOnALiveConnection()
+    {
+        await using var reward = await ServiceProcess.StartAsync("reward", "GrpoAspire.Reward", new Dictionary<string, string>());
+        using var client = await RawHttp2Client.ConnectAsync(reward.GrpcAddress);
+        await client.WriteGrpcHeadersAsync(1, reward.GrpcAddress, "/grpo.v1.RewardService/Score");
+
+        await Task.Delay(TimeSpan.FromSeconds(7));
+        var message = SmallRequest(1).ToByteArray();
+        var data = new byte[5 + message.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(data.AsSpan(1), (uint)message.Length);
+        message.CopyTo(data, 5);
+        await client.WriteFrameAsync(RawHttp2Client.Data, RawHttp2Client.EndStream, 1, data);
+        var frames = await ReadFramesAsync(client);
+
+        Assert.DoesNotContain(frames, f => f.Type == RawHttp2Client.GoAway);
+        var response = Assert.Single(frames, f => f.Type == RawHttp2Client.Data && f.StreamId == 1 && f.Payload.Length > 5);
+        var scored = ScoreResponse.Parser.ParseFrom(response.Payload.AsSpan(5).ToArray());
+        Assert.Equal("correct", Assert.Single(scored.Scores).Verdict);
+    }
+
+    /// <summary>A unary call whose message never comes holds its stream only until Reward:MessageReceiveSeconds.</summary>
+    [Fact]
+    public async Task AUnaryCallWhoseMessageNeverComesEndsAfterTheReceiveTimeout()
+    {
+        await using var reward = await ServiceProcess.StartAsync("reward", "GrpoAspire.Reward", new Dictionary<string, string>
+        {
+            ["Reward__MessageReceiveSeconds"] = "2",
+        });
+        using var client = await RawHttp2Client.ConnectAsync(reward.GrpcAddress);
+        await client.WriteGrpcHeadersAsync(1, reward.GrpcAddress, "/grpo.v1.RewardService/Score");
+
+        var frames = await ReadFramesAsync(client, TimeSpan.FromSeconds(5));
+
+        var status = Assert.Single(frames, f => f.Type == RawHttp2Client.Headers && f.StreamId == 1);
+        Assert.Contains("the call's message did not arrive within Reward:MessageReceiveSeconds 2", Encoding.ASCII.GetString(status.Payload), StringComparison.Ordinal);
+        Assert.DoesNotContain(frames, f => f.Type == RawHttp2Client.GoAway);
+    }
+
+    /// <summary>Frames until none comes for <paramref name="quiet"/> (2 s by default) or the connection ends.</summary>
+    private static async Task<List<(byte Type, byte Flags, int StreamId, byte[] Payload)>> ReadFramesAsync(RawHttp2Client client, TimeSpan? quiet = null)
     {
         var frames = new List<(byte Type, byte Flags, int StreamId, byte[] Payload)>();
-        while (await client.ReadFrameAsync(TimeSpan.FromSeconds(2)) is { } frame)
+        while (await client.ReadFrameAsync(quiet ?? TimeSpan.FromSeconds(2)) is { } frame)
         {
             frames.Add(frame);
         }

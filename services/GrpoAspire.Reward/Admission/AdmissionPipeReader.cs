@@ -33,8 +33,11 @@ internal sealed class AdmissionPipeReader(
     /// <summary>Body offset of the next message's prefix.</summary>
     private long _nextPrefix;
 
-    /// <summary><see cref="Environment.TickCount64"/> by which the last admitted message must be in; 0 when it is.</summary>
-    private long _dueAt;
+    /// <summary>
+    /// <see cref="Environment.TickCount64"/> by which the last admitted message must be in, 0 when it is; a unary call's
+    /// one message is due from the start of the call.
+    /// </summary>
+    private long _dueAt = streaming ? 0 : Environment.TickCount64 + (long)receiveTimeout.TotalMilliseconds;
 
     public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
@@ -54,9 +57,9 @@ internal sealed class AdmissionPipeReader(
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+                var what = _admitted.Count > 0 ? $"a message of {_admitted.Last().Bytes} bytes" : "the call's message";
                 throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                    $"a message of {_admitted.Last().Bytes} bytes did not arrive within "
-                    + $"{RewardOptions.SectionName}:MessageReceiveSeconds {receiveTimeout.TotalSeconds:F0}"));
+                    $"{what} did not arrive within {RewardOptions.SectionName}:MessageReceiveSeconds {receiveTimeout.TotalSeconds:F0}"));
             }
         }
 
@@ -151,7 +154,7 @@ internal sealed class AdmissionPipeReader(
             _dueAt = Environment.TickCount64 + (long)receiveTimeout.TotalMilliseconds;
         }
 
-        if (_bufferStart + _buffer.Length >= _nextPrefix)
+        if (_admitted.Count > 0 && _bufferStart + _buffer.Length >= _nextPrefix)
         {
             _dueAt = 0;
         }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using GrpoAspire.Contracts.V1;
 using GrpoAspire.Reward.Options;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 
 namespace GrpoAspire.Reward.Admission;
@@ -25,6 +26,14 @@ internal sealed class MessageAdmissionMiddleware(RequestDelegate next, MessageBu
         {
             await next(context);
             return;
+        }
+
+        // Kestrel aborts a whole HTTP/2 connection when a request body arrives slower than its minimum rate (240 B/s after
+        // 5 s): a starved caller would lose its connection, and the status of its call with it. The admission reader
+        // bounds every wait that matters instead (Reward:MessageReceiveSeconds).
+        if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null;
         }
 
         var body = context.Request.BodyReader;
