@@ -111,7 +111,7 @@ internal static class OptimizerStepBench
             flat.Grad.copy_(grads); // the one op that stands for a backward here
             flat.EnsureIntact(); // as PolicyUpdate, every step
             master?.GatherGradients();
-            using var norm = GradientClipping.ClipByGlobalNorm(master?.Grad ?? flat.Grad, MaxNorm);
+            using var norm = GradientClipping.ClipByGlobalNorm([master?.Grad ?? flat.Grad], MaxNorm);
             _ = norm.item<float>(); // one read-back, as PolicyUpdate's
             optimizer.step();
             master?.WriteBack();

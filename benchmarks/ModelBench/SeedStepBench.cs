@@ -55,11 +55,13 @@ internal static class SeedStepBench
         // As the trainer: the policy's parameters in one flat buffer, and a bf16 policy optimized through float32 master
         // weights unless the recipe says otherwise.
         using var replicas = PolicyReplicas.Single(policy, reference);
-        using var master = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights) ? new MasterWeights(replicas.Flat) : null;
-        using var optimizer = optim.AdamW([master?.Parameter ?? replicas.Flat.Parameter], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
+        var masters = MasterWeights.AppliesTo(dtype, recipe.Fp32MasterWeights);
+        using var optimizer = PolicyOptimizer.Create(
+            replicas, masters, recipe.ShardOptimizer,
+            p => optim.AdamW([p], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay));
         var random = new Random(7);
         var context = new GrpoStepContext(
-            policy, reference, optimizer, recipe, ToyReward, ids => string.Empty, PadTokenId: 0, replicas, master);
+            policy, reference, optimizer, recipe, ToyReward, ids => string.Empty, PadTokenId: 0, replicas);
         var sampler = new Sampler(policy);
         var results = new Dictionary<string, object>
         {
@@ -67,7 +69,7 @@ internal static class SeedStepBench
             ["prompts_per_step"] = recipe.PromptsPerStep, ["num_generations"] = recipe.NumGenerations,
             ["max_completion_length"] = recipe.MaxCompletionLength, ["prompt_length"] = promptLength,
             ["micro_batch_prompts"] = recipe.PerDeviceTrainBatchSize, ["beta"] = recipe.Beta,
-            ["gradient_checkpointing"] = recipe.GradientCheckpointing, ["fp32_master_weights"] = master is not null,
+            ["gradient_checkpointing"] = recipe.GradientCheckpointing, ["fp32_master_weights"] = masters,
         };
         var perStep = new List<Dictionary<string, double>>();
         for (var step = 0; step < steps; step++)

@@ -68,7 +68,7 @@ public sealed class DataParallelTests
     }
 
     /// <summary>The weights after one PolicyUpdate with <paramref name="replicaCount"/> CPU replicas (master first).</summary>
-    private static List<Dictionary<string, Tensor>> Update(GrpoRecipe recipe, int prompts, int[] idleGroups, int replicaCount)
+    private static List<Dictionary<string, Tensor>> Update(GrpoRecipe recipe, int prompts, int[] idleGroups, int replicaCount, bool shard = false)
     {
         // The rollouts are made up, with no sampler log-probs to correct for.
         recipe = recipe with { VllmImportanceSamplingCorrection = false };
@@ -79,7 +79,7 @@ public sealed class DataParallelTests
         using var masterReference = recipe.Beta != 0 ? Reference() : null;
         var devices = Enumerable.Repeat(CPU, replicaCount).ToArray();
         using var replicas = PolicyReplicas.Create(master, masterReference, devices, _ => (TinyModel(seed: 99), recipe.Beta != 0 ? Reference() : null));
-        using var optimizer = optim.SGD(master.parameters(), recipe.LearningRate);
+        using var optimizer = PolicyOptimizer.Create(replicas, masters: false, shard, p => optim.SGD([p], recipe.LearningRate));
         var context = new GrpoStepContext(
             master, masterReference, optimizer, recipe, (_, _, _) => throw new InvalidOperationException("rollouts are given"),
             ids => string.Join(' ', ids), PadTokenId: 0, replicas);
@@ -107,17 +107,19 @@ public sealed class DataParallelTests
             MaskTruncatedCompletions = true,
         };
         var one = Update(recipe, prompts, idleGroups, replicaCount: 1)[0];
-        var three = Update(recipe, prompts, idleGroups, replicaCount: 3);
-
         using var initial = TinyModel(seed: 3);
         var moved = initial.named_parameters().Max(p => (one[p.name] - p.parameter).abs().max().item<float>());
         Assert.True(moved > 1e-3, $"the update moved no weight by more than {moved:g3}: the test would not see a lost micro-batch");
-        var (largest, where) = LargestDifference(one, three[0]);
-        Assert.True(largest <= Tolerance, $"3 replicas differ from 1 by {largest:g3} in {where}");
-        foreach (var replica in three.Skip(1))
+        foreach (var shard in new[] { false, true })
         {
-            var (stale, name) = LargestDifference(three[0], replica);
-            Assert.True(stale == 0, $"a replica differs from the master by {stale:g3} in {name} after the broadcast");
+            var three = Update(recipe, prompts, idleGroups, replicaCount: 3, shard);
+            var (largest, where) = LargestDifference(one, three[0]);
+            Assert.True(largest <= Tolerance, $"3 replicas (sharded: {shard}) differ from 1 by {largest:g3} in {where}");
+            foreach (var replica in three.Skip(1))
+            {
+                var (stale, name) = LargestDifference(three[0], replica);
+                Assert.True(stale == 0, $"a replica differs from the master by {stale:g3} in {name} after the gather (sharded: {shard})");
+            }
         }
     }
 

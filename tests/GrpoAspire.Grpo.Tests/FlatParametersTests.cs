@@ -124,7 +124,7 @@ public sealed class FlatParametersTests : IDisposable
         {
             flat.ZeroGrad();
             Backward(model, step);
-            using var norm = GradientClipping.ClipByGlobalNorm(flat.Grad, MaxNorm);
+            using var norm = GradientClipping.ClipByGlobalNorm([flat.Grad], MaxNorm);
             optimizer.step();
             Assert.True(flat.IsIntact(), $"step {step}");
 
@@ -161,7 +161,7 @@ public sealed class FlatParametersTests : IDisposable
             flat.ZeroGrad();
             Backward(model, step);
             master.GatherGradients();
-            using var norm = GradientClipping.ClipByGlobalNorm(master.Grad, MaxNorm);
+            using var norm = GradientClipping.ClipByGlobalNorm([master.Grad], MaxNorm);
             optimizer.step();
             master.WriteBack();
 

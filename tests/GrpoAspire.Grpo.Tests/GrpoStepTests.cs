@@ -33,7 +33,7 @@ public sealed class GrpoStepTests
     }
 
     /// <summary>A step's context for <paramref name="replicas"/>' master, whose flat parameter <paramref name="optimizer"/> steps.</summary>
-    private static GrpoStepContext Context(PolicyReplicas replicas, GrpoRecipe recipe, optim.Optimizer optimizer) => new(
+    private static GrpoStepContext Context(PolicyReplicas replicas, GrpoRecipe recipe, PolicyOptimizer optimizer) => new(
         replicas.Policies[0], null, optimizer, recipe, ToyReward, ids => string.Join(' ', ids), PadTokenId: 0, replicas);
 
     /// <summary>One step on-policy: the prompts sampled by the context's policy (version <paramref name="step"/>), then the update.</summary>
@@ -62,7 +62,7 @@ public sealed class GrpoStepTests
     {
         using var model = TinyModel(seed: 1);
         using var replicas = PolicyReplicas.Single(model, null);
-        using var optimizer = optim.AdamW([replicas.Flat.Parameter], lr: 1e-2);
+        using var optimizer = PolicyOptimizer.Create(replicas, masters: false, shard: false, p => optim.AdamW([p], lr: 1e-2));
         var before = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         Step(Context(replicas, ToyRecipe, optimizer), 0, Prompts(4, 0), 1e-2);
         foreach (var (name, parameter) in model.named_parameters())
@@ -77,7 +77,7 @@ public sealed class GrpoStepTests
         using var model = TinyModel(seed: 2);
         var recipe = ToyRecipe;
         using var replicas = PolicyReplicas.Single(model, null);
-        using var optimizer = optim.AdamW([replicas.Flat.Parameter], lr: recipe.LearningRate);
+        using var optimizer = PolicyOptimizer.Create(replicas, masters: false, shard: false, p => optim.AdamW([p], lr: recipe.LearningRate));
         var context = Context(replicas, recipe, optimizer);
         var rewards = new List<double>();
         for (var step = 0; step < 30; step++)
@@ -95,7 +95,7 @@ public sealed class GrpoStepTests
     {
         using var model = TinyModel(seed: 1);
         using var replicas = PolicyReplicas.Single(model, null);
-        using var optimizer = optim.AdamW([replicas.Flat.Parameter], lr: 1e-2);
+        using var optimizer = PolicyOptimizer.Create(replicas, masters: false, shard: false, p => optim.AdamW([p], lr: 1e-2));
         var metrics = GrpoStepRunner.Run(Context(replicas, recipe, optimizer), step, Prompts(4, 0), rollouts, 1e-2).Metrics;
         return (model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone()), metrics);
     }
@@ -171,7 +171,7 @@ public sealed class GrpoStepTests
         {
             using var model = TinyModel(seed: 3);
             using var replicas = PolicyReplicas.Single(model, null);
-            using var optimizer = optim.SGD([replicas.Flat.Parameter], 0.5);
+            using var optimizer = PolicyOptimizer.Create(replicas, masters: false, shard: false, p => optim.SGD([p], 0.5));
             var summary = PolicyUpdate.Run(Context(replicas, recipe, optimizer), prompts, completions, advantages, 0.5, skipZeroAdvantage: skip);
             Assert.True(double.IsFinite(summary.Loss));
             return model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());

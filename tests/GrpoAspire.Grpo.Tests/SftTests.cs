@@ -95,7 +95,7 @@ public sealed class SftTests : IDisposable
             (set[0].square().sum() * 3 + set[1].pow(3).sum()).backward();
         }
 
-        var ours = GradientClipping.ClipByGlobalNorm(flat.Grad, 0.5).item<float>();
+        var ours = GradientClipping.ClipByGlobalNorm([flat.Grad], 0.5).item<float>();
         var theirs = nn.utils.clip_grad_norm_(twins, 0.5);
         Assert.True(System.Math.Abs(theirs - ours) <= 1e-5 * theirs, $"norm {ours} against clip_grad_norm_'s {theirs}");
         Assert.True(theirs > 0.5, "the gradients must be large enough to be clipped");

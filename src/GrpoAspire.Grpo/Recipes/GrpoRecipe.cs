@@ -43,6 +43,10 @@ public sealed record GrpoRecipe
     [RecipeKey("data_parallel_devices", Kind = RecipeValueKind.DeviceList, Help = "one policy replica per device, master first (cuda:0,cuda:1,cuda:2); empty: the policy alone on device")]
     public IReadOnlyList<string> DataParallelDevices { get; init; } = [];
 
+    /// <summary>See <see cref="Training.PolicyOptimizer"/>.</summary>
+    [RecipeKey("shard_optimizer", Help = "ZeRO stage 1 over data_parallel_devices: each replica keeps and steps 1/N of the float32 masters and AdamW moments; false keeps them all on the first device")]
+    public bool ShardOptimizer { get; init; } = true;
+
     [RecipeKey("num_processes", Min = 1, Max = 64, Help = "accelerate's process count; here it only multiplies the prompts per step (data parallelism is data_parallel_devices)")]
     public int NumProcesses { get; init; } = 1;
 

@@ -158,7 +158,7 @@ public sealed class SftTrainer : IDisposable
         loss.backward();
         EngineHandles.Release(_device);
         _parameters.EnsureIntact(); // host-side pointer checks: a parameter given new storage would stop training
-        var norm = GradientClipping.ClipByGlobalNorm(_parameters.Grad, _options.MaxGradNorm);
+        var norm = GradientClipping.ClipByGlobalNorm([_parameters.Grad], _options.MaxGradNorm);
         _optimizer.step();
         lossSum.add_(loss.detach());
         normSum.add_(norm);

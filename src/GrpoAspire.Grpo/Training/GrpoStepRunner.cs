@@ -11,19 +11,18 @@ namespace GrpoAspire.Grpo.Training;
 /// <summary>
 /// Everything one GRPO step needs besides its rollouts. <paramref name="Replicas"/>: the policy's flat parameter buffers and
 /// its data-parallel copies, master (<paramref name="Policy"/>) first (<see cref="PolicyReplicas.Single"/> for the policy
-/// alone). <paramref name="Optimizer"/> steps <paramref name="Master"/>'s flat float32 weights when there are masters, else
-/// the master replica's flat parameter (<see cref="FlatParameters.Parameter"/>).
+/// alone). <paramref name="Optimizer"/> steps their flat parameters, through float32 masters or not, sharded over the
+/// replicas or not.
 /// </summary>
 public sealed record GrpoStepContext(
     Qwen2ForCausalLM Policy,
     Qwen2ForCausalLM? Reference,
-    optim.Optimizer Optimizer,
+    PolicyOptimizer Optimizer,
     GrpoRecipe Recipe,
     Func<PromptJob, string, int[], RewardBreakdown> Score,
     Func<IReadOnlyList<int>, string> Decode,
     int PadTokenId,
-    PolicyReplicas Replicas,
-    MasterWeights? Master = null);
+    PolicyReplicas Replicas);
 
 /// <summary>The result of a step: its metrics and the scored completions (for samples and logs).</summary>
 public sealed record StepResult(StepMetrics Metrics, IReadOnlyList<ScoredCompletion> Completions);

@@ -51,8 +51,7 @@ public sealed partial class GrpoTrainer : IDisposable
     private readonly Qwen2ForCausalLM _policy;
     private readonly Qwen2ForCausalLM? _reference;
     private readonly PolicyReplicas _replicas;
-    private readonly MasterWeights? _master;
-    private readonly TorchSharp.Modules.OptimizerHelper _optimizer;
+    private readonly PolicyOptimizer _optimizer;
     private readonly TaskSource _tasks;
     private readonly LearningRateSchedule _schedule;
     private readonly PromptTemplate _template;
@@ -71,8 +70,9 @@ public sealed partial class GrpoTrainer : IDisposable
         _recipe = setup.Recipe;
         var recipe = _recipe;
         (_policy, _reference, _replicas) = LoadPolicies(setup);
-        _master = MasterWeights.AppliesTo(DtypeOf(recipe), recipe.Fp32MasterWeights) ? new MasterWeights(_replicas.Flat, setup.ResumeFrom) : null;
-        _optimizer = optim.AdamW([_master?.Parameter ?? _replicas.Flat.Parameter], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay);
+        _optimizer = PolicyOptimizer.Create(
+            _replicas, MasterWeights.AppliesTo(DtypeOf(recipe), recipe.Fp32MasterWeights), recipe.ShardOptimizer,
+            p => optim.AdamW([p], recipe.LearningRate, recipe.AdamBeta1, recipe.AdamBeta2, recipe.AdamEpsilon, recipe.WeightDecay));
         _schedule = new LearningRateSchedule(recipe.LearningRate, recipe.LrSchedulerType, recipe.MaxSteps, recipe.WarmupRatio);
         _template = recipe.Template();
         _recipeHash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(recipe))))[..16];
@@ -82,16 +82,24 @@ public sealed partial class GrpoTrainer : IDisposable
             GlobalStep = state.GlobalStep;
             DatasetCursor = state.DatasetCursor;
             // Checkpoints from before the flat buffers (one state per parameter, registration order) are converted.
-            OptimizerCheckpoint.Load(_optimizer, _replicas.Flat, setup.ResumeFrom, FlatParameters.Trainable(_policy).Select(p => p.Name).ToArray());
+            _optimizer.Load(setup.ResumeFrom, FlatParameters.Trainable(_policy).Select(p => p.Name).ToArray());
         }
 
         _tasks = new TaskSource(setup.TrainingTasks, (ulong)recipe.Seed, DatasetCursor);
         var scorer = BuiltInTasks.BuiltInTasks.Catalog.Scorer(recipe.Task, recipe.Rewards);
         _context = new GrpoStepContext(
             _policy, _reference, _optimizer, recipe, setup.Reward ?? ((job, text, _) => scorer.Score(text, job.Record)),
-            ids => setup.Tokenizer.Decode(ids, skipSpecialTokens: true), setup.Tokenizer.PadTokenId, _replicas, _master);
+            ids => setup.Tokenizer.Decode(ids, skipSpecialTokens: true), setup.Tokenizer.PadTokenId, _replicas);
         _rollouts = setup.Rollouts ?? new LocalRolloutSource(new Sampler(_policy, options: recipe.Decode), () => GlobalStep, _compute);
         _run = new RunFolder(setup.RunDirectory, TrainingRun.Describe(recipe), recipe.Seed, GlobalStep);
+        if (_replicas.Count > 1)
+        {
+            Log($"optimizer {(_optimizer.IsSharded ? $"sharded over {_replicas.Count} replicas (shard_optimizer)" : "on the first replica")}:");
+            foreach (var replica in _optimizer.Memory())
+            {
+                Log($"  {replica}");
+            }
+        }
     }
 
     /// <summary>Optimizer steps done: the version of the policy's weights.</summary>
@@ -196,8 +204,7 @@ public sealed partial class GrpoTrainer : IDisposable
         var folder = await _compute.RunAsync(() => _run.WriteCheckpoint(GlobalStep, partial =>
         {
             Qwen2Checkpoint.Save(_policy, partial, companionsFrom: _setup.ModelFolder);
-            OptimizerCheckpoint.Save(_optimizer, _replicas.Flat, partial);
-            _master?.Save(partial);
+            _optimizer.Save(partial);
             new TrainerState
             {
                 GlobalStep = GlobalStep, MaxSteps = _recipe.MaxSteps, DatasetCursor = DatasetCursor,
@@ -247,7 +254,6 @@ public sealed partial class GrpoTrainer : IDisposable
         _compute.Dispose();
         _run.Dispose();
         _optimizer.Dispose();
-        _master?.Dispose();
         _replicas.Dispose();
         _reference?.Dispose();
         _policy.Dispose();

@@ -1,63 +1,43 @@
-using GrpoAspire.Model.Safetensors;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace GrpoAspire.Grpo.Training;
 
 /// <summary>
-/// Float32 master copies of a bfloat16 (or float16) policy's parameters, for the optimizer (mixed precision, as
-/// DeepSpeed's bf16 mode keeps them). Forward and backward run on the low-precision weights; each step the gradients
-/// are cast into the masters, the optimizer clips and steps the masters in float32, and the result is rounded back into
-/// the policy. Without it, AdamW updates of the seed's size (lr 5e-7: a change of ~1e-6 per step) are below a bf16
-/// weight's resolution (~0.4% of its value) and most of them vanish in the rounding. The masters are one flat float32
-/// <see cref="Parameter"/> laid out like the policy's <see cref="FlatParameters"/>, so each of those is one copy. They are
-/// saved in each checkpoint (<see cref="FileName"/>, one tensor per parameter name), so a resumed run continues from the
-/// same float32 values.
+/// Float32 master copies of a range of a bfloat16 (or float16) policy's flat parameters, for the optimizer (mixed
+/// precision, as DeepSpeed's bf16 mode keeps them). Forward and backward run on the low-precision weights; each step the
+/// gradients are cast into the masters, the optimizer clips and steps the masters in float32, and the result is rounded
+/// back into the policy. Without it, AdamW updates of the seed's size (lr 5e-7: a change of ~1e-6 per step) are below a
+/// bf16 weight's resolution (~0.4% of its value) and most of them vanish in the rounding. The range is the whole buffer, or
+/// one replica's shard of it (<see cref="PolicyOptimizer"/>); either way each transfer is one copy. The optimizer saves
+/// them in each checkpoint (<see cref="FileName"/>), so a resumed run continues from the same float32 values.
 /// </summary>
 public sealed class MasterWeights : IDisposable
 {
-    /// <summary>The checkpoint file that holds the masters (float32, the policy's parameter names).</summary>
+    /// <summary>The checkpoint file that holds the masters (float32, one tensor per parameter name of the policy).</summary>
     public const string FileName = "master_weights.safetensors";
 
     private readonly Tensor _grad;
 
     /// <param name="policy">The low-precision policy's flat buffers; its parameters stay what the model computes with.</param>
-    /// <param name="resumeFolder">A checkpoint folder whose <see cref="FileName"/> holds the masters to continue from; when
-    /// null or without that file, the masters start as the policy's weights cast to float32.</param>
-    public MasterWeights(FlatParameters policy, string? resumeFolder = null)
+    /// <param name="offset">The first element of the range these masters mirror.</param>
+    /// <param name="count">Elements in the range; null: to the end of the buffer.</param>
+    public MasterWeights(FlatParameters policy, long offset = 0, long? count = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        Policy = policy;
-        var path = resumeFolder is null ? null : Path.Combine(resumeFolder, FileName);
-        var saved = path is not null && File.Exists(path) ? SafetensorsIndex.LoadStateDict(path, dtype: ScalarType.Float32) : null;
-        try
+        var length = count ?? policy.Count - offset;
+        if (offset < 0 || length <= 0 || offset + length > policy.Count)
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var data = policy.Parameter.to(ScalarType.Float32, copy: true).DetachFromDisposeScope();
-            foreach (var (name, master) in saved is null ? Enumerable.Empty<(string, Tensor)>() : policy.Split(data))
-            {
-                var source = saved!.GetValueOrDefault(name) ?? throw new InvalidDataException($"{path} has no tensor '{name}'");
-                if (!source.shape.SequenceEqual(master.shape))
-                {
-                    throw new InvalidDataException(
-                        $"{FileName}: '{name}' is [{string.Join(", ", source.shape)}], the model's is [{string.Join(", ", master.shape)}]");
-                }
-
-                master.copy_(source);
-            }
-
-            Parameter = new Parameter(data, requires_grad: true);
-            _grad = zeros_like(Parameter).DetachFromDisposeScope();
-            Parameter.grad = _grad;
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + length}) is not a range of a flat buffer of {policy.Count} elements");
         }
-        finally
-        {
-            foreach (var tensor in saved?.Values.ToArray() ?? [])
-            {
-                tensor.Dispose();
-            }
-        }
+
+        (Policy, Offset, Count) = (policy, offset, length);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var data = policy.Parameter.narrow(0, offset, length).to(ScalarType.Float32, copy: true).DetachFromDisposeScope();
+        Parameter = new Parameter(data, requires_grad: true);
+        _grad = zeros_like(Parameter).DetachFromDisposeScope();
+        Parameter.grad = _grad;
     }
 
     /// <summary>Whether a policy of <paramref name="dtype"/> trains through masters under <paramref name="enabled"/> (fp32_master_weights).</summary>
@@ -66,32 +46,32 @@ public sealed class MasterWeights : IDisposable
     /// <summary>The policy's flat buffers that the masters mirror.</summary>
     public FlatParameters Policy { get; }
 
-    /// <summary>The float32 masters, flat, laid out like <see cref="Policy"/>: what the optimizer steps.</summary>
+    /// <summary>Where the range starts in <see cref="Policy"/>.</summary>
+    public long Offset { get; }
+
+    /// <summary>Elements in the range.</summary>
+    public long Count { get; }
+
+    /// <summary>The float32 masters of the range: what the optimizer steps.</summary>
     public Parameter Parameter { get; }
 
-    /// <summary>The masters' gradient (float32, flat): what clipping scales.</summary>
+    /// <summary>The masters' gradient (float32): what clipping scales.</summary>
     public Tensor Grad => _grad;
 
-    /// <summary>Casts the policy's flat gradient into the masters' (one copy).</summary>
+    /// <summary>Casts the range of the policy's flat gradient into the masters' (one copy).</summary>
     public void GatherGradients()
     {
         using var noGrad = no_grad();
-        _grad.copy_(Policy.Grad);
+        using var source = Policy.Grad.narrow(0, Offset, Count);
+        _grad.copy_(source);
     }
 
-    /// <summary>Rounds the stepped masters back into the policy's weights (one copy).</summary>
+    /// <summary>Rounds the stepped masters back into the range of the policy's weights (one copy).</summary>
     public void WriteBack()
     {
         using var noGrad = no_grad();
-        Policy.Parameter.copy_(Parameter);
-    }
-
-    /// <summary>Writes the masters into <paramref name="folder"/>/<see cref="FileName"/>, one float32 tensor per parameter name.</summary>
-    public void Save(string folder)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        SafetensorsWriter.Write(Path.Combine(folder, FileName), Policy.Split(Parameter).ToDictionary(p => p.Name, p => p.View));
+        using var target = Policy.Parameter.narrow(0, Offset, Count);
+        target.copy_(Parameter);
     }
 
     public void Dispose()

@@ -8,17 +8,13 @@ namespace GrpoAspire.Grpo.Training;
 /// <summary>
 /// The policy's copies and their flat parameter buffers (<see cref="FlatParameters"/>). With data parallel there is one
 /// full copy of the policy per device (and of the frozen reference when beta != 0). Replica 0 is the master: the policy
-/// that generates, owns the optimizer and is checkpointed. Every replica computes the gradients of its share of a step's
-/// micro-batches on its own thread; the gradients are then summed into the master by device-to-device copies of the flat
-/// gradients (TorchSharp has no torch.distributed / NCCL), the master alone clips and steps, and its new weights are
-/// copied back into the others, one flat copy each. With one replica (<see cref="Single"/>) it holds the master's flat
+/// that generates and is checkpointed. Every replica computes the gradients of its share of a step's micro-batches on its
+/// own thread; <see cref="PolicyOptimizer"/> then sums them by device-to-device copies of the flat gradients (TorchSharp
+/// has no torch.distributed / NCCL), steps, and copies the new weights into every replica. With one replica (<see cref="Single"/>) it holds the master's flat
 /// buffers and every data-parallel method is a no-op or runs inline on the caller's thread.
 /// </summary>
 public sealed class PolicyReplicas : IDisposable
 {
-    /// <summary>Elements of a flat gradient copied to the master's device at once: bounds the copy's memory (256 MB in float32).</summary>
-    private const long ReduceChunk = 1L << 26;
-
     private readonly FlatParameters[] _flat; // [replica], the same layout (names, order, shapes) everywhere
 
     private PolicyReplicas(
@@ -58,8 +54,11 @@ public sealed class PolicyReplicas : IDisposable
 
     public int Count => Policies.Count;
 
-    /// <summary>The master's flat buffers: what the optimizer steps (directly, or through float32 <see cref="MasterWeights"/>).</summary>
+    /// <summary>The master's flat buffers: the layout every replica shares, and what checkpoints name.</summary>
     public FlatParameters Flat => _flat[0];
+
+    /// <summary>Replica <paramref name="replica"/>'s flat buffers (0: the master's).</summary>
+    public FlatParameters FlatOf(int replica) => _flat[replica];
 
     /// <summary>
     /// The master alone, its trainable parameters bound into flat buffers in the order <paramref name="order"/> gives
@@ -178,29 +177,8 @@ public sealed class PolicyReplicas : IDisposable
         }
     }
 
-    /// <summary>
-    /// Adds every other replica's flat gradient into the master's, copied to the master's device first (device to device
-    /// on GPUs) in chunks of <see cref="ReduceChunk"/> elements. Replicas are added in order 1, 2, ..., so the result is
-    /// the one-device sum up to the order of the floating-point additions.
-    /// </summary>
-    public void ReduceGradients()
-    {
-        using var noGrad = no_grad();
-        var sum = Flat.Grad;
-        for (var replica = 1; replica < Count; replica++)
-        {
-            var grad = _flat[replica].Grad;
-            for (long start = 0; start < Flat.Count; start += ReduceChunk)
-            {
-                using var scope = NewDisposeScope();
-                var length = System.Math.Min(ReduceChunk, Flat.Count - start);
-                sum.narrow(0, start, length).add_(grad.narrow(0, start, length).to(sum.device));
-            }
-        }
-    }
-
-    /// <summary>Copies the master's weights into every other replica (after each optimizer step): one copy each.</summary>
-    public void Broadcast()
+    /// <summary>Copies the master's weights into every other replica: one copy each.</summary>
+    private void Broadcast()
     {
         using var noGrad = no_grad();
         for (var replica = 1; replica < Count; replica++)

@@ -26,7 +26,7 @@ public sealed record UpdateSummary(double Loss, double Kl, double ClipRatioLow, 
 /// With beta = 0, rows of advantage 0 (groups whose rewards are all equal) are not run through the model: they cannot
 /// move the loss, and the normalization still counts them, so the update is the same, for less compute.
 /// With several replicas (data_parallel_devices) micro-batch i runs on replica i mod N and the gradients are summed
-/// into the master before its one optimizer step (<see cref="PolicyReplicas"/>); the normalization does not change.
+/// before the optimizer step (<see cref="PolicyOptimizer"/>); the normalization does not change.
 /// </summary>
 internal static class PolicyUpdate
 {
@@ -37,9 +37,9 @@ internal static class PolicyUpdate
         Model.TorchRuntime.UseConfiguredThreads();
         var recipe = context.Recipe;
         var replicas = context.Replicas;
-        if (!ReferenceEquals(replicas.Policies[0], context.Policy) || (context.Master is { } master && !ReferenceEquals(master.Policy, replicas.Flat)))
+        if (!ReferenceEquals(replicas.Policies[0], context.Policy))
         {
-            throw new ArgumentException("the step's policy and master weights must be its replicas' master and that master's flat buffers", nameof(context));
+            throw new ArgumentException("the step's policy must be its replicas' master", nameof(context));
         }
 
         var promptIds = prompts.ToDictionary(p => p.Index, p => p.PromptIds);
@@ -177,10 +177,7 @@ internal static class PolicyUpdate
         GrpoStepContext context, PolicyReplicas replicas, MicroBatch[] micro, GrpoLossOptions options, double learningRate)
     {
         var recipe = context.Recipe;
-        foreach (var group in context.Optimizer.ParamGroups)
-        {
-            group.LearningRate = learningRate;
-        }
+        context.Optimizer.SetLearningRate(learningRate);
 
         // Per micro-batch, so that the sums below run in micro-batch order whatever replica computed them.
         var losses = new double[micro.Length];
@@ -224,20 +221,10 @@ internal static class PolicyUpdate
             // A parameter whose storage or gradient was replaced would silently stop training: host-side pointer checks.
             replicas.EnsureIntact();
 
-            // One optimizer, on the master: the summed gradients are clipped and applied there, then copied out, each a
-            // flat op. With master weights, the gradients are clipped and applied in float32 and the result rounded into
-            // the policy.
-            replicas.ReduceGradients();
-            context.Master?.GatherGradients();
-            if (recipe.MaxGradNorm > 0)
-            {
-                using var norm = GradientClipping.ClipByGlobalNorm(context.Master?.Grad ?? replicas.Flat.Grad, recipe.MaxGradNorm);
-                gradNorm += norm.item<float>();
-            }
-
-            context.Optimizer.step();
-            context.Master?.WriteBack();
-            replicas.Broadcast();
+            // The summed gradients are clipped and applied (in float32 through masters, and on each replica's shard
+            // when the optimizer is sharded), and every replica gets the new weights: a few flat ops per replica.
+            using var norm = context.Optimizer.Step(recipe.MaxGradNorm);
+            gradNorm += norm?.item<float>() ?? 0;
         }
 
         replicas.ZeroGradients();
