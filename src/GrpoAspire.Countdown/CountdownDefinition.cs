@@ -28,7 +28,7 @@ public sealed class CountdownDefinition : ITaskDefinition
         Reward(RewardFunctionNames.Format, (completion, _) => CompletionFormat.IsWellFormed(completion) ? 1.0 : 0.0),
         Reward(RewardFunctionNames.Equation,
             (completion, task) => CountdownScorer.SeedEquation(completion, task) == EquationVerdict.Correct ? 1.0 : 0.0),
-        Reward(RewardFunctionNames.EquationTinyZero, CountdownScorer.TinyZeroEquation),
+        Reward(RewardFunctionNames.EquationTinyZero, (completion, task) => CountdownScorer.TinyZeroEquation(completion, task)),
     ];
 
     public IReadOnlyList<Tasks.RewardWeight> DefaultRewards { get; } =

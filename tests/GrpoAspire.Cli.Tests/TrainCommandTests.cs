@@ -165,8 +165,8 @@ public sealed partial class TrainCommandTests : IDisposable
         Assert.Contains($"output_dir: {run}  (command line)", lines);
         Assert.Contains("device: cuda:1  (command line)", lines);
         var keys = DryRunKeys(result.Out);
-        Assert.Equal(55, keys.Count);
-        Assert.Equal(52, keys.Values.Count(k => k.Source == "default"));
+        Assert.Equal(56, keys.Count);
+        Assert.Equal(53, keys.Values.Count(k => k.Source == "default"));
         Assert.Contains("decode_loop: auto  (default)", lines);
         Assert.Contains("prompts per step: 8", result.Out, StringComparison.Ordinal);
         Assert.Contains("no model was loaded", result.Out, StringComparison.Ordinal);

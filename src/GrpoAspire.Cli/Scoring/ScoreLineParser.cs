@@ -6,16 +6,20 @@ using GrpoAspire.Countdown;
 namespace GrpoAspire.Cli.Scoring;
 
 /// <summary>One input line read: a task to score, or the reason it cannot be scored.</summary>
+/// <param name="Completion">The completion, unescaped, in the parser's buffer: valid until its next line.</param>
 /// <param name="RawId">The line's <c>"id"</c> value as its JSON text, echoed verbatim; null when absent.</param>
-internal readonly record struct ParsedLine(string? Completion, CountdownTask? Task, byte[]? RawId, string? Error);
+internal readonly record struct ParsedLine(ReadOnlyMemory<char>? Completion, CountdownTask? Task, byte[]? RawId, string? Error);
 
 /// <summary>
 /// Reads <c>{"completion": "...", "nums": [..], "target": N, "id": any}</c> from a line's UTF-8 bytes with a
 /// <see cref="Utf8JsonReader"/>. Other properties are ignored; every problem becomes a message that names the field, so
-/// a bad line can be fixed from the output alone. Invalid UTF-8 is read as U+FFFD, as a text decoder would.
+/// a bad line can be fixed from the output alone. Invalid UTF-8 is read as U+FFFD, as a text decoder would. The
+/// completion is unescaped into one buffer reused from line to line: no string per line.
 /// </summary>
 internal sealed class ScoreLineParser(int maxCompletionBytes)
 {
+    private char[] _completion = new char[4096];
+
     public ParsedLine Parse(ReadOnlySpan<byte> line)
     {
         if (!Utf8.IsValid(line))
@@ -50,7 +54,7 @@ internal sealed class ScoreLineParser(int maxCompletionBytes)
 
     private struct Fields
     {
-        public string? Completion;
+        public ReadOnlyMemory<char>? Completion;
         public long[]? Nums;
         public long? Target;
         public byte[]? RawId;
@@ -105,17 +109,23 @@ internal sealed class ScoreLineParser(int maxCompletionBytes)
 
     private static LineException Duplicate(string name) => new($"\"{name}\" appears more than once");
 
-    private string ReadCompletion(ref Utf8JsonReader reader)
+    private ReadOnlyMemory<char> ReadCompletion(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
             throw new LineException($"\"completion\" must be a string, got {Describe(reader.TokenType)}");
         }
 
-        var completion = reader.GetString()!;
+        // A JSON string never unescapes into more UTF-16 code units than it has bytes.
+        if (_completion.Length < reader.ValueSpan.Length)
+        {
+            _completion = new char[System.Math.Max(reader.ValueSpan.Length, 2 * _completion.Length)];
+        }
+
+        var completion = _completion.AsMemory(0, reader.CopyString(_completion));
         // Unescaping never lengthens the UTF-8 text, so only a long raw token needs an exact count.
         if (reader.ValueSpan.Length > maxCompletionBytes
-            && Encoding.UTF8.GetByteCount(completion) is var length && length > maxCompletionBytes)
+            && Encoding.UTF8.GetByteCount(completion.Span) is var length && length > maxCompletionBytes)
         {
             throw new LineException(
                 $"\"completion\" is {length} bytes of UTF-8, over the limit of {maxCompletionBytes} (--max-completion-bytes)");

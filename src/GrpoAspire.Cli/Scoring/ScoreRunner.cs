@@ -111,7 +111,7 @@ public static class ScoreRunner
             }
 
             Scored++;
-            Writer.WriteScore(lineNumber, parsed.RawId, _scorer.Score(parsed.Completion!, parsed.Task!));
+            Writer.WriteScore(lineNumber, parsed.RawId, _scorer.Score(parsed.Completion!.Value.Span, parsed.Task!));
         }
 
         private void TooLong(long lineNumber, long length)

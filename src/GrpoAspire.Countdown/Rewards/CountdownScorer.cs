@@ -56,9 +56,8 @@ public sealed class CountdownScorer
 
     public IReadOnlyList<RewardWeight> Weights => _weights;
 
-    public RewardBreakdown Score(string completion, CountdownTask task)
+    public RewardBreakdown Score(ReadOnlySpan<char> completion, CountdownTask task)
     {
-        ArgumentNullException.ThrowIfNull(completion);
         ArgumentNullException.ThrowIfNull(task);
         var values = new RewardValue[_weights.Length];
         var total = 0.0;
@@ -81,16 +80,16 @@ public sealed class CountdownScorer
     }
 
     /// <summary>The seed's equation check on the first one-line answer.</summary>
-    public static EquationVerdict SeedEquation(string completion, CountdownTask task)
+    public static EquationVerdict SeedEquation(ReadOnlySpan<char> completion, CountdownTask task)
     {
         var answer = CompletionFormat.FindFirstAnswer(completion);
         return answer is { } range
-            ? EquationEvaluator.Check(completion.AsSpan()[range], task)
+            ? EquationEvaluator.Check(completion[range], task)
             : EquationVerdict.NoAnswer;
     }
 
     /// <summary>TinyZero's countdown score (verl's compute_score with format_score 0.1).</summary>
-    public static double TinyZeroEquation(string completion, CountdownTask task)
+    public static double TinyZeroEquation(ReadOnlySpan<char> completion, CountdownTask task)
     {
         if (CompletionFormat.FindLastAnswerOnLastLine(completion) is not { } range)
         {
@@ -98,7 +97,7 @@ public sealed class CountdownScorer
         }
 
         // Any extracted answer earns the format score, even with the wrong numbers (as TinyZero).
-        return EquationEvaluator.Check(completion.AsSpan()[range], task) == EquationVerdict.Correct
+        return EquationEvaluator.Check(completion[range], task) == EquationVerdict.Correct
             ? 1.0
             : TinyZeroFormatScore;
     }
