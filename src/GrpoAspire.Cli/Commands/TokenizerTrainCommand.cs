@@ -18,7 +18,8 @@ public sealed class TokenizerTrainCommand : ICommand
 
     public string Summary => "Learn a byte-level BPE tokenizer on Countdown text; write a Hugging Face tokenizer.json (Qwen2 layout).";
 
-    public IReadOnlyList<OptionSpec> Options { get; } =
+    /// <summary>Built on first use: the template list reads the built-in templates, which other verbs' start-up need not pay.</summary>
+    public IReadOnlyList<OptionSpec> Options => field ??=
     [
         new("output", "DIR", "folder for tokenizer.json (created if missing)", Required: true),
         new("vocab-size", "N",

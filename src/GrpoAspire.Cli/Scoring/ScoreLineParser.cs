@@ -184,14 +184,14 @@ internal sealed class ScoreLineParser(int maxCompletionBytes)
 
     private static CountdownTask CreateTask(ref Fields fields)
     {
-        var missing = new[]
+        if (fields.Completion is null || fields.Nums is null || fields.Target is null)
         {
-            fields.Completion is null ? "\"completion\"" : null,
-            fields.Nums is null ? "\"nums\"" : null,
-            fields.Target is null ? "\"target\"" : null,
-        }.OfType<string>().ToArray();
-        if (missing.Length > 0)
-        {
+            var missing = new[]
+            {
+                fields.Completion is null ? "\"completion\"" : null,
+                fields.Nums is null ? "\"nums\"" : null,
+                fields.Target is null ? "\"target\"" : null,
+            }.OfType<string>();
             throw new LineException($"missing {string.Join(", ", missing)}");
         }
 

@@ -81,7 +81,17 @@ internal sealed class ScoreResultWriter(IReadOnlyList<RewardWeight> weights)
         }
 
         var text = Output.GetSpan(40);
-        value.TryFormat(text, out var length, "R", CultureInfo.InvariantCulture);
+        int length;
+        if (System.Math.Abs(value) < 1e15 && value == System.Math.Truncate(value) && !double.IsNegative(value))
+        {
+            // Whole, non-negative and shorter than round-trip's switch to exponents: the usual 0.0, 1.0 and 2.0.
+            ((long)value).TryFormat(text, out length, default, CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            value.TryFormat(text, out length, "R", CultureInfo.InvariantCulture);
+        }
+
         if (text[..length].IndexOfAny(".E"u8) < 0)
         {
             ".0"u8.CopyTo(text[length..]);

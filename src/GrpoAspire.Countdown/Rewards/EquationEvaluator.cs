@@ -16,15 +16,22 @@ public static class EquationEvaluator
 
     public static EquationVerdict Check(ReadOnlySpan<char> rawEquation, CountdownTask task)
     {
-        var (verdict, value) = Value(rawEquation, task.Nums);
-        if (verdict != EquationVerdict.Correct)
+        var equation = PythonText.Strip(rawEquation);
+        if (Prepare(equation, task.Nums) is { } rejected)
         {
-            return verdict;
+            return rejected;
         }
 
-        return value.IsWithinTolerance(new BigInteger(task.Target))
-            ? EquationVerdict.Correct
-            : EquationVerdict.WrongValue;
+        var (verdict, small, outOfRange) = Evaluate<SmallRational>(equation);
+        if (!outOfRange)
+        {
+            return verdict != EquationVerdict.Correct ? verdict
+                : small.IsWithinTolerance(task.Target) ? EquationVerdict.Correct : EquationVerdict.WrongValue;
+        }
+
+        var (exactVerdict, exact, _) = Evaluate<ExactRational>(equation);
+        return exactVerdict != EquationVerdict.Correct ? exactVerdict
+            : exact.Value.IsWithinTolerance(new BigInteger(task.Target)) ? EquationVerdict.Correct : EquationVerdict.WrongValue;
     }
 
     /// <summary>
@@ -34,13 +41,12 @@ public static class EquationEvaluator
     public static (EquationVerdict Verdict, Rational Value) Value(ReadOnlySpan<char> rawEquation, IReadOnlyList<long> nums)
     {
         var equation = PythonText.Strip(rawEquation);
-        if (!NumbersMatch(equation, nums))
-        {
-            return (EquationVerdict.NumbersMismatch, default);
-        }
-
-        return CheckCharacters(equation) is { } bad ? (bad, default) : Evaluate(equation);
+        return Prepare(equation, nums) is { } rejected ? (rejected, default) : Evaluate(equation);
     }
+
+    /// <summary>Why the stripped <paramref name="equation"/> cannot be evaluated against <paramref name="nums"/>; null when it can.</summary>
+    private static EquationVerdict? Prepare(ReadOnlySpan<char> equation, IReadOnlyList<long> nums) =>
+        !NumbersMatch(equation, nums) ? EquationVerdict.NumbersMismatch : CheckCharacters(equation);
 
     /// <summary>
     /// The seed's <c>sorted(int(n) for n in re.findall(r'\d+', eq)) == sorted(nums)</c>, on ASCII digits.
@@ -157,11 +163,29 @@ public static class EquationEvaluator
 
     /// <summary>
     /// Evaluates digits, <c>+ - * / ( )</c> and Python's token whitespace with Python's precedence and
-    /// left associativity (shunting-yard with explicit stacks: no recursion, so no stack overflow).
+    /// left associativity (shunting-yard with explicit stacks: no recursion, so no stack overflow), exactly: in 64-bit
+    /// fractions while every value fits (nearly every answer), else again in arbitrary precision.
     /// </summary>
     internal static (EquationVerdict Verdict, Rational Value) Evaluate(ReadOnlySpan<char> equation)
     {
-        var operands = new List<Rational>(CountdownTask.MaxNumbers);
+        var (verdict, small, outOfRange) = Evaluate<SmallRational>(equation);
+        if (!outOfRange)
+        {
+            return (verdict, verdict == EquationVerdict.Correct ? small.ToRational() : default);
+        }
+
+        var (exactVerdict, exact, _) = Evaluate<ExactRational>(equation);
+        return (exactVerdict, exact.Value);
+    }
+
+    /// <summary>
+    /// The evaluation in number type <typeparamref name="T"/>; <c>OutOfRange</c> when a literal or a result does not
+    /// fit it (the verdict and value then mean nothing).
+    /// </summary>
+    private static (EquationVerdict Verdict, T Value, bool OutOfRange) Evaluate<T>(ReadOnlySpan<char> equation)
+        where T : struct, IEquationNumber<T>
+    {
+        var operands = new List<T>(CountdownTask.MaxNumbers);
         var operators = new List<Op>();
         var expectOperand = true;
         var depth = 0;
@@ -191,10 +215,15 @@ public static class EquationEvaluator
                         // Python 3 rejects leading zeros ("05") unless the literal is all zeros ("00").
                         if (literal.Length > 1 && literal[0] == '0' && literal.ContainsAnyExcept('0'))
                         {
-                            return (EquationVerdict.SyntaxError, default);
+                            return (EquationVerdict.SyntaxError, default, false);
                         }
 
-                        operands.Add(Rational.FromInteger(BigInteger.Parse(literal)));
+                        if (!T.TryParse(literal, out var number))
+                        {
+                            return (default, default, true);
+                        }
+
+                        operands.Add(number);
                         expectOperand = false;
                         continue;
                     case '(':
@@ -208,7 +237,7 @@ public static class EquationEvaluator
                         operators.Add(Op.Plus);
                         break;
                     default:
-                        return (EquationVerdict.SyntaxError, default);
+                        return (EquationVerdict.SyntaxError, default, false);
                 }
 
                 i++;
@@ -217,9 +246,9 @@ public static class EquationEvaluator
 
             if (c == ')')
             {
-                if (!ReduceUntilOpenParen(operands, operators, out var failure))
+                if (ReduceUntilOpenParen(operands, operators) is not Failure.None and var failure)
                 {
-                    return (failure, default);
+                    return Failed<T>(failure);
                 }
 
                 depth--;
@@ -238,15 +267,15 @@ public static class EquationEvaluator
             if (op is not { } binary)
             {
                 // "2 3", "2 (3)" (a call in Python: TypeError) and the like.
-                return (EquationVerdict.SyntaxError, default);
+                return (EquationVerdict.SyntaxError, default, false);
             }
 
             while (operators.Count > 0 && operators[^1] != Op.OpenParen
                    && Precedence(operators[^1]) >= Precedence(binary))
             {
-                if (!ApplyTop(operands, operators))
+                if (ApplyTop(operands, operators) is not Failure.None and var failure)
                 {
-                    return (EquationVerdict.DivisionByZero, default);
+                    return Failed<T>(failure);
                 }
             }
 
@@ -257,76 +286,189 @@ public static class EquationEvaluator
 
         if (expectOperand)
         {
-            return (EquationVerdict.SyntaxError, default);
+            return (EquationVerdict.SyntaxError, default, false);
         }
 
         while (operators.Count > 0)
         {
             if (operators[^1] == Op.OpenParen)
             {
-                return (EquationVerdict.SyntaxError, default);
+                return (EquationVerdict.SyntaxError, default, false);
             }
 
-            if (!ApplyTop(operands, operators))
+            if (ApplyTop(operands, operators) is not Failure.None and var failure)
             {
-                return (EquationVerdict.DivisionByZero, default);
+                return Failed<T>(failure);
             }
         }
 
         return operands.Count == 1
-            ? (EquationVerdict.Correct, operands[0])
-            : (EquationVerdict.SyntaxError, default);
+            ? (EquationVerdict.Correct, operands[0], false)
+            : (EquationVerdict.SyntaxError, default, false);
     }
 
-    private static bool ReduceUntilOpenParen(List<Rational> operands, List<Op> operators, out EquationVerdict failure)
+    /// <summary>Why reducing the stacks stopped.</summary>
+    private enum Failure : byte
+    {
+        None,
+        SyntaxError,
+        DivisionByZero,
+        /// <summary>A result does not fit the number type: evaluate again in a wider one.</summary>
+        OutOfRange,
+    }
+
+    private static (EquationVerdict Verdict, T Value, bool OutOfRange) Failed<T>(Failure failure)
+        where T : struct =>
+        (failure == Failure.SyntaxError ? EquationVerdict.SyntaxError : EquationVerdict.DivisionByZero, default, failure == Failure.OutOfRange);
+
+    private static Failure ReduceUntilOpenParen<T>(List<T> operands, List<Op> operators)
+        where T : struct, IEquationNumber<T>
     {
         while (operators.Count > 0 && operators[^1] != Op.OpenParen)
         {
-            if (!ApplyTop(operands, operators))
+            if (ApplyTop(operands, operators) is not Failure.None and var failure)
             {
-                failure = EquationVerdict.DivisionByZero;
-                return false;
+                return failure;
             }
         }
 
         if (operators.Count == 0)
         {
-            failure = EquationVerdict.SyntaxError;
-            return false;
+            return Failure.SyntaxError;
         }
 
         operators.RemoveAt(operators.Count - 1);
-        failure = EquationVerdict.Correct;
-        return true;
+        return Failure.None;
     }
 
-    /// <summary>Pops one operator and applies it; false on division by zero.</summary>
-    private static bool ApplyTop(List<Rational> operands, List<Op> operators)
+    /// <summary>Pops one operator and applies it.</summary>
+    private static Failure ApplyTop<T>(List<T> operands, List<Op> operators)
+        where T : struct, IEquationNumber<T>
     {
         var op = operators[^1];
         operators.RemoveAt(operators.Count - 1);
         var right = operands[^1];
         if (op is Op.Negate or Op.Plus)
         {
-            operands[^1] = op == Op.Negate ? -right : right;
-            return true;
+            operands[^1] = op == Op.Negate ? right.Negated() : right;
+            return Failure.None;
         }
 
         operands.RemoveAt(operands.Count - 1);
-        var left = operands[^1];
         if (op == Op.Divide && right.IsZero)
         {
-            return false;
+            return Failure.DivisionByZero;
         }
 
-        operands[^1] = op switch
+        if (!T.TryCombine(op, operands[^1], right, out var result))
         {
-            Op.Add => left + right,
-            Op.Subtract => left - right,
-            Op.Multiply => left * right,
-            Op.Divide => left / right,
-            _ => throw new InvalidOperationException($"operator {op} cannot be applied"),
-        };
-        return true;
+            return Failure.OutOfRange;
+        }
+
+        operands[^1] = result;
+        return Failure.None;
+    }
+
+    /// <summary>A number type <see cref="Evaluate{T}"/> computes in, exactly, or reporting that a value left its range.</summary>
+    private interface IEquationNumber<TSelf>
+        where TSelf : struct, IEquationNumber<TSelf>
+    {
+        bool IsZero { get; }
+
+        /// <summary>An ASCII digit run (Python already checked: no leading zeros); false when it does not fit.</summary>
+        static abstract bool TryParse(ReadOnlySpan<char> digits, out TSelf value);
+
+        /// <summary>A binary operator on two values (a divisor is never zero); false when the result does not fit.</summary>
+        static abstract bool TryCombine(Op op, TSelf left, TSelf right, out TSelf result);
+
+        TSelf Negated();
+    }
+
+    /// <summary>Arbitrary precision: every value fits.</summary>
+    private readonly record struct ExactRational(Rational Value) : IEquationNumber<ExactRational>
+    {
+        public bool IsZero => Value.IsZero;
+
+        public static bool TryParse(ReadOnlySpan<char> digits, out ExactRational value)
+        {
+            value = new(Rational.FromInteger(BigInteger.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture)));
+            return true;
+        }
+
+        public static bool TryCombine(Op op, ExactRational left, ExactRational right, out ExactRational result)
+        {
+            result = new(op switch
+            {
+                Op.Add => left.Value + right.Value,
+                Op.Subtract => left.Value - right.Value,
+                Op.Multiply => left.Value * right.Value,
+                Op.Divide => left.Value / right.Value,
+                _ => throw new InvalidOperationException($"operator {op} is not binary"),
+            });
+            return true;
+        }
+
+        public ExactRational Negated() => new(-Value);
+    }
+
+    /// <summary>
+    /// A reduced fraction of 64-bit integers with a positive denominator; operations compute in 128 bits and report a
+    /// result that does not reduce back into 64 bits (its numerator's magnitude below 2^63) as out of range.
+    /// </summary>
+    private readonly record struct SmallRational(long Numerator, long Denominator) : IEquationNumber<SmallRational>
+    {
+        public bool IsZero => Numerator == 0;
+
+        public static bool TryParse(ReadOnlySpan<char> digits, out SmallRational value)
+        {
+            var ok = long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var number);
+            value = new(number, 1);
+            return ok;
+        }
+
+        public static bool TryCombine(Op op, SmallRational left, SmallRational right, out SmallRational result)
+        {
+            Int128 a = left.Numerator, b = left.Denominator, c = right.Numerator, d = right.Denominator;
+            var (numerator, denominator) = op switch
+            {
+                Op.Add => b == d ? (a + c, b) : ((a * d) + (c * b), b * d),
+                Op.Subtract => b == d ? (a - c, b) : ((a * d) - (c * b), b * d),
+                Op.Multiply => (a * c, b * d),
+                Op.Divide => c < 0 ? (-(a * d), -(b * c)) : (a * d, b * c),
+                _ => throw new InvalidOperationException($"operator {op} is not binary"),
+            };
+            return TryReduce(numerator, denominator, out result);
+        }
+
+        public SmallRational Negated() => new(-Numerator, Denominator);
+
+        /// <summary>|n/d - target| &lt; 1e-5, the seed's tolerance, as <see cref="Rational.IsWithinTolerance"/> decides it.</summary>
+        public bool IsWithinTolerance(long target) =>
+            Int128.Abs(Numerator - ((Int128)target * Denominator)) * 100_000 < Denominator;
+
+        public Rational ToRational() => Rational.Create(Numerator, Denominator);
+
+        private static bool TryReduce(Int128 numerator, Int128 denominator, out SmallRational result)
+        {
+            var divisor = Gcd(Int128.Abs(numerator), denominator);
+            if (divisor > 1)
+            {
+                (numerator, denominator) = (numerator / divisor, denominator / divisor);
+            }
+
+            var fits = numerator > long.MinValue && numerator <= long.MaxValue && denominator <= long.MaxValue;
+            result = fits ? new((long)numerator, (long)denominator) : default;
+            return fits;
+        }
+
+        private static Int128 Gcd(Int128 a, Int128 b)
+        {
+            while (b != 0)
+            {
+                (a, b) = (b, a % b);
+            }
+
+            return a;
+        }
     }
 }
