@@ -72,17 +72,29 @@ internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM repli
         return (watch.Elapsed.TotalSeconds, bytes);
     }
 
-    /// <summary>Seconds for one SHA-256 pass over every tensor of the latest version, on one thread.</summary>
-    public double HashOnce()
+    /// <summary>
+    /// Seconds for one pass of the weights' digest (XXH128) over every tensor of the latest version, on one thread, and
+    /// of SHA-256, the digest before it, for comparison.
+    /// </summary>
+    public (double Digest, double Sha256) HashOnce()
     {
         var snapshot = store.Latest ?? throw new InvalidOperationException("nothing published yet");
         var watch = Stopwatch.StartNew();
         foreach (var tensor in snapshot.Tensors)
         {
-            tensor.Data.Sha256();
+            tensor.Data.Digest();
         }
 
-        return watch.Elapsed.TotalSeconds;
+        var digest = watch.Elapsed.TotalSeconds;
+        watch.Restart();
+        using var sha256 = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var segment in snapshot.Tensors.SelectMany(t => t.Data.Segments))
+        {
+            sha256.AppendData(segment.Span);
+        }
+
+        sha256.GetHashAndReset();
+        return (digest, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>The replica's own weights (not the pulled copies) hash like the trainer's.</summary>

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 
 namespace GrpoAspire.WeightSync;
 
@@ -53,16 +53,16 @@ public sealed class TensorBytes
         }
     }
 
-    /// <summary>SHA-256 of all the bytes.</summary>
-    public byte[] Sha256()
+    /// <summary>The XXH128 of all the bytes (16 bytes, high half first): the digest the weights stream carries.</summary>
+    public byte[] Digest()
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new XxHash128();
         foreach (var segment in _segments)
         {
-            hash.AppendData(segment);
+            hash.Append(segment);
         }
 
-        return hash.GetHashAndReset();
+        return hash.GetCurrentHash();
     }
 
     internal void Write(long offset, ReadOnlySpan<byte> source)

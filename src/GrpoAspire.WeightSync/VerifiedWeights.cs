@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace GrpoAspire.WeightSync;
 
 /// <summary>
-/// A weights version that arrived whole: every tensor of its manifest, each of the announced length and SHA-256.
+/// A weights version that arrived whole: every tensor of its manifest, each of the announced length and digest.
 /// Only <see cref="WeightAssembler.Complete"/> makes one, so <see cref="WeightApplier.Apply"/> can never be handed
 /// a partial or corrupted stream.
 /// </summary>

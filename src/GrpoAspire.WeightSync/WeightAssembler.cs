@@ -7,7 +7,7 @@ namespace GrpoAspire.WeightSync;
 /// <summary>
 /// Rebuilds a weights version from the messages of a <c>GetWeights</c> stream, one at a time, and checks everything:
 /// the manifest against <see cref="WeightAssemblerOptions"/> before any tensor memory is allocated, each chunk's
-/// place, order and size as it arrives, each tensor's SHA-256 as soon as its last byte is in, and at
+/// place, order and size as it arrives, each tensor's digest (XXH128) as soon as its last byte is in, and at
 /// <see cref="Complete"/> that nothing is missing. The first violation throws <see cref="WeightStreamException"/>
 /// and poisons the assembler. Tensors of at least <see cref="BackgroundHashBytes"/> are hashed on the thread pool
 /// while the next ones arrive (hashing is most of the replica's work); a mismatch there fails the next
@@ -18,6 +18,9 @@ public sealed class WeightAssembler
 {
     /// <summary>Longest name quoted back in a message, so a hostile name cannot bloat the error.</summary>
     private const int MaxQuotedNameLength = 200;
+
+    /// <summary>Bytes of a tensor digest (<see cref="TensorBytes.Digest"/>).</summary>
+    private const int DigestBytes = 16;
 
     /// <summary>Tensors this large or larger are verified in the background; smaller ones at once.</summary>
     internal const long BackgroundHashBytes = 1 << 20;
@@ -113,7 +116,7 @@ public sealed class WeightAssembler
             for (var i = 0; i < _expected.Length; i++)
             {
                 var e = _expected[i];
-                tensors.Add(new WeightTensor(e.Name, e.Type, e.Shape, _buffers[i]!, e.Sha256));
+                tensors.Add(new WeightTensor(e.Name, e.Type, e.Shape, _buffers[i]!, e.Digest));
             }
 
             _completed = true;
@@ -223,12 +226,12 @@ public sealed class WeightAssembler
             throw Fail($"{place}: {length} bytes is more than the limit of {_options.MaxTotalBytes} bytes for a whole version");
         }
 
-        if (info.Sha256.Length != 32)
+        if (info.Digest.Length != DigestBytes)
         {
-            throw Fail($"{place}: sha256 has {info.Sha256.Length} bytes; a SHA-256 has 32");
+            throw Fail($"{place}: digest has {info.Digest.Length} bytes; an XXH128 has {DigestBytes}");
         }
 
-        return new Expected(info.Name, type, shape, length.Value, [.. info.Sha256.Span]);
+        return new Expected(info.Name, type, shape, length.Value, [.. info.Digest.Span]);
     }
 
     private void AcceptChunk(TensorChunk chunk)
@@ -321,14 +324,14 @@ public sealed class WeightAssembler
         }
     }
 
-    /// <summary>Null when the bytes hash to the manifest's SHA-256, else the failure to throw.</summary>
+    /// <summary>Null when the bytes hash to the manifest's digest, else the failure to throw.</summary>
     private static WeightStreamException? Verify(TensorBytes buffer, Expected expected, string place)
     {
-        var actual = buffer.Sha256();
-        return actual.AsSpan().SequenceEqual(expected.Sha256.AsSpan())
+        var actual = buffer.Digest();
+        return actual.AsSpan().SequenceEqual(expected.Digest.AsSpan())
             ? null
             : Fail(
-                $"{place}: SHA-256 mismatch, the manifest says {Convert.ToHexStringLower(expected.Sha256.AsSpan())}, "
+                $"{place}: digest mismatch, the manifest says {Convert.ToHexStringLower(expected.Digest.AsSpan())}, "
                 + $"the {expected.ByteLength} bytes received hash to {Convert.ToHexStringLower(actual)}");
     }
 
@@ -366,5 +369,5 @@ public sealed class WeightAssembler
 
     private static WeightStreamException Fail(string message) => new(message);
 
-    private sealed record Expected(string Name, ScalarType Type, ImmutableArray<long> Shape, long ByteLength, ImmutableArray<byte> Sha256);
+    private sealed record Expected(string Name, ScalarType Type, ImmutableArray<long> Shape, long ByteLength, ImmutableArray<byte> Digest);
 }

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,10 +7,10 @@ using static TorchSharp.torch;
 namespace GrpoAspire.WeightSync;
 
 /// <summary>
-/// One SHA-256 over a model's weights, so a test or a service can tell in one comparison that a replica serves
+/// One XXH128 over a model's weights, so a test or a service can tell in one comparison that a replica serves
 /// exactly the trainer's weights. Tensors are taken in ordinal name order, each as its name, dtype, shape and the
-/// SHA-256 of its raw bytes, every variable-length field length-prefixed so no two different sets of weights share
-/// an input. A model, the snapshot
+/// digest of its raw bytes (<see cref="TensorBytes.Digest"/>), every variable-length field length-prefixed so no two
+/// different sets of weights share an input. A model, the snapshot
 /// captured from it, and the verified weights pulled from that snapshot give the same hex string.
 /// </summary>
 public static class WeightChecksum
@@ -19,16 +19,17 @@ public static class WeightChecksum
     public static string Of(nn.Module model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var tensorHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new XxHash128();
+        var tensorHash = new XxHash128();
         foreach (var (name, tensor) in ModelTensors.Named(model).OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             AppendHeader(hash, name, WeightDtypes.NameOf(tensor.dtype), tensor.shape, tensor.numel() * tensor.ElementSize);
-            ModelTensors.ReadBytes(tensor, tensorHash.AppendData);
-            hash.AppendData(tensorHash.GetHashAndReset());
+            tensorHash.Reset();
+            ModelTensors.ReadBytes(tensor, tensorHash.Append);
+            hash.Append(tensorHash.GetCurrentHash());
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Convert.ToHexStringLower(hash.GetCurrentHash());
     }
 
     /// <summary>Of a captured snapshot: what the trainer published, without touching its live model.</summary>
@@ -47,18 +48,18 @@ public static class WeightChecksum
 
     private static string Of(IEnumerable<WeightTensor> tensors)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new XxHash128();
         foreach (var tensor in tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
-            // The tensor's SHA-256, computed once at capture (or verified on arrival): its bytes are not read again.
+            // The tensor's digest, computed once at capture (or verified on arrival): its bytes are not read again.
             AppendHeader(hash, tensor.Name, tensor.Dtype, tensor.Shape, tensor.ByteLength);
-            hash.AppendData(tensor.Sha256.AsSpan());
+            hash.Append(tensor.Digest.AsSpan());
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return Convert.ToHexStringLower(hash.GetCurrentHash());
     }
 
-    private static void AppendHeader(IncrementalHash hash, string name, string dtype, IReadOnlyList<long> shape, long byteLength)
+    private static void AppendHeader(XxHash128 hash, string name, string dtype, IReadOnlyList<long> shape, long byteLength)
     {
         AppendText(hash, name);
         AppendText(hash, dtype);
@@ -71,17 +72,17 @@ public static class WeightChecksum
         AppendInt64(hash, byteLength);
     }
 
-    private static void AppendText(IncrementalHash hash, string text)
+    private static void AppendText(XxHash128 hash, string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         AppendInt64(hash, bytes.Length);
-        hash.AppendData(bytes);
+        hash.Append(bytes);
     }
 
-    private static void AppendInt64(IncrementalHash hash, long value)
+    private static void AppendInt64(XxHash128 hash, long value)
     {
         Span<byte> buffer = stackalloc byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(buffer, value);
-        hash.AppendData(buffer);
+        hash.Append(buffer);
     }
 }

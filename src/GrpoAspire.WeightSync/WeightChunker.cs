@@ -27,7 +27,7 @@ public static class WeightChunker
         return Iterate(snapshot, maxChunkBytes);
     }
 
-    /// <summary>What the stream will carry: names, dtypes, shapes, lengths and SHA-256 of every tensor.</summary>
+    /// <summary>What the stream will carry: names, dtypes, shapes, lengths and digests of every tensor.</summary>
     public static WeightManifest Manifest(WeightSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -39,7 +39,7 @@ public static class WeightChunker
                 Name = tensor.Name,
                 Dtype = tensor.Dtype,
                 ByteLength = tensor.ByteLength,
-                Sha256 = ByteString.CopyFrom(tensor.Sha256.AsSpan()),
+                Digest = ByteString.CopyFrom(tensor.Digest.AsSpan()),
             };
             info.Shape.Add(tensor.Shape);
             manifest.Tensors.Add(info);

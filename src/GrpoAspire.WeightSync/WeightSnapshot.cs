@@ -27,7 +27,7 @@ public sealed class WeightSnapshot
 
     /// <summary>
     /// Copies every parameter and persistent buffer of <paramref name="model"/> (on any device) to host memory, with
-    /// its SHA-256. Call it between optimizer steps: it reads the live tensors.
+    /// its digest. Call it between optimizer steps: it reads the live tensors.
     /// </summary>
     public static WeightSnapshot Capture(nn.Module model, long version) => Capture(model, version, staging: null);
 
@@ -65,8 +65,8 @@ public sealed class WeightSnapshot
     }
 
     /// <summary>
-    /// CPU tensors: copy and hash tensor by tensor on every core. SHA-256 is most of the cost (about 1 GB for
-    /// Qwen2.5-0.5B in bfloat16), and tensors are independent. Each worker has its own dispose scope (they are per thread).
+    /// CPU tensors: copy and hash tensor by tensor on every core (about 1 GB for Qwen2.5-0.5B in bfloat16), and tensors
+    /// are independent. Each worker has its own dispose scope (they are per thread).
     /// </summary>
     private static WeightTensor[] CaptureDirect((string Name, Tensor Tensor)[] named)
     {
@@ -108,5 +108,5 @@ public sealed class WeightSnapshot
     }
 
     private static WeightTensor Hashed(string name, Tensor tensor, TensorBytes bytes) =>
-        new(name, tensor.dtype, [.. tensor.shape], bytes, [.. bytes.Sha256()]);
+        new(name, tensor.dtype, [.. tensor.shape], bytes, [.. bytes.Digest()]);
 }

@@ -10,14 +10,14 @@ namespace GrpoAspire.WeightSync;
 /// </summary>
 public sealed class WeightTensor
 {
-    internal WeightTensor(string name, ScalarType type, ImmutableArray<long> shape, TensorBytes data, ImmutableArray<byte> sha256)
+    internal WeightTensor(string name, ScalarType type, ImmutableArray<long> shape, TensorBytes data, ImmutableArray<byte> digest)
     {
         Name = name;
         ScalarType = type;
         Dtype = WeightDtypes.NameOf(type);
         Shape = shape;
         Data = data;
-        Sha256 = sha256;
+        Digest = digest;
     }
 
     /// <summary>The state-dict key, e.g. <c>model.layers.0.self_attn.q_proj.weight</c>.</summary>
@@ -34,8 +34,8 @@ public sealed class WeightTensor
 
     public TensorBytes Data { get; }
 
-    /// <summary>SHA-256 of <see cref="Data"/> (32 bytes).</summary>
-    public ImmutableArray<byte> Sha256 { get; }
+    /// <summary>XXH128 of <see cref="Data"/> (16 bytes, <see cref="TensorBytes.Digest"/>).</summary>
+    public ImmutableArray<byte> Digest { get; }
 
     /// <summary>"[2, 3]", for messages.</summary>
     internal string ShapeText => Shapes.Format(Shape);

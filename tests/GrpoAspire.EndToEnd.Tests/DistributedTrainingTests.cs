@@ -44,7 +44,7 @@ public sealed class DistributedTrainingTests
         while (DateTime.UtcNow < deadline);
         Assert.Equal(2, served.PolicyVersion);
         Assert.Equal(status.WeightsChecksum, served.WeightsChecksum);
-        Assert.Equal(64, status.WeightsChecksum.Length);
+        Assert.Equal(32, status.WeightsChecksum.Length);
 
         // Rollouts went through Redis: 4 groups a step, each sampled with the weights of the step before (on-policy).
         var entries = await cluster.Connection.GetDatabase().StreamRangeAsync(new RunKeys(cluster.Run).Rollouts);

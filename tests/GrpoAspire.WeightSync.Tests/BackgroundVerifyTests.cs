@@ -44,7 +44,7 @@ public sealed class BackgroundVerifyTests : IDisposable
         data[^3] ^= 0x40;
         corrupted.Data = ByteString.CopyFrom(data);
 
-        AssertRejected(_target, _stream, $"'{Embedding}' (tensors[0])", "SHA-256 mismatch");
+        AssertRejected(_target, _stream, $"'{Embedding}' (tensors[0])", "digest mismatch");
     }
 
     public void Dispose()

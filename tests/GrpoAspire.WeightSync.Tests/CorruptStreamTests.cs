@@ -36,14 +36,14 @@ public sealed class CorruptStreamTests : IDisposable
     }
 
     [Fact]
-    public void FlippedByteInATensorFailsItsSha256Check()
+    public void FlippedByteInATensorFailsItsDigestCheck()
     {
         var chunk = _stream[ChunksOf(_stream, 2)[0]].Tensor;
         var data = chunk.Data.ToByteArray();
         data[17] ^= 0x01;
         chunk.Data = ByteString.CopyFrom(data);
 
-        AssertRejected(_target, _stream, $"'{Manifest.Tensors[2].Name}' (tensors[2])", "SHA-256 mismatch");
+        AssertRejected(_target, _stream, $"'{Manifest.Tensors[2].Name}' (tensors[2])", "digest mismatch");
     }
 
     [Fact]
@@ -203,11 +203,11 @@ public sealed class CorruptStreamTests : IDisposable
     }
 
     [Fact]
-    public void Sha256OfTheWrongLengthIsRejected()
+    public void ADigestOfTheWrongLengthIsRejected()
     {
-        Manifest.Tensors[1].Sha256 = ByteString.CopyFrom(new byte[20]);
+        Manifest.Tensors[1].Digest = ByteString.CopyFrom(new byte[20]);
 
-        AssertRejected(_target, _stream, "(tensors[1]): sha256 has 20 bytes; a SHA-256 has 32");
+        AssertRejected(_target, _stream, "(tensors[1]): digest has 20 bytes; an XXH128 has 16");
     }
 
     [Fact]

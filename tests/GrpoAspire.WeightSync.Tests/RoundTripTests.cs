@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using GrpoAspire.Contracts.V1;
 using GrpoAspire.Model;
 using static TorchSharp.torch;
@@ -72,7 +72,7 @@ public sealed class RoundTripTests
             Assert.Equal("bfloat16", info.Dtype);
             Assert.Equal(parameter.shape, info.Shape);
             Assert.Equal(parameter.numel() * 2, info.ByteLength);
-            Assert.Equal(SHA256.HashData(parameter.bytes.ToArray()), info.Sha256.ToByteArray());
+            Assert.Equal(XxHash128.Hash(parameter.bytes.ToArray()), info.Digest.ToByteArray());
         }
 
         Assert.Equal(manifest.Tensors.Sum(t => t.ByteLength), manifest.TotalBytes);

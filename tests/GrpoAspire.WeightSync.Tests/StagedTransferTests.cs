@@ -23,7 +23,7 @@ public sealed class StagedTransferTests
         var direct = WeightSnapshot.Capture(source, version: 1);
         var staged = WeightSnapshot.Capture(source, version: 1, sourceStaging);
         Assert.Equal(direct.Tensors.Select(t => t.Name), staged.Tensors.Select(t => t.Name));
-        Assert.Equal(direct.Tensors.Select(t => Convert.ToHexString(t.Data.Sha256())), staged.Tensors.Select(t => Convert.ToHexString(t.Data.Sha256())));
+        Assert.Equal(direct.Tensors.Select(t => Convert.ToHexString(t.Data.Digest())), staged.Tensors.Select(t => Convert.ToHexString(t.Data.Digest())));
         Assert.Equal(WeightChecksum.Of(direct), WeightChecksum.Of(staged));
 
         WeightApplier.Apply(target, Streams.Assemble(Streams.Of(staged)), targetStaging);

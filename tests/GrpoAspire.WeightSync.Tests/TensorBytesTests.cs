@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Security.Cryptography;
 
 namespace GrpoAspire.WeightSync.Tests;
@@ -21,7 +22,7 @@ public sealed class TensorBytesTests
         bytes.CopyTo(0, copy);
         Assert.Equal(expected, copy);
         Assert.Equal(10, bytes.Segments.Count());
-        Assert.Equal(SHA256.HashData(expected), bytes.Sha256());
+        Assert.Equal(XxHash128.Hash(expected), bytes.Digest());
         Assert.Equal(expected.AsSpan(1000, 100).ToArray(), bytes.Slice(1000, 100).ToArray());
         Assert.Equal(expected.AsSpan(3000, 50).ToArray(), bytes.Slice(3000, 50).ToArray());
     }
@@ -53,6 +54,6 @@ public sealed class TensorBytesTests
         var bytes = new TensorBytes(0);
 
         Assert.Empty(bytes.Segments);
-        Assert.Equal(SHA256.HashData([]), bytes.Sha256());
+        Assert.Equal(XxHash128.Hash([]), bytes.Digest());
     }
 }
