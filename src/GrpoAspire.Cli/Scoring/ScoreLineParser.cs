@@ -11,16 +11,20 @@ namespace GrpoAspire.Cli.Scoring;
 internal readonly record struct ParsedLine(ReadOnlyMemory<char>? Completion, CountdownTask? Task, byte[]? RawId, string? Error);
 
 /// <summary>
-/// Reads <c>{"completion": "...", "nums": [..], "target": N, "id": any}</c> from a line's UTF-8 bytes with a
-/// <see cref="Utf8JsonReader"/>. Other properties are ignored; every problem becomes a message that names the field, so
+/// Reads <c>{"completion": "...", "nums": [..], "target": N, "id": any}</c> from a line's UTF-8 bytes: directly when the
+/// line has the plain shape nearly every line has (ScoreLineParser.Direct.cs), else with a <see cref="Utf8JsonReader"/>. Other properties are ignored; every problem becomes a message that names the field, so
 /// a bad line can be fixed from the output alone. Invalid UTF-8 is read as U+FFFD, as a text decoder would. The
 /// completion is unescaped into one buffer reused from line to line: no string per line.
 /// </summary>
-internal sealed class ScoreLineParser(int maxCompletionBytes)
+internal sealed partial class ScoreLineParser(int maxCompletionBytes)
 {
     private char[] _completion = new char[4096];
 
-    public ParsedLine Parse(ReadOnlySpan<byte> line)
+    public ParsedLine Parse(ReadOnlySpan<byte> line) =>
+        TryReadDirect(line, out var parsed) ? parsed : ParseWithReader(line);
+
+    /// <summary>The line read with the <see cref="Utf8JsonReader"/> alone: every line can be, and every error is reported so.</summary>
+    internal ParsedLine ParseWithReader(ReadOnlySpan<byte> line)
     {
         if (!Utf8.IsValid(line))
         {
@@ -122,13 +126,24 @@ internal sealed class ScoreLineParser(int maxCompletionBytes)
             _completion = new char[System.Math.Max(reader.ValueSpan.Length, 2 * _completion.Length)];
         }
 
-        var completion = _completion.AsMemory(0, reader.CopyString(_completion));
+        int length;
+        try
+        {
+            length = reader.CopyString(_completion);
+        }
+        catch (InvalidOperationException)
+        {
+            // The reader's one failure on a string it has already accepted: a \uD800-\uDFFF escape without its partner.
+            throw new LineException("\"completion\" holds an unpaired surrogate escape (\\uD800-\\uDFFF), which is no text");
+        }
+
+        var completion = _completion.AsMemory(0, length);
         // Unescaping never lengthens the UTF-8 text, so only a long raw token needs an exact count.
         if (reader.ValueSpan.Length > maxCompletionBytes
-            && Encoding.UTF8.GetByteCount(completion.Span) is var length && length > maxCompletionBytes)
+            && Encoding.UTF8.GetByteCount(completion.Span) is var bytes && bytes > maxCompletionBytes)
         {
             throw new LineException(
-                $"\"completion\" is {length} bytes of UTF-8, over the limit of {maxCompletionBytes} (--max-completion-bytes)");
+                $"\"completion\" is {bytes} bytes of UTF-8, over the limit of {maxCompletionBytes} (--max-completion-bytes)");
         }
 
         return completion;

@@ -1,0 +1,387 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Unicode;
+using GrpoAspire.Countdown;
+
+namespace GrpoAspire.Cli.Scoring;
+
+/// <summary>
+/// The direct reading of a line: one pass over its bytes for the shape nearly every line has (a flat object of strings,
+/// integers, arrays of integers and plain scalars, nothing to report), where <see cref="System.Text.Json.Utf8JsonReader"/>
+/// spent about three quarters of <c>grpo score</c>'s parsing, most of it walking escaped strings byte by byte. It
+/// accepts a line only when every part is one it reads exactly as the reader would, and declines anything else (an
+/// error to report, a nested value in an ignored property, an escaped key, a surrogate escape, a long number, a
+/// completion over the limit, invalid UTF-8), which the reader then reads, with its messages.
+/// </summary>
+internal sealed partial class ScoreLineParser
+{
+    private static readonly SearchValues<byte> StringSpecials = SearchValues.Create("\"\\"u8);
+
+    /// <summary>The line read directly, or false when the reader must read it.</summary>
+    internal bool TryReadDirect(ReadOnlySpan<byte> line, out ParsedLine parsed)
+    {
+        parsed = default;
+        // JSON strings hold no raw control characters and a line no newline, so a byte below 0x20 can only be a tab or a
+        // carriage return between tokens: such lines go to the reader, and spaces are the only whitespace here.
+        if (line.IndexOfAnyInRange((byte)0, (byte)0x1f) >= 0 || !Utf8.IsValid(line))
+        {
+            return false;
+        }
+
+        var scan = new Scanner(line);
+        if (!scan.Skip((byte)'{'))
+        {
+            return false;
+        }
+
+        ReadOnlyMemory<char>? completion = null;
+        long[]? nums = null;
+        (bool Seen, long Value) target = default;
+        byte[]? rawId = null;
+        if (!scan.Skip((byte)'}'))
+        {
+            do
+            {
+                if (!scan.TryKey(out var key) || !scan.Skip((byte)':'))
+                {
+                    return false;
+                }
+
+                // A property seen twice is an error to report: the reader's.
+                bool read;
+                if (key.SequenceEqual("completion"u8))
+                {
+                    read = completion is null && TryReadCompletion(ref scan, out completion);
+                }
+                else if (key.SequenceEqual("nums"u8))
+                {
+                    read = nums is null && scan.TryNums(out nums);
+                }
+                else if (key.SequenceEqual("target"u8))
+                {
+                    read = !target.Seen && scan.TryInteger(out target.Value);
+                    target.Seen = true;
+                }
+                else if (key.SequenceEqual("id"u8))
+                {
+                    read = rawId is null && scan.TryScalar(out rawId);
+                }
+                else
+                {
+                    read = scan.TryScalar(out _);
+                }
+
+                if (!read)
+                {
+                    return false;
+                }
+            }
+            while (scan.Skip((byte)','));
+
+            if (!scan.Skip((byte)'}'))
+            {
+                return false;
+            }
+        }
+
+        if (!scan.AtEnd || completion is null || nums is null || !target.Seen)
+        {
+            return false;
+        }
+
+        parsed = new ParsedLine(completion, new CountdownTask(nums, target.Value), rawId, null);
+        return true;
+    }
+
+    /// <summary>The completion string unescaped into the reused buffer; false for what only the reader reads exactly.</summary>
+    private bool TryReadCompletion(ref Scanner scan, out ReadOnlyMemory<char>? completion)
+    {
+        completion = null;
+        if (!scan.TryString(out var raw) || raw.Length > maxCompletionBytes)
+        {
+            return false;
+        }
+
+        if (_completion.Length < raw.Length)
+        {
+            _completion = new char[System.Math.Max(raw.Length, 2 * _completion.Length)];
+        }
+
+        var written = 0;
+        while (!raw.IsEmpty)
+        {
+            var backslash = raw.IndexOf((byte)'\\');
+            var run = backslash < 0 ? raw : raw[..backslash];
+            if (Utf8.ToUtf16(run, _completion.AsSpan(written), out _, out var chars) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            written += chars;
+            if (backslash < 0)
+            {
+                break;
+            }
+
+            if (!TryUnescape(raw[backslash..], out var escaped, out var length))
+            {
+                return false;
+            }
+
+            _completion[written++] = escaped;
+            raw = raw[(backslash + length)..];
+        }
+
+        completion = _completion.AsMemory(0, written);
+        return true;
+    }
+
+    /// <summary>One escape at the start of <paramref name="text"/>: its character and its length in bytes.</summary>
+    private static bool TryUnescape(ReadOnlySpan<byte> text, out char value, out int length)
+    {
+        (value, length) = (default, 2);
+        if (text.Length < 2)
+        {
+            return false;
+        }
+
+        switch (text[1])
+        {
+            case (byte)'"' or (byte)'\\' or (byte)'/':
+                value = (char)text[1];
+                return true;
+            case (byte)'b':
+                value = '\b';
+                return true;
+            case (byte)'f':
+                value = '\f';
+                return true;
+            case (byte)'n':
+                value = '\n';
+                return true;
+            case (byte)'r':
+                value = '\r';
+                return true;
+            case (byte)'t':
+                value = '\t';
+                return true;
+            case (byte)'u' when text.Length >= 6 && Utf8Parser.TryParse(text.Slice(2, 4), out ushort code, out var consumed, 'x') && consumed == 4:
+                // A surrogate needs its partner (or is lone): the reader decides what that means.
+                (value, length) = ((char)code, 6);
+                return !char.IsSurrogate(value);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A cursor over a line's JSON tokens; every method skips the whitespace before its token.</summary>
+    private ref struct Scanner(ReadOnlySpan<byte> line)
+    {
+        private const int MaxIntegerDigits = 18; // below 10^18: always a long
+
+        private readonly ReadOnlySpan<byte> _line = line;
+        private int _at;
+
+        public bool AtEnd
+        {
+            get
+            {
+                SkipWhitespace();
+                return _at == _line.Length;
+            }
+        }
+
+        public bool Skip(byte token)
+        {
+            SkipWhitespace();
+            if (_at < _line.Length && _line[_at] == token)
+            {
+                _at++;
+                return true;
+            }
+
+            return false;
+        }
+
+        /// <summary>A property name without escapes (an escaped one may spell a known name: the reader compares those).</summary>
+        public bool TryKey(out ReadOnlySpan<byte> key) => TryString(out key) && key.IndexOf((byte)'\\') < 0;
+
+        /// <summary>A string's raw bytes between its quotes (escapes left as they are).</summary>
+        public bool TryString(out ReadOnlySpan<byte> raw)
+        {
+            raw = default;
+            if (!Skip((byte)'"'))
+            {
+                return false;
+            }
+
+            var start = _at;
+            while (true)
+            {
+                var next = _line[_at..].IndexOfAny(StringSpecials);
+                if (next < 0)
+                {
+                    return false;
+                }
+
+                _at += next;
+                if (_line[_at] == '"')
+                {
+                    raw = _line[start.._at];
+                    _at++;
+                    return true;
+                }
+
+                if (!TryUnescape(_line[_at..], out _, out var length))
+                {
+                    return false;
+                }
+
+                _at += length;
+            }
+        }
+
+        /// <summary>An integer with no fraction or exponent and at most 18 digits.</summary>
+        public bool TryInteger(out long value)
+        {
+            SkipWhitespace();
+            var start = _at;
+            var negative = _at < _line.Length && _line[_at] == '-';
+            _at += negative ? 1 : 0;
+            var digits = CountDigits();
+            value = 0;
+            if (digits == 0 || digits > MaxIntegerDigits || (digits > 1 && _line[_at - digits] == '0') || EndsNumberBadly())
+            {
+                _at = start;
+                return false;
+            }
+
+            foreach (var digit in _line[(_at - digits).._at])
+            {
+                value = (value * 10) + (digit - '0');
+            }
+
+            value = negative ? -value : value;
+            return true;
+        }
+
+        /// <summary>A non-empty array of at most <see cref="CountdownTask.MaxNumbers"/> non-negative integers.</summary>
+        public bool TryNums(out long[]? nums)
+        {
+            nums = null;
+            Span<long> found = stackalloc long[CountdownTask.MaxNumbers];
+            var count = 0;
+            if (!Skip((byte)'['))
+            {
+                return false;
+            }
+
+            do
+            {
+                if (count == found.Length || !TryInteger(out var n) || n < 0)
+                {
+                    return false;
+                }
+
+                found[count++] = n;
+            }
+            while (Skip((byte)','));
+
+            if (!Skip((byte)']'))
+            {
+                return false;
+            }
+
+            nums = found[..count].ToArray();
+            return true;
+        }
+
+        /// <summary>A string, number, true, false or null, as its JSON text (objects and arrays are the reader's).</summary>
+        public bool TryScalar(out byte[]? text)
+        {
+            text = null;
+            SkipWhitespace();
+            var start = _at;
+            var ok = _at < _line.Length && _line[_at] switch
+            {
+                (byte)'"' => TryString(out _),
+                (byte)'t' => TryWord("true"u8),
+                (byte)'f' => TryWord("false"u8),
+                (byte)'n' => TryWord("null"u8),
+                _ => TryNumber(),
+            };
+            if (ok)
+            {
+                text = _line[start.._at].ToArray();
+            }
+
+            return ok;
+        }
+
+        private bool TryWord(ReadOnlySpan<byte> word)
+        {
+            if (!_line[_at..].StartsWith(word))
+            {
+                return false;
+            }
+
+            _at += word.Length;
+            return !EndsNumberBadly();
+        }
+
+        /// <summary>JSON's number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?</summary>
+        private bool TryNumber()
+        {
+            _at += _at < _line.Length && _line[_at] == '-' ? 1 : 0;
+            var digits = CountDigits();
+            if (digits == 0 || (digits > 1 && _line[_at - digits] == '0'))
+            {
+                return false;
+            }
+
+            if (_at < _line.Length && _line[_at] == '.')
+            {
+                _at++;
+                if (CountDigits() == 0)
+                {
+                    return false;
+                }
+            }
+
+            if (_at < _line.Length && _line[_at] is (byte)'e' or (byte)'E')
+            {
+                _at++;
+                _at += _at < _line.Length && _line[_at] is (byte)'+' or (byte)'-' ? 1 : 0;
+                if (CountDigits() == 0)
+                {
+                    return false;
+                }
+            }
+
+            return !EndsNumberBadly();
+        }
+
+        private int CountDigits()
+        {
+            var start = _at;
+            while (_at < _line.Length && char.IsAsciiDigit((char)_line[_at]))
+            {
+                _at++;
+            }
+
+            return _at - start;
+        }
+
+        /// <summary>Whether a literal runs on into more letters, digits or a dot ("1.2.3", "truex"): the reader's to report.</summary>
+        private readonly bool EndsNumberBadly() =>
+            _at < _line.Length && (char.IsAsciiLetterOrDigit((char)_line[_at]) || _line[_at] is (byte)'.' or (byte)'-' or (byte)'+');
+
+        private void SkipWhitespace()
+        {
+            while (_at < _line.Length && _line[_at] == ' ')
+            {
+                _at++;
+            }
+        }
+    }
+}
