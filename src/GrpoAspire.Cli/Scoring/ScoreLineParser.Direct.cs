@@ -64,7 +64,11 @@ internal sealed partial class ScoreLineParser
                 }
                 else if (key.SequenceEqual("id"u8))
                 {
-                    read = rawId is null && scan.TryScalar(out rawId);
+                    read = false;
+                    if (rawId is null && scan.TryScalar(out var text))
+                    {
+                        (rawId, read) = (text.ToArray(), true);
+                    }
                 }
                 else
                 {
@@ -297,9 +301,9 @@ internal sealed partial class ScoreLineParser
         }
 
         /// <summary>A string, number, true, false or null, as its JSON text (objects and arrays are the reader's).</summary>
-        public bool TryScalar(out byte[]? text)
+        public bool TryScalar(out ReadOnlySpan<byte> text)
         {
-            text = null;
+            text = default;
             SkipWhitespace();
             var start = _at;
             var ok = _at < _line.Length && _line[_at] switch
@@ -312,7 +316,7 @@ internal sealed partial class ScoreLineParser
             };
             if (ok)
             {
-                text = _line[start.._at].ToArray();
+                text = _line[start.._at];
             }
 
             return ok;
