@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Weight sync benchmark (issue 8): Qwen2.5-0.5B-shaped model in bf16, trainer -> replica through the real
-# WeightsGrpcService on a loopback Kestrel and the real WeightsClient (capture, transfer, assembly, SHA-256
+# WeightsGrpcService on a loopback Kestrel and the real WeightsClient (capture, transfer, assembly, digest
 # verification, apply), written to benchmarks/results/weight-sync-<device>-<date>.json.
 # Both sides run in one process here, so on a small CPU they share its cores; extra arguments go to the program
 # (e.g. --device cuda, --repeats 9).

@@ -17,7 +17,7 @@ internal sealed record SyncTiming(double Capture, double Pull, double Apply, dou
 
 /// <summary>
 /// One sync as the services do it: the trainer captures and publishes version N (<c>TrainerWorker.Publish</c>), the
-/// replica pulls it through <see cref="WeightsClient"/> (transfer, assembly, per-tensor SHA-256 verification), applies
+/// replica pulls it through <see cref="WeightsClient"/> (transfer, assembly, per-tensor digest verification), applies
 /// it (<c>PolicyHost</c>) and compares the version's checksum with the trainer's.
 /// </summary>
 internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM replica, WeightStore store, WeightsHost host, Device device)

@@ -5,7 +5,7 @@ namespace GrpoAspire.WeightSync;
 
 /// <summary>
 /// One tensor of a weights version: its Hugging Face name, dtype, shape, raw little-endian bytes (bfloat16 as its
-/// 2-byte bits) and their SHA-256. Immutable, so a snapshot can be streamed to many replicas at once while the
+/// 2-byte bits) and their digest (XXH128). Immutable, so a snapshot can be streamed to many replicas at once while the
 /// trainer goes on training.
 /// </summary>
 public sealed class WeightTensor

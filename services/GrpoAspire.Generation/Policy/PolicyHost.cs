@@ -164,7 +164,7 @@ public sealed class PolicyHost : IDisposable
         }
     }
 
-    /// <summary>SHA-256 over the served weights, computed once per version.</summary>
+    /// <summary>The digest (XXH128) over the served weights, computed once per version.</summary>
     public async Task<string> ChecksumAsync(CancellationToken cancellationToken)
     {
         await _turn.WaitAsync(cancellationToken);

@@ -95,6 +95,7 @@ public sealed class PolicyOptimizer : IDisposable
     private PolicyOptimizer(PolicyReplicas replicas, Func<Parameter, optim.Optimizer> create, OptimizerShard[] shards)
     {
         (_replicas, _create, _shards) = (replicas, create, shards);
+        _learningRate = shards[0].Optimizer.ParamGroups.First().LearningRate;
     }
 
     /// <summary>
