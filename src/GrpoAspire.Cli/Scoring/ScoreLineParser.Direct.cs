@@ -106,17 +106,13 @@ internal sealed partial class ScoreLineParser
             return false;
         }
 
-        if (_completion.Length < raw.Length)
-        {
-            _completion = new char[System.Math.Max(raw.Length, 2 * _completion.Length)];
-        }
-
+        var buffer = CompletionBuffer(raw.Length);
         var written = 0;
         while (!raw.IsEmpty)
         {
             var backslash = raw.IndexOf((byte)'\\');
             var run = backslash < 0 ? raw : raw[..backslash];
-            if (Utf8.ToUtf16(run, _completion.AsSpan(written), out _, out var chars) != OperationStatus.Done)
+            if (Utf8.ToUtf16(run, buffer.AsSpan(written), out _, out var chars) != OperationStatus.Done)
             {
                 return false;
             }
@@ -132,11 +128,11 @@ internal sealed partial class ScoreLineParser
                 return false;
             }
 
-            _completion[written++] = escaped;
+            buffer[written++] = escaped;
             raw = raw[(backslash + length)..];
         }
 
-        completion = _completion.AsMemory(0, written);
+        completion = buffer.AsMemory(0, written);
         return true;
     }
 

@@ -12,8 +12,9 @@ internal readonly record struct ParsedLine(ReadOnlyMemory<char>? Completion, Cou
 
 /// <summary>
 /// Reads <c>{"completion": "...", "nums": [..], "target": N, "id": any}</c> from a line's UTF-8 bytes: directly when the
-/// line has the plain shape nearly every line has (ScoreLineParser.Direct.cs), else with a <see cref="Utf8JsonReader"/>. Other properties are ignored; every problem becomes a message that names the field, so
-/// a bad line can be fixed from the output alone. Invalid UTF-8 is read as U+FFFD, as a text decoder would. The
+/// line has the plain shape nearly every line has (ScoreLineParser.Direct.cs), else with a <see cref="Utf8JsonReader"/>.
+/// Other properties are ignored; every problem becomes a message that names the field, so a bad line can be fixed from
+/// the output alone. Invalid UTF-8 is read as U+FFFD, as a text decoder would. The
 /// completion is unescaped into one buffer reused from line to line: no string per line.
 /// </summary>
 internal sealed partial class ScoreLineParser(int maxCompletionBytes)
@@ -111,6 +112,20 @@ internal sealed partial class ScoreLineParser(int maxCompletionBytes)
         reader.Read();
     }
 
+    /// <summary>
+    /// The reused completion buffer, grown to hold a JSON string of <paramref name="rawBytes"/> bytes unescaped (never
+    /// more UTF-16 code units than it has bytes).
+    /// </summary>
+    private char[] CompletionBuffer(int rawBytes)
+    {
+        if (_completion.Length < rawBytes)
+        {
+            _completion = new char[System.Math.Max(rawBytes, 2 * _completion.Length)];
+        }
+
+        return _completion;
+    }
+
     private static LineException Duplicate(string name) => new($"\"{name}\" appears more than once");
 
     private ReadOnlyMemory<char> ReadCompletion(ref Utf8JsonReader reader)
@@ -120,16 +135,10 @@ internal sealed partial class ScoreLineParser(int maxCompletionBytes)
             throw new LineException($"\"completion\" must be a string, got {Describe(reader.TokenType)}");
         }
 
-        // A JSON string never unescapes into more UTF-16 code units than it has bytes.
-        if (_completion.Length < reader.ValueSpan.Length)
-        {
-            _completion = new char[System.Math.Max(reader.ValueSpan.Length, 2 * _completion.Length)];
-        }
-
         int length;
         try
         {
-            length = reader.CopyString(_completion);
+            length = reader.CopyString(CompletionBuffer(reader.ValueSpan.Length));
         }
         catch (InvalidOperationException)
         {

@@ -22,16 +22,9 @@ public static class EquationEvaluator
             return rejected;
         }
 
-        var (verdict, small, outOfRange) = Evaluate<SmallRational>(equation);
-        if (!outOfRange)
-        {
-            return verdict != EquationVerdict.Correct ? verdict
-                : small.IsWithinTolerance(task.Target) ? EquationVerdict.Correct : EquationVerdict.WrongValue;
-        }
-
-        var (exactVerdict, exact, _) = Evaluate<ExactRational>(equation);
-        return exactVerdict != EquationVerdict.Correct ? exactVerdict
-            : exact.Value.IsWithinTolerance(new BigInteger(task.Target)) ? EquationVerdict.Correct : EquationVerdict.WrongValue;
+        var outcome = EvaluateExactly(equation);
+        return outcome.Verdict != EquationVerdict.Correct ? outcome.Verdict
+            : outcome.IsWithinTolerance(task.Target) ? EquationVerdict.Correct : EquationVerdict.WrongValue;
     }
 
     /// <summary>
@@ -168,14 +161,30 @@ public static class EquationEvaluator
     /// </summary>
     internal static (EquationVerdict Verdict, Rational Value) Evaluate(ReadOnlySpan<char> equation)
     {
+        var outcome = EvaluateExactly(equation);
+        return (outcome.Verdict, outcome.Verdict == EquationVerdict.Correct ? outcome.Value : default);
+    }
+
+    /// <summary>The evaluation in 64-bit fractions, or in arbitrary precision when a value leaves them.</summary>
+    private static Outcome EvaluateExactly(ReadOnlySpan<char> equation)
+    {
         var (verdict, small, outOfRange) = Evaluate<SmallRational>(equation);
         if (!outOfRange)
         {
-            return (verdict, verdict == EquationVerdict.Correct ? small.ToRational() : default);
+            return new Outcome(verdict, small, default);
         }
 
         var (exactVerdict, exact, _) = Evaluate<ExactRational>(equation);
-        return (exactVerdict, exact.Value);
+        return new Outcome(exactVerdict, null, exact.Value);
+    }
+
+    /// <summary>A verdict and, when it is <see cref="EquationVerdict.Correct"/>, the value: small when it fit 64 bits, else exact.</summary>
+    private readonly record struct Outcome(EquationVerdict Verdict, SmallRational? Small, Rational Exact)
+    {
+        public Rational Value => Small?.ToRational() ?? Exact;
+
+        public bool IsWithinTolerance(long target) =>
+            Small is { } small ? small.IsWithinTolerance(target) : Exact.IsWithinTolerance(new BigInteger(target));
     }
 
     /// <summary>

@@ -51,8 +51,11 @@ public sealed class OptimizerShard : IDisposable
     public optim.Optimizer Optimizer { get; }
 
     /// <summary>This shard's AdamW state (moments and step count); throws for another optimizer.</summary>
-    internal AdamW.State AdamState() =>
-        ((OptimizerHelper)Optimizer).state_dict().State is [AdamW.State state]
+    internal AdamW.State AdamState() => AdamStateOf(Optimizer);
+
+    /// <summary>The one AdamW state of an optimizer over one parameter; throws for another optimizer.</summary>
+    internal static AdamW.State AdamStateOf(optim.Optimizer optimizer) =>
+        ((OptimizerHelper)optimizer).state_dict().State is [AdamW.State state]
             ? state
             : throw new NotSupportedException("checkpoints of a sharded optimizer hold AdamW states; this optimizer is another");
 
@@ -334,9 +337,7 @@ public sealed class PolicyOptimizer : IDisposable
 
     private sealed record WholeOptimizer(Parameter Parameter, optim.Optimizer Optimizer) : IDisposable
     {
-        public AdamW.State State => ((OptimizerHelper)Optimizer).state_dict().State is [AdamW.State state]
-            ? state
-            : throw new NotSupportedException("checkpoints of a sharded optimizer hold AdamW states; this optimizer is another");
+        public AdamW.State State => OptimizerShard.AdamStateOf(Optimizer);
 
         public void Dispose()
         {
