@@ -52,4 +52,8 @@ internal static partial class CoordinationLog
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning,
         Message = "Step {Step}: {Count} jobs are gone from Redis and their groups never arrived (Redis restarted empty, or the jobs stream was trimmed); enqueued again: {JobIds}")]
     public static partial void JobsLost(ILogger logger, int step, int count, string jobIds);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Debug,
+        Message = "Reading {Key} for missed weights announcements failed ({Error}); trying again at the next check")]
+    public static partial void RecheckFailed(ILogger logger, string key, string error);
 }

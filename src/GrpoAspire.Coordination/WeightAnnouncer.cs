@@ -12,9 +12,10 @@ namespace GrpoAspire.Coordination;
 /// carries each announcement as JSON to the replicas listening now.
 /// </summary>
 /// <remarks>
-/// Pub/sub is fire-and-forget: a replica disconnected during a publish never gets that message. The key is what
-/// makes that safe: every subscription starts by reading it, so the latest version is never missed, only
-/// intermediate ones, which a replica would skip anyway.
+/// Pub/sub is fire-and-forget: a replica disconnected during a publish never gets that message, and the client
+/// resubscribes after a reconnect without telling anyone what it missed. The key is what makes that safe: every
+/// subscription starts by reading it and reads it again every few seconds, so the latest version is never missed
+/// for long, only intermediate ones, which a replica would skip anyway.
 /// <para>
 /// Each announcer is one incarnation (a random id made when it is created; the trainer makes one per process).
 /// Versions are the trainer's steps, so a trainer resumed from checkpoint-35 after announcing 40 serves an older
@@ -27,6 +28,9 @@ public sealed class WeightAnnouncer
 {
     /// <summary>Longest weights address accepted; an address is a URL, not a payload.</summary>
     public const int MaxAddressLength = 2048;
+
+    /// <summary>How often a subscription reads the key again, for announcements published while it was disconnected.</summary>
+    public static readonly TimeSpan DefaultRecheckInterval = TimeSpan.FromSeconds(5);
 
     // Set and publish in one script, so that the key and the messages move in the same order even with two
     // publishers, and a version older than the stored one of the same incarnation is refused rather than rolling
@@ -121,13 +125,17 @@ public sealed class WeightAnnouncer
     /// <summary>
     /// Calls <paramref name="handler"/> with the current version (if any), then with each newer one announced, one
     /// call at a time and in increasing version order; versions at or below the last handled one of the same
-    /// incarnation are skipped, and any version of a new incarnation is delivered.
+    /// incarnation are skipped, and any version of a new incarnation is delivered. Announcements whose message was
+    /// lost (the subscription's connection was down when they were published) are found by reading the key again
+    /// every <paramref name="recheckEvery"/> (<see cref="DefaultRecheckInterval"/> when null).
     /// A handler that throws is logged and the subscription goes on; that version counts as not handled. Dispose the result to unsubscribe.
     /// </summary>
     public async Task<IAsyncDisposable> SubscribeAsync(Func<WeightAnnouncement, Task> handler,
-        CancellationToken cancellationToken = default)
+        TimeSpan? recheckEvery = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
+        var interval = recheckEvery ?? DefaultRecheckInterval;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(recheckEvery));
         // Subscribe before reading the key: an announcement made in between is then both in the key and queued,
         // and the version check delivers it once, where reading first could miss it altogether.
         var queue = await _redis.GetSubscriber().SubscribeAsync(_channel).WaitAsync(cancellationToken);
@@ -139,6 +147,8 @@ public sealed class WeightAnnouncer
             {
                 await subscription.DeliverAsync(latest);
             }
+
+            subscription.StartRechecking(this, interval);
         }
         catch
         {
@@ -153,7 +163,42 @@ public sealed class WeightAnnouncer
         ILogger logger) : IAsyncDisposable
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
+        private readonly CancellationTokenSource _stop = new();
+        private Task _rechecking = Task.CompletedTask;
         private (string Incarnation, long Version)? _last;
+
+        public void StartRechecking(WeightAnnouncer announcer, TimeSpan interval) =>
+            _rechecking = RecheckAsync(announcer, interval, _stop.Token);
+
+        private async Task RecheckAsync(WeightAnnouncer announcer, TimeSpan interval, CancellationToken stop)
+        {
+            using var timer = new PeriodicTimer(interval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stop))
+                {
+                    WeightAnnouncement? latest;
+                    try
+                    {
+                        latest = await announcer.GetLatestAsync(stop);
+                    }
+                    catch (Exception e) when (!stop.IsCancellationRequested)
+                    {
+                        // Redis is down or the key holds garbage: the next tick tries again, and a message may come first.
+                        CoordinationLog.RecheckFailed(logger, announcer.Keys.WeightsVersion, e.Message);
+                        continue;
+                    }
+
+                    if (latest is not null)
+                    {
+                        await DeliverAsync(latest);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+            }
+        }
 
         public async Task OnMessageAsync(ChannelMessage message)
         {
@@ -203,6 +248,12 @@ public sealed class WeightAnnouncer
             }
         }
 
-        public async ValueTask DisposeAsync() => await queue.UnsubscribeAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            await _rechecking;
+            _stop.Dispose();
+            await queue.UnsubscribeAsync();
+        }
     }
 }

@@ -49,6 +49,26 @@ public sealed class WeightAnnouncerTests(RedisFixture redis) : IClassFixture<Red
     }
 
     [Fact]
+    public async Task AnAnnouncementWhoseMessageWasMissedIsDeliveredAtTheNextCheckOfTheKey()
+    {
+        var keys = redis.NewRun();
+        var announcer = new WeightAnnouncer(redis.Redis, keys);
+        await announcer.PublishAsync(1, "http://trainer");
+        var seen = Channel.CreateUnbounded<long>();
+        await using var subscription = await announcer.SubscribeAsync(a => seen.Writer.WriteAsync(a.Version).AsTask(),
+            recheckEvery: TimeSpan.FromMilliseconds(200));
+        using var timeout = new CancellationTokenSource(Patient);
+        Assert.Equal(1, await seen.Reader.ReadAsync(timeout.Token));
+
+        // What a subscriber whose connection was down during the publish sees: the key moved, no message came.
+        await redis.Db.HashSetAsync(keys.WeightsVersion, "version", "2");
+
+        Assert.Equal(2, await seen.Reader.ReadAsync(timeout.Token));
+        await Task.Delay(TimeSpan.FromMilliseconds(600));
+        Assert.False(seen.Reader.TryRead(out _)); // checked again, not delivered again
+    }
+
+    [Fact]
     public async Task GetLatestIsNullBeforeTheFirstAnnouncementAndTheNewestAfter()
     {
         var announcer = new WeightAnnouncer(redis.Redis, redis.NewRun());

@@ -25,14 +25,14 @@ internal sealed class WeightFollower(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await announcer.SubscribeAsync(async announcement =>
+        await using var subscription = await announcer.SubscribeAsync(async announcement =>
         {
             var (incarnation, version) = policy.Served;
             if (announcement.IsNewerThan(incarnation, version))
             {
                 await SyncAsync(stoppingToken);
             }
-        }, stoppingToken);
+        }, cancellationToken: stoppingToken);
         await Task.Delay(Timeout.Infinite, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
