@@ -52,6 +52,8 @@ public sealed class ScoreLineParserTests
         """{"completion":"x","nums":[1],"target":1,"id":nul}""",
         """{"completion":"unterminated,"nums":[1],"target":1}""",
         """{"completion":""" + "\"" + new string('w', MaxCompletionBytes + 1) + "\"" + ""","nums":[1],"target":1}""",
+        """{"completion":""" + "\"" + new string('w', MaxCompletionBytes) + "\"" + ""","nums":[1],"target":1}""",
+        """{"completion":""" + "\"" + new string('w', MaxCompletionBytes - 2) + "é\"" + ""","nums":[1],"target":1}""",
         """{"completion":""" + "\"" + new string('w', MaxCompletionBytes - 10) + @"\n\n\n\n\n\n\n\n\n\n" + "\"" + ""","nums":[1],"target":1}""",
         """{"completion":5,"nums":[1],"target":1}""",
         """{"completion":"x","nums":"1","target":1}""",
@@ -72,6 +74,27 @@ public sealed class ScoreLineParserTests
         Assert.Contains("→ ≈ ✓", parsed.Completion!.Value.ToString(), StringComparison.Ordinal);
         Assert.False(parser.TryReadDirect(Encoding.UTF8.GetBytes("""{"completion":"x","nums":[1],"target":1,"id":[1]}"""), out _));
         Assert.False(parser.TryReadDirect([.. Encoding.UTF8.GetBytes(Common)[..^1], 0xff, (byte)'}'], out _));
+        var longest = new string('w', MaxCompletionBytes - 2) + "é";
+        Assert.True(parser.TryReadDirect(Encoding.UTF8.GetBytes($$"""{"completion":"{{longest}}","nums":[1],"target":1}"""), out parsed));
+        Assert.Equal(longest, parsed.Completion!.Value.ToString());
+    }
+
+    [Fact]
+    public void BytesThatAreNoUtf8TextAndRawControlCharactersReadAsTheReaderReadsThem()
+    {
+        foreach (var (before, bad, after) in new[]
+        {
+            ("""{"completion":"a""", new byte[] { 0xff }, """b","nums":[1],"target":1}"""),
+            ("""{"completion":"x","nums":[1],"target":1,"id":"a""", [0xc3], "\"}"),
+            ("""{"completion":"x","nums":[1],"target":1,"note":"a""", [0x80], "\"}"),
+            ("""{"completion":"x","nums":[1],"target":1,"n""", [0xe2, 0x82], """ote":1}"""),
+            ("""{"completion":"a""", [0x01], """b","nums":[1],"target":1}"""),
+            ("""{"completion":"x","nums":[1],"target":1,"id":"a""", [0x1f], "\"}"),
+            ("""{"completion":"x","nums":[1],"target":1,"n""", [0x0d], """ote":1}"""),
+        })
+        {
+            AssertSameAsReader([.. Encoding.UTF8.GetBytes(before), .. bad, .. Encoding.UTF8.GetBytes(after)]);
+        }
     }
 
     [Fact]
@@ -80,7 +103,9 @@ public sealed class ScoreLineParserTests
         // Bytes flipped, dropped and repeated in lines of every shape above: whatever either path makes of the result,
         // the two must agree.
         var random = new Random(20);
-        var alphabet = "{}[]\",:\\ -+.0123456789eEtrufalsn\u00e9x\t"u8.ToArray();
+        // Structure, literals, UTF-8 (é), bytes no UTF-8 text holds (a lone continuation, a lead byte without one, 0xff)
+        // and raw control characters.
+        var alphabet = (byte[])[.. "{}[]\",:\\ -+.0123456789eEtrufalsn\u00e9x\t"u8, 0x80, 0xc3, 0xff, 0x01, 0x0d, 0x1f];
         var samples = LineTexts.Select(Encoding.UTF8.GetBytes).ToArray();
         for (var i = 0; i < 20_000; i++)
         {

@@ -1,5 +1,10 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
 using System.Text.Unicode;
 using GrpoAspire.Countdown;
 
@@ -15,19 +20,18 @@ namespace GrpoAspire.Cli.Scoring;
 /// </summary>
 internal sealed partial class ScoreLineParser
 {
-    private static readonly SearchValues<byte> StringSpecials = SearchValues.Create("\"\\"u8);
+    /// <summary>
+    /// What ends a run of plain string bytes: its closing quote, an escape, or a control character (which JSON strings
+    /// may not hold raw: such lines go to the reader). Outside strings the scanner takes only spaces, punctuation,
+    /// digits and literals, so every other byte of a line is checked where it is read: one pass over each string.
+    /// </summary>
+    private static readonly SearchValues<byte> StringStops =
+        SearchValues.Create([(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
 
     /// <summary>The line read directly, or false when the reader must read it.</summary>
     internal bool TryReadDirect(ReadOnlySpan<byte> line, out ParsedLine parsed)
     {
         parsed = default;
-        // JSON strings hold no raw control characters and a line no newline, so a byte below 0x20 can only be a tab or a
-        // carriage return between tokens: such lines go to the reader, and spaces are the only whitespace here.
-        if (line.IndexOfAnyInRange((byte)0, (byte)0x1f) >= 0 || !Utf8.IsValid(line))
-        {
-            return false;
-        }
-
         var scan = new Scanner(line);
         if (!scan.Skip((byte)'{'))
         {
@@ -101,35 +105,12 @@ internal sealed partial class ScoreLineParser
     private bool TryReadCompletion(ref Scanner scan, out ReadOnlyMemory<char>? completion)
     {
         completion = null;
-        if (!scan.TryString(out var raw) || raw.Length > maxCompletionBytes)
+        // Unescaping never lengthens the text, so a buffer that holds the longest completion allowed, or the rest of the
+        // line if shorter, holds every completion that is not too long.
+        var buffer = CompletionBuffer(System.Math.Min(scan.Remaining, maxCompletionBytes));
+        if (!scan.TryUnescapeString(buffer, out var written, out var rawLength) || rawLength > maxCompletionBytes)
         {
             return false;
-        }
-
-        var buffer = CompletionBuffer(raw.Length);
-        var written = 0;
-        while (!raw.IsEmpty)
-        {
-            var backslash = raw.IndexOf((byte)'\\');
-            var run = backslash < 0 ? raw : raw[..backslash];
-            if (Utf8.ToUtf16(run, buffer.AsSpan(written), out _, out var chars) != OperationStatus.Done)
-            {
-                return false;
-            }
-
-            written += chars;
-            if (backslash < 0)
-            {
-                break;
-            }
-
-            if (!TryUnescape(raw[backslash..], out var escaped, out var length))
-            {
-                return false;
-            }
-
-            buffer[written++] = escaped;
-            raw = raw[(backslash + length)..];
         }
 
         completion = buffer.AsMemory(0, written);
@@ -206,7 +187,10 @@ internal sealed partial class ScoreLineParser
         /// <summary>A property name without escapes (an escaped one may spell a known name: the reader compares those).</summary>
         public bool TryKey(out ReadOnlySpan<byte> key) => TryString(out key) && key.IndexOf((byte)'\\') < 0;
 
-        /// <summary>A string's raw bytes between its quotes (escapes left as they are).</summary>
+        /// <summary>How many bytes of the line are left to read.</summary>
+        public readonly int Remaining => _line.Length - _at;
+
+        /// <summary>A string's raw bytes between its quotes (escapes left as they are), valid UTF-8 with no raw control character.</summary>
         public bool TryString(out ReadOnlySpan<byte> raw)
         {
             raw = default;
@@ -216,29 +200,132 @@ internal sealed partial class ScoreLineParser
             }
 
             var start = _at;
-            while (true)
+            while (NextStop())
             {
-                var next = _line[_at..].IndexOfAny(StringSpecials);
-                if (next < 0)
-                {
-                    return false;
-                }
-
-                _at += next;
                 if (_line[_at] == '"')
                 {
                     raw = _line[start.._at];
                     _at++;
-                    return true;
+                    return Utf8.IsValid(raw);
                 }
 
-                if (!TryUnescape(_line[_at..], out _, out var length))
+                if (_line[_at] != '\\' || !TryUnescape(_line[_at..], out _, out var length))
                 {
                     return false;
                 }
 
                 _at += length;
             }
+
+            return false;
+        }
+
+        /// <summary>
+        /// A string unescaped into <paramref name="destination"/> in one pass; false for what only the reader reads
+        /// exactly, and when it does not fit. <paramref name="rawLength"/> counts its bytes between the quotes.
+        /// </summary>
+        public bool TryUnescapeString(Span<char> destination, out int written, out int rawLength)
+        {
+            (written, rawLength) = (0, 0);
+            if (!Skip((byte)'"'))
+            {
+                return false;
+            }
+
+            var start = _at;
+            while (true)
+            {
+                var plain = WidenPlainAscii(_line[_at..], destination[written..]);
+                (_at, written) = (_at + plain, written + plain);
+                if (_at == _line.Length)
+                {
+                    return false;
+                }
+
+                var next = _line[_at];
+                if (next == '"')
+                {
+                    rawLength = _at - start;
+                    _at++;
+                    return true;
+                }
+
+                if (next == '\\')
+                {
+                    if (written == destination.Length || !TryUnescape(_line[_at..], out var escaped, out var length))
+                    {
+                        return false;
+                    }
+
+                    destination[written++] = escaped;
+                    _at += length;
+                }
+                else if (next < 0x80
+                    || Rune.DecodeFromUtf8(_line[_at..], out var rune, out var consumed) != OperationStatus.Done
+                    || !rune.TryEncodeToUtf16(destination[written..], out var chars))
+                {
+                    // A raw control character, a byte that is no UTF-8, or no room left (also for plain ASCII).
+                    return false;
+                }
+                else
+                {
+                    (_at, written) = (_at + consumed, written + chars);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Copies the bytes of <paramref name="source"/> that need no decoding (ASCII from space on, but for the quote and
+        /// the backslash) as chars, up to the first one that does or the end of either span; returns how many. 32 bytes a
+        /// step where the processor has 256-bit vectors: nearly all of a completion is such bytes.
+        /// </summary>
+        private static int WidenPlainAscii(ReadOnlySpan<byte> source, Span<char> destination)
+        {
+            var length = System.Math.Min(source.Length, destination.Length);
+            var i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ref var from = ref MemoryMarshal.GetReference(source);
+                ref var to = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(destination));
+                for (; i + Vector256<byte>.Count <= length; i += Vector256<byte>.Count)
+                {
+                    var bytes = Vector256.LoadUnsafe(ref from, (nuint)i);
+                    // Signed, bytes from 0x80 are negative: one comparison finds control characters and non-ASCII alike.
+                    var stops = Vector256.LessThan(bytes.AsSByte(), Vector256.Create((sbyte)0x20)).AsByte()
+                        | Vector256.Equals(bytes, Vector256.Create((byte)'"'))
+                        | Vector256.Equals(bytes, Vector256.Create((byte)'\\'));
+                    // The whole step is widened even when it stops inside: the destination has room for it, and the chars
+                    // past the stop are written over or beyond what is returned.
+                    var (lower, upper) = Vector256.Widen(bytes);
+                    lower.StoreUnsafe(ref to, (nuint)i);
+                    upper.StoreUnsafe(ref to, (nuint)(i + Vector256<ushort>.Count));
+                    if (stops != Vector256<byte>.Zero)
+                    {
+                        return i + BitOperations.TrailingZeroCount(stops.ExtractMostSignificantBits());
+                    }
+                }
+            }
+
+            for (; i < length; i++)
+            {
+                var b = source[i];
+                if (b is < 0x20 or >= 0x80 or (byte)'"' or (byte)'\\')
+                {
+                    break;
+                }
+
+                destination[i] = (char)b;
+            }
+
+            return i;
+        }
+
+        /// <summary>Moves to the next quote, backslash or control character of a string; false at the end of the line.</summary>
+        private bool NextStop()
+        {
+            var stop = _line[_at..].IndexOfAny(StringStops);
+            _at += System.Math.Max(stop, 0);
+            return stop >= 0;
         }
 
         /// <summary>An integer with no fraction or exponent and at most 18 digits.</summary>
