@@ -4,8 +4,10 @@
 # scores (except our documented deviations), and that the task catalog's Countdown scores every line as
 # CountdownScorer does (it stops here if not), and writes benchmarks/results/reward-cpu.json. Then
 # `grpo score` and the seed's functions as whole processes on all cores (start-up, parsing, scoring,
-# writing), with grpo's output checked against the pinned one: benchmarks/results/reward-score-process-cpu.json.
-# Settings: COUNT (200000), SEED (7), REPEAT (5), WORK (/tmp/grpo-reward-bench), CORE (0).
+# writing), grpo published as README's install step does, its output checked against the pinned one:
+# benchmarks/results/reward-score-process-cpu.json.
+# Settings: COUNT (200000), SEED (7), REPEAT (5), WORK (/tmp/grpo-reward-bench), CORE (0), RID (this machine's, e.g.
+# linux-x64: the runtime grpo is published for).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +16,7 @@ SEED=${SEED:-7}
 REPEAT=${REPEAT:-5}
 WORK=${WORK:-/tmp/grpo-reward-bench}
 CORE=${CORE:-0}
+RID=${RID:-linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')}
 mkdir -p "$WORK" benchmarks/results
 
 echo "building RewardBench (Release)..." >&2
@@ -48,8 +51,12 @@ python3 benchmarks/reward/report.py \
   --dotnet-version "$(dotnet --version)" --pinning "$pinning" \
   --output benchmarks/results/reward-cpu.json
 
+echo "publishing grpo as README's install step does (ReadyToRun, $RID)..." >&2
+rm -rf "$WORK/grpo"
+dotnet publish src/GrpoAspire.Cli -c Release -r "$RID" -o "$WORK/grpo" -nologo -v quiet >&2
+
 echo "timing grpo score and the seed's functions as whole processes..." >&2
-dotnet build src/GrpoAspire.Cli -c Release -nologo -v quiet >&2
-python3 benchmarks/reward/whole_process.py --grpo src/GrpoAspire.Cli/bin/Release/net10.0/grpo \
+python3 benchmarks/reward/whole_process.py --grpo "$WORK/grpo/grpo" \
+  --grpo-build "dotnet publish src/GrpoAspire.Cli -c Release -r $RID (ReadyToRun)" \
   --corpus "$WORK/corpus.jsonl" --count "$COUNT" --seed "$SEED" --repeat "$REPEAT" --work "$WORK" \
   --output benchmarks/results/reward-score-process-cpu.json

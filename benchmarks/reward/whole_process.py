@@ -48,6 +48,7 @@ def summary(runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grpo", required=True, help="the built grpo program")
+    parser.add_argument("--grpo-build", required=True, help="how it was built, for the results")
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
@@ -81,7 +82,7 @@ def main():
         "corpus": {"path": args.corpus, "completions": args.count, "seed": args.seed,
                    "bytes": os.path.getsize(args.corpus)},
         "method": __doc__.split("\n\n")[1].strip(),
-        "ours": {"command": " ".join(ours_cmd[1:]), **summary(ours)},
+        "ours": {"command": " ".join(ours_cmd[1:]), "build": args.grpo_build, **summary(ours)},
         "peer": {"command": "python3 seed_rewards.py --input CORPUS --repeat 1 --scores-out FILE", **summary(peer)},
         "ratio_median": round(statistics.median(peer) / statistics.median(ours), 2),
         "ratio_worst": round(min(peer) / max(ours), 2),

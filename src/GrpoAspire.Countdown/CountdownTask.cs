@@ -12,17 +12,22 @@ public sealed record CountdownTask
     public const int MaxNumbers = 6;
 
     public CountdownTask(IReadOnlyList<long> nums, long target)
+        : this((nums ?? throw new ArgumentNullException(nameof(nums))) as long[] ?? nums.ToArray(), target)
     {
-        ArgumentNullException.ThrowIfNull(nums);
-        if (nums.Count == 0)
+    }
+
+    /// <summary>A task of a copy of <paramref name="nums"/>: what a parser reading numbers into a buffer of its own passes.</summary>
+    public CountdownTask(ReadOnlySpan<long> nums, long target)
+    {
+        if (nums.Length == 0)
         {
             throw new ArgumentException("a Countdown task needs at least one number", nameof(nums));
         }
 
-        if (nums.Count > MaxNumbers)
+        if (nums.Length > MaxNumbers)
         {
             throw new ArgumentException(
-                $"a Countdown task has at most {MaxNumbers} numbers, got {nums.Count}", nameof(nums));
+                $"a Countdown task has at most {MaxNumbers} numbers, got {nums.Length}", nameof(nums));
         }
 
         foreach (var n in nums)

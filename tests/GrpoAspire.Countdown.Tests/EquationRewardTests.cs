@@ -57,6 +57,29 @@ public sealed class EquationRewardTests
     }
 
     [Fact]
+    public void NumbersAtTheEdgeOfSixtyFourBitsAreReadExactly()
+    {
+        // long.MaxValue is a number of the task; one more is not (it would wrap to long.MinValue if read carelessly).
+        var largest = new CountdownTask([9223372036854775807, 1], 9223372036854775806);
+        Assert.Equal(EquationVerdict.Correct, Check("9223372036854775807 - 1", largest));
+        Assert.Equal(EquationVerdict.NumbersMismatch, Check("9223372036854775808 - 1", largest));
+        Assert.Equal(EquationVerdict.NumbersMismatch, Check("18446744073709551617 - 1", largest));
+        // Values past 64 bits are evaluated exactly: 2^63 + 2^63 - 2^64 is 0.
+        Assert.Equal(
+            (EquationVerdict.Correct, Arithmetic.Rational.FromInteger(0)),
+            EquationEvaluator.Evaluate("9223372036854775808 + 9223372036854775808 - 18446744073709551616"));
+        Assert.Equal(
+            (EquationVerdict.Correct, Arithmetic.Rational.FromInteger(9223372036854775807)),
+            EquationEvaluator.Evaluate("9223372036854775807"));
+        Assert.Equal(
+            (EquationVerdict.Correct, Arithmetic.Rational.FromInteger(9223372036854775808)),
+            EquationEvaluator.Evaluate("9223372036854775808"));
+        Assert.Equal(
+            (EquationVerdict.Correct, Arithmetic.Rational.FromInteger(System.Numerics.BigInteger.Pow(10, 30))),
+            EquationEvaluator.Evaluate("1000000000000000000000000000000"));
+    }
+
+    [Fact]
     public void DivisionByZeroScoresZero()
     {
         Assert.Equal(EquationVerdict.DivisionByZero, Check("10 / (5 - 5)", new CountdownTask([10, 5, 5], 2)));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using CsCheck;
+using GrpoAspire.Countdown.Arithmetic;
 using GrpoAspire.Countdown.Rewards;
 
 namespace GrpoAspire.Countdown.Tests;
@@ -50,6 +51,22 @@ public sealed class HostileInputTests
         var depth = 200_000;
         var equation = new string('(', depth) + "80 + 70 / 14" + new string(')', depth);
         Assert.Equal(EquationVerdict.Correct, EquationEvaluator.Check(equation, Task));
+    }
+
+    [Fact]
+    public void StacksDeeperThanTheirBuffersKeepEveryOperatorAndOperand()
+    {
+        // 40 negations around the answer: 80 operators stacked at once, far past the stack's buffer; an even count keeps
+        // the sign, an odd one flips it.
+        Assert.Equal(EquationVerdict.Correct, EquationEvaluator.Check(Negated(40, "80 + 70 / 14"), Task));
+        Assert.Equal(EquationVerdict.WrongValue, EquationEvaluator.Check(Negated(39, "80 + 70 / 14"), Task));
+
+        // 1 + (2 + (3 + ... (30))): 30 operands stacked at once.
+        var sum = string.Join(" + (", Enumerable.Range(1, 30)) + new string(')', 29);
+        Assert.Equal((EquationVerdict.Correct, Rational.FromInteger(465)), EquationEvaluator.Evaluate(sum));
+
+        static string Negated(int times, string equation) =>
+            string.Concat(Enumerable.Repeat("-(", times)) + equation + new string(')', times);
     }
 
     [Fact]

@@ -39,7 +39,8 @@ internal sealed partial class ScoreLineParser
         }
 
         ReadOnlyMemory<char>? completion = null;
-        long[]? nums = null;
+        Span<long> nums = stackalloc long[CountdownTask.MaxNumbers];
+        var numsCount = 0;
         (bool Seen, long Value) target = default;
         byte[]? rawId = null;
         if (!scan.Skip((byte)'}'))
@@ -59,7 +60,7 @@ internal sealed partial class ScoreLineParser
                 }
                 else if (key.SequenceEqual("nums"u8))
                 {
-                    read = nums is null && scan.TryNums(out nums);
+                    read = numsCount == 0 && (numsCount = scan.TryNums(nums)) > 0;
                 }
                 else if (key.SequenceEqual("target"u8))
                 {
@@ -92,12 +93,12 @@ internal sealed partial class ScoreLineParser
             }
         }
 
-        if (!scan.AtEnd || completion is null || nums is null || !target.Seen)
+        if (!scan.AtEnd || completion is null || numsCount == 0 || !target.Seen)
         {
             return false;
         }
 
-        parsed = new ParsedLine(completion, new CountdownTask(nums, target.Value), rawId, null);
+        parsed = new ParsedLine(completion, new CountdownTask(nums[..numsCount], target.Value), rawId, null);
         return true;
     }
 
@@ -352,35 +353,30 @@ internal sealed partial class ScoreLineParser
             return true;
         }
 
-        /// <summary>A non-empty array of at most <see cref="CountdownTask.MaxNumbers"/> non-negative integers.</summary>
-        public bool TryNums(out long[]? nums)
+        /// <summary>
+        /// A non-empty array of non-negative integers, as many as <paramref name="found"/> holds at most; returns how
+        /// many, 0 when it is not one.
+        /// </summary>
+        public int TryNums(scoped Span<long> found)
         {
-            nums = null;
-            Span<long> found = stackalloc long[CountdownTask.MaxNumbers];
             var count = 0;
             if (!Skip((byte)'['))
             {
-                return false;
+                return 0;
             }
 
             do
             {
                 if (count == found.Length || !TryInteger(out var n) || n < 0)
                 {
-                    return false;
+                    return 0;
                 }
 
                 found[count++] = n;
             }
             while (Skip((byte)','));
 
-            if (!Skip((byte)']'))
-            {
-                return false;
-            }
-
-            nums = found[..count].ToArray();
-            return true;
+            return Skip((byte)']') ? count : 0;
         }
 
         /// <summary>A string, number, true, false or null, as its JSON text (objects and arrays are the reader's).</summary>

@@ -18,9 +18,22 @@ public static class CompletionFormat
     /// </summary>
     public static bool IsWellFormed(ReadOnlySpan<char> completion)
     {
-        // Group 1 cannot contain "<think>" or "</think>", so it must end at the first "</think>".
-        var close = completion.IndexOf(ThinkClose, StringComparison.Ordinal);
-        if (close < 0 || completion[..close].IndexOf(ThinkOpen, StringComparison.Ordinal) >= 0)
+        // Group 1 cannot contain "<think>" or "</think>", so it must end at the first "</think>", with no "<think>"
+        // before it: one look at each '<' up to there.
+        var close = -1;
+        for (var at = completion.IndexOf('<'); at >= 0 && close < 0; at = NextAt(completion, at, '<'))
+        {
+            if (completion[at..].StartsWith(ThinkClose, StringComparison.Ordinal))
+            {
+                close = at;
+            }
+            else if (completion[at..].StartsWith(ThinkOpen, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        if (close < 0)
         {
             return false;
         }
@@ -44,6 +57,13 @@ public static class CompletionFormat
         }
 
         return body.EndsWith(AnswerClose, StringComparison.Ordinal);
+    }
+
+    /// <summary>The index of the next <paramref name="value"/> after <paramref name="at"/>, or -1.</summary>
+    private static int NextAt(ReadOnlySpan<char> text, int at, char value)
+    {
+        var next = text[(at + 1)..].IndexOf(value);
+        return next < 0 ? -1 : at + 1 + next;
     }
 
     /// <summary>

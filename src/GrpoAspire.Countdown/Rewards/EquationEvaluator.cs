@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using GrpoAspire.Countdown.Arithmetic;
 
 namespace GrpoAspire.Countdown.Rewards;
@@ -98,8 +99,30 @@ public static class EquationEvaluator
         }
 
         number = 0;
-        return significant.Length <= MaxSignificantDigits
-            && long.TryParse(significant, NumberStyles.None, CultureInfo.InvariantCulture, out number);
+        return significant.Length <= MaxSignificantDigits && TryParseAsciiDigits(significant, out number);
+    }
+
+    /// <summary>
+    /// A non-empty run of ASCII digits as a long, false when it is empty or above <see cref="long.MaxValue"/>: what
+    /// <c>long.TryParse</c> with no styles does on such text, without its culture lookups.
+    /// </summary>
+    private static bool TryParseAsciiDigits(ReadOnlySpan<char> digits, out long number)
+    {
+        number = 0;
+        ulong value = 0;
+        foreach (var c in digits)
+        {
+            var digit = (uint)(c - '0');
+            if (value > ((ulong)long.MaxValue - digit) / 10)
+            {
+                return false;
+            }
+
+            value = (value * 10) + digit;
+        }
+
+        number = (long)value;
+        return !digits.IsEmpty;
     }
 
     /// <summary>The seed's allowed pattern <c>^[\d+\-*/().\s]+$</c> plus the documented deviations.</summary>
@@ -194,8 +217,11 @@ public static class EquationEvaluator
     private static (EquationVerdict Verdict, T Value, bool OutOfRange) Evaluate<T>(ReadOnlySpan<char> equation)
         where T : struct, IEquationNumber<T>
     {
-        var operands = new List<T>(CountdownTask.MaxNumbers);
-        var operators = new List<Op>();
+        // An answer that passed the numbers check has at most MaxNumbers operands; deeper nesting than the buffers hold
+        // (any other input) moves a stack to the heap.
+        var operandBuffer = default(OperandBuffer<T>);
+        var operands = new ValueStack<T>(operandBuffer);
+        var operators = new ValueStack<Op>(stackalloc Op[32]);
         var expectOperand = true;
         var depth = 0;
         var i = 0;
@@ -232,18 +258,18 @@ public static class EquationEvaluator
                             return (default, default, true);
                         }
 
-                        operands.Add(number);
+                        operands.Push(number);
                         expectOperand = false;
                         continue;
                     case '(':
-                        operators.Add(Op.OpenParen);
+                        operators.Push(Op.OpenParen);
                         depth++;
                         break;
                     case '-':
-                        operators.Add(Op.Negate);
+                        operators.Push(Op.Negate);
                         break;
                     case '+':
-                        operators.Add(Op.Plus);
+                        operators.Push(Op.Plus);
                         break;
                     default:
                         return (EquationVerdict.SyntaxError, default, false);
@@ -255,7 +281,7 @@ public static class EquationEvaluator
 
             if (c == ')')
             {
-                if (ReduceUntilOpenParen(operands, operators) is not Failure.None and var failure)
+                if (ReduceUntilOpenParen(ref operands, ref operators) is not Failure.None and var failure)
                 {
                     return Failed<T>(failure);
                 }
@@ -279,16 +305,16 @@ public static class EquationEvaluator
                 return (EquationVerdict.SyntaxError, default, false);
             }
 
-            while (operators.Count > 0 && operators[^1] != Op.OpenParen
-                   && Precedence(operators[^1]) >= Precedence(binary))
+            while (operators.Count > 0 && operators.Top != Op.OpenParen
+                   && Precedence(operators.Top) >= Precedence(binary))
             {
-                if (ApplyTop(operands, operators) is not Failure.None and var failure)
+                if (ApplyTop(ref operands, ref operators) is not Failure.None and var failure)
                 {
                     return Failed<T>(failure);
                 }
             }
 
-            operators.Add(binary);
+            operators.Push(binary);
             expectOperand = true;
             i++;
         }
@@ -300,19 +326,19 @@ public static class EquationEvaluator
 
         while (operators.Count > 0)
         {
-            if (operators[^1] == Op.OpenParen)
+            if (operators.Top == Op.OpenParen)
             {
                 return (EquationVerdict.SyntaxError, default, false);
             }
 
-            if (ApplyTop(operands, operators) is not Failure.None and var failure)
+            if (ApplyTop(ref operands, ref operators) is not Failure.None and var failure)
             {
                 return Failed<T>(failure);
             }
         }
 
         return operands.Count == 1
-            ? (EquationVerdict.Correct, operands[0], false)
+            ? (EquationVerdict.Correct, operands.Top, false)
             : (EquationVerdict.SyntaxError, default, false);
     }
 
@@ -330,12 +356,12 @@ public static class EquationEvaluator
         where T : struct =>
         (failure == Failure.SyntaxError ? EquationVerdict.SyntaxError : EquationVerdict.DivisionByZero, default, failure == Failure.OutOfRange);
 
-    private static Failure ReduceUntilOpenParen<T>(List<T> operands, List<Op> operators)
+    private static Failure ReduceUntilOpenParen<T>(ref ValueStack<T> operands, ref ValueStack<Op> operators)
         where T : struct, IEquationNumber<T>
     {
-        while (operators.Count > 0 && operators[^1] != Op.OpenParen)
+        while (operators.Count > 0 && operators.Top != Op.OpenParen)
         {
-            if (ApplyTop(operands, operators) is not Failure.None and var failure)
+            if (ApplyTop(ref operands, ref operators) is not Failure.None and var failure)
             {
                 return failure;
             }
@@ -346,36 +372,67 @@ public static class EquationEvaluator
             return Failure.SyntaxError;
         }
 
-        operators.RemoveAt(operators.Count - 1);
+        operators.Pop();
         return Failure.None;
     }
 
     /// <summary>Pops one operator and applies it.</summary>
-    private static Failure ApplyTop<T>(List<T> operands, List<Op> operators)
+    private static Failure ApplyTop<T>(ref ValueStack<T> operands, ref ValueStack<Op> operators)
         where T : struct, IEquationNumber<T>
     {
-        var op = operators[^1];
-        operators.RemoveAt(operators.Count - 1);
-        var right = operands[^1];
+        var op = operators.Pop();
+        var right = operands.Top;
         if (op is Op.Negate or Op.Plus)
         {
-            operands[^1] = op == Op.Negate ? right.Negated() : right;
+            operands.Top = op == Op.Negate ? right.Negated() : right;
             return Failure.None;
         }
 
-        operands.RemoveAt(operands.Count - 1);
+        operands.Pop();
         if (op == Op.Divide && right.IsZero)
         {
             return Failure.DivisionByZero;
         }
 
-        if (!T.TryCombine(op, operands[^1], right, out var result))
+        if (!T.TryCombine(op, operands.Top, right, out var result))
         {
             return Failure.OutOfRange;
         }
 
-        operands[^1] = result;
+        operands.Top = result;
         return Failure.None;
+    }
+
+    /// <summary>Room for the operands of any answer that passed the numbers check, on the evaluating thread's stack.</summary>
+    [InlineArray(CountdownTask.MaxNumbers + 2)]
+    private struct OperandBuffer<T>
+    {
+        private T _first;
+    }
+
+    /// <summary>A stack in a caller's buffer (no allocation) that moves to a heap array only when it outgrows it.</summary>
+    private ref struct ValueStack<T>(Span<T> buffer)
+    {
+        private Span<T> _items = buffer;
+
+        public int Count { get; private set; }
+
+        /// <summary>The top item (the stack must not be empty).</summary>
+        public readonly ref T Top => ref _items[Count - 1];
+
+        public void Push(T item)
+        {
+            if (Count == _items.Length)
+            {
+                var larger = new T[Math.Max(_items.Length * 2, 8)];
+                _items.CopyTo(larger);
+                _items = larger;
+            }
+
+            _items[Count++] = item;
+        }
+
+        public T Pop() => _items[--Count];
     }
 
     /// <summary>A number type <see cref="Evaluate{T}"/> computes in, exactly, or reporting that a value left its range.</summary>
@@ -430,7 +487,7 @@ public static class EquationEvaluator
 
         public static bool TryParse(ReadOnlySpan<char> digits, out SmallRational value)
         {
-            var ok = long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var number);
+            var ok = TryParseAsciiDigits(digits, out var number);
             value = new(number, 1);
             return ok;
         }
@@ -459,6 +516,15 @@ public static class EquationEvaluator
 
         private static bool TryReduce(Int128 numerator, Int128 denominator, out SmallRational result)
         {
+            if (numerator > long.MinValue && numerator <= long.MaxValue && denominator <= long.MaxValue)
+            {
+                // Both already fit (nearly every result): reduce with the processor's 64-bit division, not Int128's.
+                var (n, d) = ((long)numerator, (long)denominator);
+                var common = (long)Gcd((ulong)Math.Abs(n), (ulong)d);
+                result = common > 1 ? new(n / common, d / common) : new(n, d);
+                return true;
+            }
+
             var divisor = Gcd(Int128.Abs(numerator), denominator);
             if (divisor > 1)
             {
@@ -470,9 +536,10 @@ public static class EquationEvaluator
             return fits;
         }
 
-        private static Int128 Gcd(Int128 a, Int128 b)
+        private static T Gcd<T>(T a, T b)
+            where T : IBinaryInteger<T>
         {
-            while (b != 0)
+            while (b != T.Zero)
             {
                 (a, b) = (b, a % b);
             }
