@@ -15,6 +15,8 @@ using static TorchSharp.torch;
 //             [--prompt 200] [--completion N] [--prompts N] [--output FILE]: the seed's GRPO step, colocated (SeedStepBench).
 // model-bench optimizer-step [--shape thin-0.5B] [--device cpu] [--dtype bfloat16] [--steps 20] [--output FILE]: the
 //             optimizer part of a step, per parameter against flat buffers (OptimizerStepBench).
+// model-bench aha-rollouts [--model models/countdown-tiny] [--steps 3] [--rows 64,128] [--output FILE]: the replica's
+//             engines on the aha recipe's rollouts (AhaRolloutBench).
 if (args.Length > 0 && args[0] is "seed-step" or "optimizer-step")
 {
     // The two step benchmarks: the seed's GRPO step colocated (SeedStepBench), and the optimizer part of a step per
@@ -29,13 +31,7 @@ if (args.Length > 0 && args[0] is "seed-step" or "optimizer-step")
     stepResults["dtype"] = stepOptions.Get("dtype", "bfloat16");
     stepResults["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}";
     stepResults["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-    var stepJson = JsonSerializer.Serialize(stepResults, new JsonSerializerOptions { WriteIndented = true });
-    Console.WriteLine(stepJson);
-    if (stepOptions.Has("output"))
-    {
-        File.WriteAllText(stepOptions.Get("output", string.Empty), stepJson);
-    }
-
+    Console.WriteLine(Save(stepResults, stepOptions));
     return 0;
 }
 
@@ -47,6 +43,28 @@ if (args.Length > 0 && args[0] == "parity")
     var report = ParityCheck.Run(parityModel, parityOptions.Get("expected", "expected.safetensors"));
     Console.WriteLine(JsonSerializer.Serialize(report));
     return report.Passed ? 0 : 1;
+}
+
+if (args.Length > 0 && args[0] == "aha-rollouts")
+{
+    var ahaOptions = Args.Parse(args[1..]);
+    var ahaFigures = new Dictionary<string, object>
+    {
+        ["what"] = "tokens/s of the replica's engines on the aha recipe's rollouts: one batch of the step's 128 sequences "
+            + "(batch-at-once Sampler, the default) vs ContinuousSampler with `rows` rows; completions ending at the "
+            + "end-of-sequence token (the run's length spread) and fixed at 256 tokens",
+        ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
+        ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        ["device"] = "cpu", ["dtype"] = "Float32",
+        ["omp_num_threads"] = Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? "unset",
+    };
+    foreach (var (key, value) in AhaRolloutBench.Run(ahaOptions.Get("model", "models/countdown-tiny"), ahaOptions))
+    {
+        ahaFigures[key] = value;
+    }
+
+    Console.WriteLine(Save(ahaFigures, ahaOptions));
+    return 0;
 }
 
 if (args.Length > 0 && args[0] == "continuous")
@@ -72,13 +90,7 @@ if (args.Length > 0 && args[0] == "continuous")
         figures[key] = value;
     }
 
-    var benchJson = JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true });
-    Console.WriteLine(benchJson);
-    if (benchOptions.Has("output"))
-    {
-        File.WriteAllText(benchOptions.Get("output", string.Empty), benchJson);
-    }
-
+    Console.WriteLine(Save(figures, benchOptions));
     return 0;
 }
 
@@ -137,7 +149,7 @@ foreach (var loop in loops)
 
         results[$"generate_{name}_B{batch}_tok_per_s"] = Math.Round(rate, 1);
         Console.Error.WriteLine($"generate [{name}] B={batch} P={promptLength} N={newTokens}: {seconds:F2}s {rate:F0} tok/s");
-        SaveSoFar(); // a later loop that fails (e.g. a CUDA graph the libtorch refuses) leaves these figures behind
+        Save(results, options); // a later loop that fails (e.g. a CUDA graph the libtorch refuses) leaves these figures behind
     }
 }
 
@@ -179,13 +191,13 @@ if (!options.Has("skip-train"))
 
 // The process's peak resident memory: compare runs with and without --gradient-checkpointing on the same shape.
 results["peak_working_set_gb"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e9, 3);
-Console.WriteLine(SaveSoFar());
+Console.WriteLine(Save(results, options));
 return 0;
 
-// The figures so far as JSON, also written to --output when given.
-string SaveSoFar()
+// The figures as JSON, also written to --output when given.
+static string Save(Dictionary<string, object> figures, Args options)
 {
-    var json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
+    var json = JsonSerializer.Serialize(figures, new JsonSerializerOptions { WriteIndented = true });
     if (options.Has("output"))
     {
         File.WriteAllText(options.Get("output", string.Empty), json);

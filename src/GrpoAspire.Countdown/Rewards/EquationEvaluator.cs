@@ -12,9 +12,6 @@ namespace GrpoAspire.Countdown.Rewards;
 /// </summary>
 public static class EquationEvaluator
 {
-    /// <summary>Longest digit run that can still equal an int64 task number (leading zeros aside).</summary>
-    private const int MaxSignificantDigits = 19;
-
     public static EquationVerdict Check(ReadOnlySpan<char> rawEquation, CountdownTask task)
     {
         var equation = PythonText.Strip(rawEquation);
@@ -71,7 +68,7 @@ public static class EquationEvaluator
                 i++;
             }
 
-            if (foundCount == expectedCount || !TryParseDigits(equation[start..i], out var number))
+            if (foundCount == expectedCount || !TryParseAsciiDigits(equation[start..i], out var number))
             {
                 return false;
             }
@@ -89,22 +86,10 @@ public static class EquationEvaluator
         return expected[..expectedCount].SequenceEqual(found[..foundCount]);
     }
 
-    private static bool TryParseDigits(ReadOnlySpan<char> digits, out long number)
-    {
-        var significant = digits.TrimStart('0');
-        if (significant.IsEmpty)
-        {
-            number = 0;
-            return true;
-        }
-
-        number = 0;
-        return significant.Length <= MaxSignificantDigits && TryParseAsciiDigits(significant, out number);
-    }
-
     /// <summary>
-    /// A non-empty run of ASCII digits as a long, false when it is empty or above <see cref="long.MaxValue"/>: what
-    /// <c>long.TryParse</c> with no styles does on such text, without its culture lookups.
+    /// A non-empty run of ASCII digits (leading zeros allowed, however many) as a long, false when it is empty or above
+    /// <see cref="long.MaxValue"/>: what <c>long.TryParse</c> with no styles does on such text, without its culture
+    /// lookups, and stopping at the first digit past the range.
     /// </summary>
     private static bool TryParseAsciiDigits(ReadOnlySpan<char> digits, out long number)
     {
