@@ -31,6 +31,18 @@ public sealed class GenerationOptionsTests
     }
 
     [Fact]
+    public void ContinuousBatchingIsTheDefaultOnACpuOnlyAndAnExplicitSettingWins()
+    {
+        var cpu = TorchSharp.torch.CPU;
+        var cuda = new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA, 0);
+        var unset = new GenerationOptions { MaxBatchSequences = 96 };
+        Assert.Equal(96, unset.BatchRowsOn(cpu));
+        Assert.Equal(0, unset.BatchRowsOn(cuda));
+        Assert.Equal(0, (unset with { MaxBatchRows = 0 }).BatchRowsOn(cpu));
+        Assert.Equal(32, (unset with { MaxBatchRows = 32 }).BatchRowsOn(cuda));
+    }
+
+    [Fact]
     public void ABadDecodeLoopFailsListingTheValidLoops()
     {
         var error = BuildFails("--Generation:DecodeLoop=graphs");

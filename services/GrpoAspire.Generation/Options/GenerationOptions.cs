@@ -32,12 +32,21 @@ public sealed record GenerationOptions
     /// <summary>
     /// Rows of the continuous batch that samples rollout jobs (<see cref="GrpoAspire.Model.Sampling.ContinuousSampler"/>): at
     /// most this many sequences decode at once, a finished one is replaced by a waiting one. 0 = off: jobs are sampled
-    /// in consecutive batches of <see cref="MaxBatchSequences"/> sequences by the batch-at-once sampler.
+    /// in consecutive batches of <see cref="MaxBatchSequences"/> sequences by the batch-at-once sampler. Unset (the
+    /// default): see <see cref="BatchRowsOn"/>.
     /// </summary>
     [Range(0, 65_536)]
-    public int MaxBatchRows { get; init; } = DefaultMaxBatchRows;
+    public int? MaxBatchRows { get; init; }
 
-    public const int DefaultMaxBatchRows = 0;
+    /// <summary>
+    /// The continuous batch's rows on <paramref name="device"/> (0 = off): <see cref="MaxBatchRows"/> when set, else
+    /// <see cref="MaxBatchSequences"/> rows on a CPU, where continuous batching gave 1.2-1.4x the batch sampler's tokens/s
+    /// on the aha recipe's rollouts (level at a fixed 256 tokens; benchmarks/results/aha-rollouts-engines-cpu-*.json),
+    /// and off elsewhere: on CUDA the batch sampler replays a CUDA graph per step, which the continuous one has not, and
+    /// the two were not compared there.
+    /// </summary>
+    public int BatchRowsOn(TorchSharp.torch.Device device) =>
+        MaxBatchRows ?? (device.type == TorchSharp.DeviceType.CPU ? MaxBatchSequences : 0);
 
     /// <summary>
     /// Decode loop of the batch-at-once sampler: auto (graph on CUDA, eager on a CPU), eager, fixed or graph

@@ -105,7 +105,7 @@ internal sealed class RolloutWorker(
         var watch = Stopwatch.StartNew();
         var (sampled, served) = await policy.UseAsync(
             (model, stopping) => (
-                RolloutSampling.Sample(model, jobs.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.MaxBatchRows, policy.Decode, stopping),
+                RolloutSampling.Sample(model, jobs.Select(j => j.Job).ToArray(), settings.MaxBatchSequences, settings.BatchRowsOn(policy.Device), policy.Decode, stopping),
                 policy.Served),
             cancellationToken);
         var seconds = watch.Elapsed.TotalSeconds;
