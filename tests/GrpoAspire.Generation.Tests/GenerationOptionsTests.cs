@@ -1,4 +1,5 @@
 using GrpoAspire.Generation.Options;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace GrpoAspire.Generation.Tests;
@@ -33,6 +34,24 @@ public sealed class GenerationOptionsTests
     [Fact]
     public void ContinuousBatchingIsTheDefaultOnACpuOnlyAndAnExplicitSettingWins()
     {
+        // What the replica's own configuration (appsettings.json included) leaves unset; building it loads the model.
+        var embedded = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(embedded.FullName, "models", "countdown-tiny", "config.json")))
+        {
+            embedded = embedded.Parent ?? throw new DirectoryNotFoundException("models/countdown-tiny above the test folder");
+        }
+
+        using var app = GenerationApp.Build(
+        [
+            "--ConnectionStrings:redis=127.0.0.1:6379",
+            "--Logging:LogLevel:Default=Warning",
+            $"--Generation:ModelPath={Path.Combine(embedded.FullName, "models", "countdown-tiny")}",
+            "--Security:Token=unit-test-token",
+        ]);
+        var configured = app.Services.GetRequiredService<IOptions<GenerationOptions>>().Value;
+        Assert.Null(configured.MaxBatchRows);
+        Assert.Equal(configured.MaxBatchSequences, configured.BatchRowsOn(TorchSharp.torch.CPU));
+
         var cpu = TorchSharp.torch.CPU;
         var cuda = new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA, 0);
         var unset = new GenerationOptions { MaxBatchSequences = 96 };
