@@ -66,7 +66,25 @@ internal sealed class ServiceProcess : IAsyncDisposable
         string name, string project, IReadOnlyDictionary<string, string> environment, (int Grpc, int Http)? ports = null, TimeSpan? timeout = null,
         bool waitUntilHealthy = true)
     {
-        var (grpcPort, httpPort) = ports ?? (FreePort(), FreePort());
+        // A free port can be taken by another process between choosing and binding it; the service then exits while
+        // starting, and other free ports are tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(name, project, environment, ports ?? (FreePort(), FreePort()), timeout, waitUntilHealthy);
+            }
+            catch (InvalidOperationException e) when (ports is null && attempt < 3 && e.Message.Contains("address already in use", StringComparison.Ordinal))
+            {
+            }
+        }
+    }
+
+    private static async Task<ServiceProcess> StartOnceAsync(
+        string name, string project, IReadOnlyDictionary<string, string> environment, (int Grpc, int Http) ports, TimeSpan? timeout,
+        bool waitUntilHealthy)
+    {
+        var (grpcPort, httpPort) = ports;
         var start = new ProcessStartInfo("dotnet", [ServiceDll(project)])
         {
             RedirectStandardOutput = true,
