@@ -96,7 +96,8 @@ internal static class AhaRolloutBench
     private static SamplingRequest[] Requests(IReadOnlyList<int>[] prompts) =>
         prompts.Select(p => new SamplingRequest(p, Generations)).ToArray();
 
-    private static (int[] Lengths, double Rate) Measure(Func<IReadOnlyList<GeneratedSequence>> run)
+    /// <summary>Runs <paramref name="run"/> once: each completion's length and the tokens per second.</summary>
+    internal static (int[] Lengths, double Rate) Measure(Func<IReadOnlyList<GeneratedSequence>> run)
     {
         var watch = Stopwatch.StartNew();
         var lengths = run().Select(s => s.TokenIds.Length).ToArray();

@@ -80,9 +80,8 @@ internal static class ContinuousBench
 
     private static (int Tokens, double Rate) Measure(Func<GeneratedSequence[]> run)
     {
-        var watch = Stopwatch.StartNew();
-        var tokens = run().Sum(o => o.TokenIds.Length);
-        return (tokens, Math.Round(tokens / watch.Elapsed.TotalSeconds, 1));
+        var (lengths, rate) = AhaRolloutBench.Measure(run);
+        return (lengths.Sum(), rate);
     }
 
     private static int Int(Args options, string name, int fallback) =>
