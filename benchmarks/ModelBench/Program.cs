@@ -10,23 +10,29 @@ using static TorchSharp.torch;
 
 // model-bench [--shape small|0.5B|3B] [--device cpu|cuda] [--dtype float32|bfloat16] [--batches 1,64,256]
 //             [--prompt 128] [--new 256] [--train-batch 8] [--train-seq 512] [--skip-train] [--skip-generate]
-//             [--gradient-checkpointing] [--loops eager,fixed,graph] [--output FILE]
+//             [--gradient-checkpointing] [--loops eager,fixed,graph] [--repeats 1] [--output FILE]
 // model-bench seed-step [--shape 3B] [--device cuda] [--dtype bfloat16] [--recipe FILE] [--steps 2]
 //             [--prompt 200] [--completion N] [--prompts N] [--output FILE]: the seed's GRPO step, colocated (SeedStepBench).
 // model-bench optimizer-step [--shape thin-0.5B] [--device cpu] [--dtype bfloat16] [--steps 20] [--output FILE]: the
 //             optimizer part of a step, per parameter against flat buffers (OptimizerStepBench).
+// model-bench replica-memory [--shape 3B] [--device cuda] [--dtype bfloat16] [--recipe FILE] [--replicas 3] [--others cpu]
+//             [--steps 2] [--prompt N] [--completion N] [--output FILE]: the GPU memory of one trainer replica of N at the
+//             seed's shapes, generation elsewhere (ReplicaMemoryBench).
 // model-bench aha-rollouts [--model models/countdown-tiny] [--steps 3] [--rows 64,128] [--output FILE]: the replica's
 //             engines on the aha recipe's rollouts (AhaRolloutBench).
-if (args.Length > 0 && args[0] is "seed-step" or "optimizer-step")
+if (args.Length > 0 && args[0] is "seed-step" or "optimizer-step" or "replica-memory")
 {
-    // The two step benchmarks: the seed's GRPO step colocated (SeedStepBench), and the optimizer part of a step per
-    // parameter against flat buffers (OptimizerStepBench).
+    // The step benchmarks: the seed's GRPO step colocated (SeedStepBench), the optimizer part of a step per parameter
+    // against flat buffers (OptimizerStepBench), and the memory of one data-parallel trainer replica (ReplicaMemoryBench).
     var stepOptions = Args.Parse(args[1..]);
     var stepDevice = TorchRuntime.ParseDevice(stepOptions.Get("device", "cpu"));
     var stepDtype = TorchRuntime.ParseDtype(stepOptions.Get("dtype", "bfloat16"));
-    var stepResults = args[0] == "seed-step"
-        ? SeedStepBench.Run(stepOptions, stepDevice, stepDtype)
-        : OptimizerStepBench.Run(stepOptions, stepDevice, stepDtype);
+    var stepResults = args[0] switch
+    {
+        "seed-step" => SeedStepBench.Run(stepOptions, stepDevice, stepDtype),
+        "optimizer-step" => OptimizerStepBench.Run(stepOptions, stepDevice, stepDtype),
+        _ => ReplicaMemoryBench.Run(stepOptions, stepDevice, stepDtype),
+    };
     stepResults["device"] = stepOptions.Get("device", "cpu");
     stepResults["dtype"] = stepOptions.Get("dtype", "bfloat16");
     stepResults["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}";
@@ -101,10 +107,15 @@ var dtype = TorchRuntime.ParseDtype(options.Get("dtype", "float32"));
 var batches = options.Get("batches", "1,64,256").Split(',').Select(int.Parse).ToArray();
 var promptLength = int.Parse(options.Get("prompt", "128"), CultureInfo.InvariantCulture);
 var newTokens = int.Parse(options.Get("new", "256"), CultureInfo.InvariantCulture);
+var repeats = int.Parse(options.Get("repeats", "1"), CultureInfo.InvariantCulture);
+if (repeats < 1 || repeats % 2 == 0)
+{
+    throw new ArgumentException($"--repeats takes an odd count (the median is one of the runs), got {repeats}");
+}
 var results = new Dictionary<string, object>
 {
     ["shape"] = shape, ["device"] = device.ToString(), ["dtype"] = dtype.ToString(),
-    ["prompt_length"] = promptLength, ["new_tokens"] = newTokens,
+    ["prompt_length"] = promptLength, ["new_tokens"] = newTokens, ["generate_repeats"] = repeats,
     ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}",
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
 };
@@ -135,20 +146,16 @@ foreach (var loop in loops)
         // Forced length (no end-of-sequence token), as the peer's min_new_tokens = max_new_tokens.
         var parameters = new SamplingParams { Temperature = 1.0, MaxNewTokens = newTokens, Seed = 1 };
         sampler.Generate(prompts, parameters with { MaxNewTokens = 8 }); // warm-up
-        DeviceWait.For(device);
-        var watch = Stopwatch.StartNew();
-        var outputs = sampler.Generate(prompts, parameters);
-        DeviceWait.For(device);
-        var seconds = watch.Elapsed.TotalSeconds;
-        var produced = outputs.Sum(o => o.TokenIds.Length);
-        var rate = produced / seconds;
+        var runs = Enumerable.Range(0, repeats).Select(_ => AhaRolloutBench.Measure(() => sampler.Generate(prompts, parameters)).Rate).ToArray();
+        var rate = runs.Order().ElementAt(repeats / 2); // the median (of an odd count)
         if (loop == loops[0])
         {
-            results[$"generate_B{batch}_tok_per_s"] = Math.Round(rate, 1);
+            results[$"generate_B{batch}_tok_per_s"] = rate;
         }
 
-        results[$"generate_{name}_B{batch}_tok_per_s"] = Math.Round(rate, 1);
-        Console.Error.WriteLine($"generate [{name}] B={batch} P={promptLength} N={newTokens}: {seconds:F2}s {rate:F0} tok/s");
+        results[$"generate_{name}_B{batch}_tok_per_s"] = rate;
+        results[$"generate_{name}_B{batch}_runs_tok_per_s"] = runs;
+        Console.Error.WriteLine($"generate [{name}] B={batch} P={promptLength} N={newTokens}: {rate:F0} tok/s (median of {string.Join(", ", runs.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))})");
         Save(results, options); // a later loop that fails (e.g. a CUDA graph the libtorch refuses) leaves these figures behind
     }
 }
@@ -190,7 +197,7 @@ if (!options.Has("skip-train"))
 }
 
 // The process's peak resident memory: compare runs with and without --gradient-checkpointing on the same shape.
-results["peak_working_set_gb"] = Math.Round(System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1e9, 3);
+results["peak_working_set_gb"] = Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e9, 3);
 Console.WriteLine(Save(results, options));
 return 0;
 

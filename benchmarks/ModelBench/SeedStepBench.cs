@@ -42,15 +42,7 @@ internal static class SeedStepBench
         using var policy = new Qwen2ForCausalLM(config, device, dtype);
         policy.InitializeWeights(0);
         policy.GradientCheckpointing = recipe.GradientCheckpointing; // the seed's recipe turns it on
-        using var reference = recipe.Beta != 0 ? new Qwen2ForCausalLM(config, device, dtype) : null;
-        if (reference is not null)
-        {
-            reference.InitializeWeights(0);
-            foreach (var parameter in reference.parameters())
-            {
-                parameter.requires_grad = false;
-            }
-        }
+        using var reference = recipe.Beta != 0 ? FrozenCopy(config, device, dtype) : null;
 
         // As the trainer: the policy's parameters in one flat buffer, and a bf16 policy optimized through float32 master
         // weights unless the recipe says otherwise.
@@ -106,13 +98,26 @@ internal static class SeedStepBench
         return results;
     }
 
-    private static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
+    /// <summary>The frozen reference: the policy's random weights (the same seed), no gradients.</summary>
+    internal static Qwen2ForCausalLM FrozenCopy(Qwen2Config config, Device device, ScalarType dtype)
+    {
+        var reference = new Qwen2ForCausalLM(config, device, dtype);
+        reference.InitializeWeights(0);
+        foreach (var parameter in reference.parameters())
+        {
+            parameter.requires_grad = false;
+        }
+
+        return reference;
+    }
+
+    internal static RewardBreakdown ToyReward(PromptJob prompt, string text, int[] tokens)
     {
         var share = tokens.Length == 0 ? 0 : tokens.Count(t => t % 2 == 0) / (double)tokens.Length;
         return new RewardBreakdown([new RewardValue("equation", share)], share, "wrong_value");
     }
 
-    private static int Int(Args options, string name) =>
+    internal static int Int(Args options, string name) =>
         int.TryParse(options.Get(name, string.Empty), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
             ? value
             : throw new ArgumentException($"--{name} needs a positive integer, got '{options.Get(name, string.Empty)}'");

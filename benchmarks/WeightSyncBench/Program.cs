@@ -94,6 +94,8 @@ var results = new Dictionary<string, object>
     ["sha256_one_pass_s"] = Round(hashSeconds.Sha256),
     ["peak_working_set_gb"] = Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e9),
     ["weight_sync_0_5b_s"] = Median(measured.Select(t => t.Total)),
+    ["weight_sync_0_5b_min_s"] = Round(measured.Min(t => t.Total)),
+    ["weight_sync_0_5b_max_s"] = Round(measured.Max(t => t.Total)),
 };
 
 var json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });

@@ -4,8 +4,9 @@
 #   bash benchmarks/gpu/model-bench-and-peer.sh "peer_bench.py peer_bench2.py" "0.5B 3B"
 # peer_bench.py: HF generate() and a PyTorch training step (0.5B and 3B); peer_bench2.py: an eager decode loop and
 # HF static cache + torch.compile (0.5B). Ours: generation with the decode loops in LOOPS_0_5B / LOOPS_3B (the first
-# is the headline figure; default graph,eager and graph) and the training step at the peer's shapes (3B with gradient
-# checkpointing, as the peer; SKIP_GENERATE_3B=1 leaves out 3B generation). Then: python3 benchmarks/gpu/report.py <files dir> > benchmarks/results/gpu-<device>-<date>.json
+# is the headline figure; default graph,eager and graph), each figure the median of REPEATS runs (default 3), and the
+# training step at the peer's shapes (3B with gradient checkpointing, as the peer; SKIP_GENERATE_3B=1 leaves out 3B
+# generation). Then: python3 benchmarks/gpu/report.py <files dir> > benchmarks/results/gpu-<device>-<date>.json
 set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -23,7 +24,7 @@ for shape in $shapes; do
   fi
   start=$(date +%s)
   timeout 240 bash .gpu/on-device.sh --shape "$shape" --device cuda --dtype bfloat16 --batches 1,64,256 \
-    --prompt 128 --new 256 $train --loops "$loops" --output "$OUT/ours-$shape.json" >> "$OUT/ours.log" 2>&1
+    --prompt 128 --new 256 --repeats "${REPEATS:-3}" $train --loops "$loops" --output "$OUT/ours-$shape.json" >> "$OUT/ours.log" 2>&1
   echo "ours $shape rc=$? in $(( $(date +%s) - start )) s" >> "$OUT/ours.log"
 done
 for peer in $peers; do

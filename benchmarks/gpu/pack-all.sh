@@ -5,8 +5,8 @@
 #                            self-contained publishes share the runtime and TorchSharp; both whole would pass the
 #                            device tool's 64 MiB carry); step-and-sync.sh unpacks app.tar.xz and then this over it
 #   .gpu/cli.tar.xz          the grpo CLI (sft, train, eval), the same way; benchmarks/aha/gpu-warm-start.sh uses it
-# Then, with the device tool: run(command: "bash benchmarks/gpu/model-bench-and-peer.sh ...", carry: [".gpu"]) and
-# run(command: "bash benchmarks/gpu/step-and-sync.sh", carry: [".gpu"]); python3 benchmarks/gpu/report.py on the files.
+# Then, with the device tool: run(command: "bash benchmarks/gpu/session.sh", carry: [".gpu"]) (or its parts:
+# interleaved.py, model-bench-and-peer.sh, step-and-sync.sh); python3 benchmarks/gpu/report.py on the files.
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 bash ../shared/gpu/pack.sh benchmarks/ModelBench/ModelBench.csproj

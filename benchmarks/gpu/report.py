@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Builds benchmarks/results/gpu-*.json from one device call's files (ours-*.json, peer_bench*.json, gpu.txt).
+"""Builds benchmarks/results/gpu-*.json from one device call's files (ours-*.json, peer_bench*.json, gpu.txt, and where
+they were run interleaved.json, weight-sync-cuda.json, replica-memory-3B.json, seed-step-3B.json).
 
 Usage: python3 benchmarks/gpu/report.py DIR [--call-note TEXT] > benchmarks/results/gpu-<device>-<date>.json
 Ratios are only computed between figures of the same call (the files of DIR).
@@ -24,6 +25,9 @@ def main():
     peer = load(os.path.join(folder, "peer_bench.json")) or {}
     peer2 = load(os.path.join(folder, "peer_bench2.json")) or {}
     gpu = open(os.path.join(folder, "gpu.txt")).read().strip().splitlines()
+    sync = load(os.path.join(folder, "weight-sync-cuda.json")) or {}
+    replica = load(os.path.join(folder, "replica-memory-3B.json")) or {}
+    interleaved = load(os.path.join(folder, "interleaved.json"))
     o5 = ours["0.5B"] or {}
     o3 = ours["3B"] or {}
     result = {
@@ -48,10 +52,20 @@ def main():
             "training_vs_torch_eager": ratio(o5.get("train_B8_T512_tok_per_s"), peer.get("torch_train_0.5B_B8_T512_tok_per_s")),
             "training_3b_vs_torch_eager_checkpointed": ratio(o3.get("train_B4_T512_tok_per_s"), peer.get("torch_train_3B_B4_T512_tok_per_s")),
         },
-        "weight_sync_0_5b_s": (load(os.path.join(folder, "weight-sync-cuda.json")) or {}).get("weight_sync_0_5b_s"),
+        "weight_sync_0_5b_s": sync.get("weight_sync_0_5b_s"),
+        "weight_sync_0_5b_min_s": sync.get("weight_sync_0_5b_min_s"),
+        "weight_sync_0_5b_max_s": sync.get("weight_sync_0_5b_max_s"),
+        "weight_sync_0_5b_runs_s": [run["total"] for run in sync.get("runs_s", [])] or None,
+        "seed_3b_trainer_replica_peak_gib": replica.get("replica_peak_gib"),
+        "seed_3b_trainer_replica_split_gib": replica_split(replica),
         "seed_3b_step_s": (load(os.path.join(folder, "seed-step-3B.json")) or {}).get("seed_step_s"),
         "seed_3b_step_split": ((load(os.path.join(folder, "seed-step-3B.json")) or {}).get("steps") or [None])[-1],
     }
+    if interleaved:
+        # Ours and the compiled peer in turns (interleaved.py): medians of several runs each, in place of the single runs.
+        result["ratios"].update(interleaved.get("ratios", {}))
+        result["generation_vs_hf_compiled_interleaved"] = {
+            side: interleaved.get(side) for side in ("ours_graph_0.5B", "peer_hf_static_compiled_0.5B", "rounds", "peer_software")}
     result["ratios"] = {k: v for k, v in result["ratios"].items() if v is not None}
     if result["seed_3b_step_s"] is None:
         logged = logged_seed_steps(os.path.join(folder, "ours.log"))
@@ -61,11 +75,24 @@ def main():
             result["seed_3b_step_split"] = logged[-1]
             result["seed_3b_steps_completed"] = len(logged)
             result["seed_3b_step_failure"] = first_error(os.path.join(folder, "ours.log"))
-    memory = os.path.join(folder, "seed-step-memory.csv")
-    if os.path.exists(memory):
-        used = [int(line.split()[0]) for line in open(memory) if line.strip() and line.split()[0].isdigit()]
-        result["seed_3b_step_peak_gpu_memory_mib"] = max(used) if used else None
+    # nvidia-smi's samples while each ran (the caching allocator's reserve and the CUDA context included).
+    for csv, key in (("seed-step-memory.csv", "seed_3b_step_peak_gpu_memory_mib"),
+                     ("replica-memory.csv", "seed_3b_trainer_replica_sampled_peak_mib")):
+        memory = os.path.join(folder, csv)
+        if os.path.exists(memory):
+            used = [int(line.split()[0]) for line in open(memory) if line.strip() and line.split()[0].isdigit()]
+            result[key] = max(used) if used else None
     print(json.dumps(result, indent=2))
+
+
+def replica_split(replica):
+    """One trainer replica's GiB by what holds them (ReplicaMemoryBench): tensors held, CUDA context, the rest."""
+    if "replica_peak_gib" not in replica:
+        return None
+    split = dict(replica.get("held_gib", {}))
+    split["cuda_context"] = replica.get("cuda_context_gib")
+    split["activations_and_allocator_reserve"] = replica.get("activations_and_allocator_reserve_gib")
+    return split
 
 
 def logged_seed_steps(log):

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# One device call for everything a session measures (the device tool's run limit is 600 s), from the repo root,
-# after `bash benchmarks/gpu/pack-all.sh` (carry .gpu):
-#   bash benchmarks/gpu/session.sh "f60:2500:0.6:1 ..."
-# 1. candidate warm starts for the aha run (benchmarks/aha/gpu-warm-start.sh; none when the argument is empty);
-# 2. ours and peer_bench.py: 0.5B generation (graph loop) and training, the 3B training step (model-bench-and-peer.sh);
-# 3. the 0.5B weight sync; 4. the seed's 3B GRPO step with what time is left (step-and-sync.sh).
-# $OUT gets ws-NAME.tar.gz per warm start and bench.tar.gz (the files report.py reads); DEADLINE (default 585 s
-# after the start) bounds the seed step so the call returns its files inside the limit.
+# One device call (the device tool's run limit is 600 s), from the repo root, after `bash benchmarks/gpu/pack-all.sh`
+# (carry .gpu):   bash benchmarks/gpu/session.sh ["f60:2500:0.6:1 ..."]
+# 0. candidate warm starts for the aha run, when the argument names some (benchmarks/aha/gpu-warm-start.sh);
+# then issue 20's acceptance figures first:
+# 1. ours and the compiled peer in turns, 0.5B decoding at batch 1 and 256 (interleaved.py, ROUNDS rounds, default 5);
+# 2. the 0.5B weight sync on CUDA, 5 runs (step-and-sync.sh sync);
+# 3. one trainer replica of the seed's 3 at its shapes (step-and-sync.sh replica);
+# and with the time left (each skipped when under its need, see below):
+# 4. ours and peer_bench.py (PEERS): 0.5B generation at batch 1/64/256 and training, the 3B training step;
+# 5. the seed's 3B GRPO step, colocated (step-and-sync.sh seed).
+# $OUT gets ws-NAME.tar.gz per warm start and bench.tar.gz (the files report.py reads, session.log saying what ran when);
+# DEADLINE (default 585 s after the start) bounds the optional parts so the call returns its files inside the limit.
 set -u
 OUT=${OUT:-/tmp/out}
 start=$(date +%s)
@@ -14,20 +18,20 @@ deadline=$(( start + ${DEADLINE:-585} ))
 [ -n "${1:-}" ] && SFT_TIMEOUT=${SFT_TIMEOUT:-170} bash benchmarks/aha/gpu-warm-start.sh "$1"
 bench=$OUT/bench
 mkdir -p "$bench"
-echo "warm starts done at $(( $(date +%s) - start )) s" > "$bench/session.log"
-models() {
+log() { echo "$1 at $(( $(date +%s) - start )) s" >> "$bench/session.log"; }
+left() { echo $(( deadline - $(date +%s) )); }
+log "warm starts done"
+(OUT=$bench timeout 300 python3 benchmarks/gpu/interleaved.py --rounds "${ROUNDS:-5}" > "$bench/interleaved.log" 2>&1)
+log "interleaved ours / compiled peer rc=$? done"
+OUT=$bench SYNC_TIMEOUT=90 REPLICA_TIMEOUT=200 bash benchmarks/gpu/step-and-sync.sh sync replica
+log "weight sync and replica memory done"
+if [ "$(left)" -gt 200 ]; then
   OUT=$bench LOOPS_0_5B=graph SKIP_GENERATE_3B=1 bash benchmarks/gpu/model-bench-and-peer.sh "${PEERS:-peer_bench.py}" "0.5B 3B"
-  echo "model-bench and peers (${PEERS:-peer_bench.py}) done at $(( $(date +%s) - start )) s" >> "$bench/session.log"
-}
-step_and_sync() {
-  left=$(( deadline - $(date +%s) - ${RESERVE:-75} ))
-  [ "$left" -gt 60 ] || left=60
-  OUT=$bench SYNC_FIRST=1 SYNC_TIMEOUT=70 SEED_TIMEOUT=$left bash benchmarks/gpu/step-and-sync.sh
-  echo "step and sync done at $(( $(date +%s) - start )) s (seed step had $left s)" >> "$bench/session.log"
-}
-# STEP_FIRST=1: the weight sync and the seed step before the model benchmarks (RESERVE then holds back the seconds
-# the model benchmarks and peers need); PEERS: the peer scripts (default peer_bench.py; add peer_bench2.py for the
-# compiled-loop ratio, about 3 minutes more).
-if [ "${STEP_FIRST:-0}" = 1 ]; then step_and_sync; models; else models; step_and_sync; fi
+  log "model-bench and peers (${PEERS:-peer_bench.py}) done"
+fi
+if [ "$(left)" -gt 120 ]; then
+  OUT=$bench SEED_TIMEOUT=$(( $(left) - 30 )) bash benchmarks/gpu/step-and-sync.sh seed
+  log "seed step done"
+fi
 tar -czf "$OUT/bench.tar.gz" -C "$OUT" bench && rm -rf "$bench"
 tar -xzOf "$OUT/bench.tar.gz" bench/session.log

@@ -1,26 +1,42 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine (device tool), from the repo root, after `bash benchmarks/gpu/pack-all.sh` (carry .gpu):
-# the seed's 3B GRPO step on one GPU, generation colocated (model-bench seed-step, with its split), and the 0.5B
-# weight sync trainer -> replica over loopback gRPC (weight-sync-bench --device cuda). Files land in $OUT:
-#   seed-step-3B.json, weight-sync-cuda.json, gpu.txt, ours.log
-# report.py reads them into "seed_3b_step_s" and "weight_sync_0_5b_s". SEED_TIMEOUT, SYNC_TIMEOUT, SEED_STEPS, SYNC_FIRST.
+#   bash benchmarks/gpu/step-and-sync.sh [PART ...]   (default: seed sync)
+# Parts, in the order given; files land in $OUT (gpu.txt, ours.log and):
+#   sync     the 0.5B weight sync trainer -> replica over loopback gRPC (weight-sync-bench --device cuda, 5 runs after a
+#            warm-up): weight-sync-cuda.json
+#   replica  one trainer replica of the seed's 3 at its shapes, generation elsewhere (model-bench replica-memory; the other
+#            two replicas on the CPU): replica-memory-3B.json, replica-memory.csv (nvidia-smi every 200 ms)
+#   seed     the seed's 3B GRPO step on one GPU, generation colocated (model-bench seed-step, with its split):
+#            seed-step-3B.json, seed-step-memory.csv
+# report.py reads them into "weight_sync_0_5b_s" (and _max_s), "seed_3b_trainer_replica_peak_gib", "seed_3b_step_s".
+# SYNC_TIMEOUT, REPLICA_TIMEOUT, SEED_TIMEOUT, SEED_STEPS.
 set -u
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader > "$OUT/gpu.txt" 2>&1
 python3 -c "import torch; print(torch.__version__)" >> "$OUT/gpu.txt" 2>&1
-seed_step() {
-  steps=${SEED_STEPS:-2}
-  # GPU memory in use every half second while the step runs (nvidia-smi: the caching allocator's reserve + context).
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 500 > "$OUT/seed-step-memory.csv" 2>/dev/null &
+# $1: the CSV of used GPU memory to write every $2 ms while the rest of the arguments run.
+sampled() {
+  csv=$1 interval=$2
+  shift 2
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms "$interval" > "$OUT/$csv" 2>/dev/null &
   sampler=$!
-  timeout ${SEED_TIMEOUT:-420} bash .gpu/on-device.sh seed-step --shape 3B --device cuda --dtype bfloat16 --steps "$steps" \
-    --output "$OUT/seed-step-3B.json" >> "$OUT/ours.log" 2>&1
-  echo "seed-step rc=$?" >> "$OUT/ours.log"
+  "$@"
+  status=$?
   kill $sampler 2>/dev/null
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader >> "$OUT/ours.log" 2>&1
+  return $status
 }
-weight_sync() {
+run_seed() {
+  sampled seed-step-memory.csv 500 timeout ${SEED_TIMEOUT:-420} bash .gpu/on-device.sh seed-step --shape 3B --device cuda \
+    --dtype bfloat16 --steps "${SEED_STEPS:-2}" --output "$OUT/seed-step-3B.json" >> "$OUT/ours.log" 2>&1
+  echo "seed-step rc=$?" >> "$OUT/ours.log"
+}
+run_replica() {
+  sampled replica-memory.csv 200 timeout ${REPLICA_TIMEOUT:-240} bash .gpu/on-device.sh replica-memory --shape 3B --device cuda \
+    --dtype bfloat16 --replicas 3 --steps 2 --output "$OUT/replica-memory-3B.json" >> "$OUT/ours.log" 2>&1
+  echo "replica-memory rc=$?" >> "$OUT/ours.log"
+}
+run_sync() {
   TL=$(python3 -c "import torch,os;print(os.path.dirname(torch.__file__)+'/lib')")
   app=/tmp/gpu-weight-sync
   [ -d $app ] || { mkdir -p $app && tar -xJf .gpu/app.tar.xz -C $app && tar -xJf .gpu/weight-sync.tar.xz -C $app; }
@@ -28,5 +44,10 @@ weight_sync() {
     --output "$OUT/weight-sync-cuda.json" >> "$OUT/ours.log" 2>&1
   echo "weight-sync rc=$?" >> "$OUT/ours.log"
 }
-# SYNC_FIRST=1: the weight sync before the seed step (a call that runs out of time then loses the step, not both).
-if [ "${SYNC_FIRST:-0}" = 1 ]; then weight_sync; seed_step; else seed_step; weight_sync; fi
+for part in ${*:-seed sync}; do
+  case $part in
+    seed|replica|sync) run_$part ;;
+    *) echo "step-and-sync.sh: unknown part '$part' (seed, replica, sync)" >&2; exit 2 ;;
+  esac
+done
+nvidia-smi --query-gpu=memory.used --format=csv,noheader >> "$OUT/ours.log" 2>&1
