@@ -82,6 +82,10 @@ def main():
         if os.path.exists(memory):
             used = [int(line.split()[0]) for line in open(memory) if line.strip() and line.split()[0].isdigit()]
             result[key] = max(used) if used else None
+    profile = os.path.join(folder, "profile.log")
+    if os.path.exists(profile):
+        # SamplerProfile's lines, one per generate call in the order run (model-bench: per loop, warm-up then timed, per batch).
+        result["decode_profile"] = [line.strip() for line in open(profile) if line.startswith(("sampler profile:", "generate ["))]
     print(json.dumps(result, indent=2))
 
 

@@ -5,7 +5,7 @@
 # then issue 20's acceptance figures first:
 # 1. ours and the compiled peer in turns, 0.5B decoding at batch 1 and 256 (interleaved.py, ROUNDS rounds, default 5);
 # 2. the 0.5B weight sync on CUDA, 5 runs (step-and-sync.sh sync);
-# 3. one trainer replica of the seed's 3 at its shapes (step-and-sync.sh replica);
+# 3. one trainer replica of the seed's 3 at its shapes (step-and-sync.sh replica), and a decode profile (profile.log);
 # and with the time left (each skipped when under its need, see below):
 # 4. ours and peer_bench.py (PEERS): 0.5B generation at batch 1/64/256 and training, the 3B training step;
 # 5. the seed's 3B GRPO step, colocated (step-and-sync.sh seed).
@@ -25,6 +25,11 @@ log "warm starts done"
 log "interleaved ours / compiled peer rc=$? done"
 OUT=$bench SYNC_TIMEOUT=90 REPLICA_TIMEOUT=200 bash benchmarks/gpu/step-and-sync.sh sync replica
 log "weight sync and replica memory done"
+# Where a decode step's time goes (SamplerProfile: forward, pick, host read; CUDA synchronized at each mark, so the
+# phases add up to more than an unprofiled step), graph and eager loops at batch 1 and 256.
+GRPO_PROFILE_SAMPLER=1 timeout 90 bash .gpu/on-device.sh --shape 0.5B --device cuda --dtype bfloat16 --batches 1,256 \
+  --prompt 128 --new 256 --skip-train --loops graph,eager --output "$bench/profile-0.5B.json" > "$bench/profile.log" 2>&1
+log "decode profile rc=$? done"
 if [ "$(left)" -gt 200 ]; then
   OUT=$bench LOOPS_0_5B=graph SKIP_GENERATE_3B=1 bash benchmarks/gpu/model-bench-and-peer.sh "${PEERS:-peer_bench.py}" "0.5B 3B"
   log "model-bench and peers (${PEERS:-peer_bench.py}) done"
