@@ -10,6 +10,7 @@ using WeightSyncBench;
 
 // weight-sync-bench [--shape 0.5B|3B|small] [--device cpu|cuda] [--dtype bfloat16|float32] [--repeats 5] [--output FILE]
 //                   [--transfer-repeats 3] [--client-window-kb N] [--server-buffer-kb N] (HTTP/2 experiments)
+//                   [--connections 1,2,4] (the transport's aggregate rate with that many replica connections at once)
 var options = Args.Parse(args);
 var shape = options.Get("shape", "0.5B");
 var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));
@@ -58,6 +59,21 @@ for (var i = 0; i < transferRepeats; i++)
 }
 
 var transferSeconds = Median(transfers);
+
+// --connections 1,2,4: that many channels drain the version at once, transferRepeats times each (median aggregate GB/s).
+var scaling = new Dictionary<string, double>();
+foreach (var connections in options.Get("connections", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse))
+{
+    var rates = new List<double>();
+    for (var i = 0; i < transferRepeats; i++)
+    {
+        var (seconds, bytes) = await bench.ConcurrentTransfersAsync(connections, deadline.Token);
+        rates.Add(bytes / seconds / 1e9);
+        Console.Error.WriteLine($"{connections} connection(s) at once: {bytes:N0} bytes in {seconds:F3}s, {rates[^1]:F2} GB/s");
+    }
+
+    scaling[connections.ToString(CultureInfo.InvariantCulture)] = Median(rates);
+}
 var hashSeconds = bench.HashOnce();
 var snapshot = store.Latest!;
 var measured = timings.Skip(1).ToList();
@@ -90,6 +106,7 @@ var results = new Dictionary<string, object>
     ["transfer_only_s"] = Round(transferSeconds),
     ["transfer_only_runs_s"] = transfers.Select(Round).ToList(),
     ["transfer_only_gb_per_s"] = Round(transferBytes / transferSeconds / 1e9),
+    ["concurrent_connections_gb_per_s"] = scaling,
     ["digest_one_pass_s"] = Round(hashSeconds.Digest),
     ["sha256_one_pass_s"] = Round(hashSeconds.Sha256),
     ["peak_working_set_gb"] = Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e9),

@@ -58,11 +58,38 @@ internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM repli
     }
 
     /// <summary>Seconds to drain the latest version's stream without assembling it: the gRPC transfer alone.</summary>
-    public async Task<(double Seconds, long Bytes)> TransferOnlyAsync(CancellationToken cancellationToken)
+    public Task<(double Seconds, long Bytes)> TransferOnlyAsync(CancellationToken cancellationToken) =>
+        TransferOnlyAsync(host.Client, cancellationToken);
+
+    /// <summary>
+    /// Seconds for <paramref name="connections"/> replicas' channels (one HTTP/2 connection each) to drain the latest
+    /// version at once, and the bytes they received in all: how the loopback transport scales with connections.
+    /// </summary>
+    public async Task<(double Seconds, long Bytes)> ConcurrentTransfersAsync(int connections, CancellationToken cancellationToken)
+    {
+        var channels = Enumerable.Range(0, connections).Select(_ => WeightsHost.ReplicaChannel(host.Address)).ToArray();
+        try
+        {
+            var clients = channels.Select(c => new WeightsService.WeightsServiceClient(c)).ToArray();
+            await Task.WhenAll(clients.Select(c => c.GetWeightsInfoAsync(new GetWeightsInfoRequest(), WeightsClient.AuthorizationHeaders(WeightsHost.Token)).ResponseAsync)); // connected
+            var watch = Stopwatch.StartNew();
+            var drained = await Task.WhenAll(clients.Select(c => Task.Run(() => TransferOnlyAsync(c, cancellationToken), cancellationToken)));
+            return (watch.Elapsed.TotalSeconds, drained.Sum(d => d.Bytes));
+        }
+        finally
+        {
+            foreach (var channel in channels)
+            {
+                channel.Dispose();
+            }
+        }
+    }
+
+    private static async Task<(double Seconds, long Bytes)> TransferOnlyAsync(WeightsService.WeightsServiceClient client, CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
         long bytes = 0;
-        using var call = host.Client.GetWeights(
+        using var call = client.GetWeights(
             new GetWeightsRequest(), WeightsClient.AuthorizationHeaders(WeightsHost.Token), cancellationToken: cancellationToken);
         await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
         {

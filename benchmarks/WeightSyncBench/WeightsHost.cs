@@ -27,15 +27,21 @@ internal sealed class WeightsHost : IAsyncDisposable
     {
         _app = app;
         Address = address;
+        Channel = ReplicaChannel(address, clientWindowBytes);
+        Client = new WeightsService.WeightsServiceClient(Channel);
+    }
+
+    /// <summary>A replica's channel to the weights service: its own handler, so its own HTTP/2 connection.</summary>
+    /// <param name="windowBytes">The initial HTTP/2 stream window; null for .NET's default.</param>
+    public static GrpcChannel ReplicaChannel(Uri address, int? windowBytes = null)
+    {
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
-        if (clientWindowBytes is { } window)
+        if (windowBytes is { } window)
         {
             handler.InitialHttp2StreamWindowSize = window;
         }
 
-        Channel = GrpcChannel.ForAddress(
-            address, new GrpcChannelOptions { MaxReceiveMessageSize = WeightChunker.MaxMessageBytes, HttpHandler = handler });
-        Client = new WeightsService.WeightsServiceClient(Channel);
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = WeightChunker.MaxMessageBytes, HttpHandler = handler });
     }
 
     public Uri Address { get; }

@@ -56,6 +56,7 @@ def main():
         "weight_sync_0_5b_min_s": sync.get("weight_sync_0_5b_min_s"),
         "weight_sync_0_5b_max_s": sync.get("weight_sync_0_5b_max_s"),
         "weight_sync_0_5b_runs_s": [run["total"] for run in sync.get("runs_s", [])] or None,
+        "weight_transport_gb_per_s_by_connections": sync.get("concurrent_connections_gb_per_s"),
         "seed_3b_trainer_replica_peak_gib": replica.get("replica_peak_gib"),
         "seed_3b_trainer_replica_split_gib": replica_split(replica),
         "seed_3b_step_s": (load(os.path.join(folder, "seed-step-3B.json")) or {}).get("seed_step_s"),

@@ -23,7 +23,7 @@ left() { echo $(( deadline - $(date +%s) )); }
 log "warm starts done"
 (OUT=$bench timeout 300 python3 benchmarks/gpu/interleaved.py --rounds "${ROUNDS:-5}" > "$bench/interleaved.log" 2>&1)
 log "interleaved ours / compiled peer rc=$? done"
-OUT=$bench SYNC_TIMEOUT=90 REPLICA_TIMEOUT=200 bash benchmarks/gpu/step-and-sync.sh sync replica
+OUT=$bench SYNC_TIMEOUT=120 REPLICA_TIMEOUT=200 bash benchmarks/gpu/step-and-sync.sh sync replica
 log "weight sync and replica memory done"
 # Where a decode step's time goes (SamplerProfile: forward, pick, host read; CUDA synchronized at each mark, so the
 # phases add up to more than an unprofiled step), graph and eager loops at batch 1 and 256.

@@ -3,7 +3,7 @@
 #   bash benchmarks/gpu/step-and-sync.sh [PART ...]   (default: seed sync)
 # Parts, in the order given; files land in $OUT (gpu.txt, ours.log and):
 #   sync     the 0.5B weight sync trainer -> replica over loopback gRPC (weight-sync-bench --device cuda, 5 runs after a
-#            warm-up): weight-sync-cuda.json
+#            warm-up), and the transport's aggregate rate with 1, 2 and 4 replica connections at once: weight-sync-cuda.json
 #   replica  one trainer replica of the seed's 3 at its shapes, generation elsewhere (model-bench replica-memory; the other
 #            two replicas on the CPU): replica-memory-3B.json, replica-memory.csv (nvidia-smi every 200 ms)
 #   seed     the seed's 3B GRPO step on one GPU, generation colocated (model-bench seed-step, with its split):
@@ -41,7 +41,7 @@ run_sync() {
   app=/tmp/gpu-weight-sync
   [ -d $app ] || { mkdir -p $app && tar -xJf .gpu/app.tar.xz -C $app && tar -xJf .gpu/weight-sync.tar.xz -C $app; }
   LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout ${SYNC_TIMEOUT:-150} "$app/$(cat $app/.entry)" --shape 0.5B --device cuda --repeats 5 \
-    --output "$OUT/weight-sync-cuda.json" >> "$OUT/ours.log" 2>&1
+    --connections 1,2,4 --output "$OUT/weight-sync-cuda.json" >> "$OUT/ours.log" 2>&1
   echo "weight-sync rc=$?" >> "$OUT/ours.log"
 }
 for part in ${*:-seed sync}; do
