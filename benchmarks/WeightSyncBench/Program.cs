@@ -11,6 +11,7 @@ using WeightSyncBench;
 // weight-sync-bench [--shape 0.5B|3B|small] [--device cpu|cuda] [--dtype bfloat16|float32] [--repeats 5] [--output FILE]
 //                   [--transfer-repeats 3] [--client-window-kb N] [--server-buffer-kb N] (HTTP/2 experiments)
 //                   [--connections 1,2,4] (the transport's aggregate rate with that many replica connections at once)
+//                   [--no-buffer-pool] (each pull into new buffers, as before WeightBufferPool)
 var options = Args.Parse(args);
 var shape = options.Get("shape", "0.5B");
 var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));
@@ -32,7 +33,8 @@ Console.Error.WriteLine($"{shape}: 2 x {trainer.ParameterCount():N0} parameters 
 // One retained version: two 0.5B host copies plus the pulled one would be 3 GB; the trainer keeps 2 (KeepVersions).
 var store = new WeightStore(retainedVersions: 1);
 await using var host = await WeightsHost.StartAsync(store, clientWindow, serverBuffer);
-var bench = new SyncBench(trainer, replica, store, host, device);
+var pooled = !options.Has("no-buffer-pool");
+var bench = new SyncBench(trainer, replica, store, host, device, pooled);
 
 var timings = new List<SyncTiming>();
 for (var version = 1; version <= repeats + 1; version++)
@@ -87,6 +89,7 @@ var results = new Dictionary<string, object>
     ["tensors"] = snapshot.Tensors.Count,
     ["bytes"] = snapshot.TotalBytes,
     ["repeats"] = measured.Count,
+    ["replica_buffer_pool"] = pooled,
     ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.OSDescription}",
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
     ["warm_up_s"] = Phases(timings[0]),

@@ -20,8 +20,10 @@ internal sealed record SyncTiming(double Capture, double Pull, double Apply, dou
 /// replica pulls it through <see cref="WeightsClient"/> (transfer, assembly, per-tensor digest verification), applies
 /// it (<c>PolicyHost</c>) and compares the version's checksum with the trainer's.
 /// </summary>
-internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM replica, WeightStore store, WeightsHost host, Device device)
+internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM replica, WeightStore store, WeightsHost host, Device device, bool pooled)
 {
+    private readonly WeightAssemblerOptions _pulling = new() { Buffers = pooled ? new WeightBufferPool() : null };
+
     public async Task<SyncTiming> RunAsync(long version, CancellationToken cancellationToken)
     {
         // A new version each time (as after an optimizer step), and the previous version's host copies collected
@@ -41,7 +43,7 @@ internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM repli
         var capture = Lap(watch);
         var captureCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
 
-        var weights = await WeightsClient.PullAsync(host.Client, version, WeightsHost.Token, cancellationToken);
+        var weights = await WeightsClient.PullAsync(host.Client, version, WeightsHost.Token, _pulling, cancellationToken);
         var pull = Lap(watch);
 
         WeightApplier.Apply(replica, weights);
@@ -53,6 +55,7 @@ internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM repli
             throw new InvalidOperationException($"version {version}: the replica's checksum differs from the trainer's");
         }
 
+        _pulling.Buffers?.Return(weights); // as the generation service's WeightFollower, once applied
         var check = Lap(watch);
         return new SyncTiming(capture, pull, apply, check, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, captureCpu);
     }

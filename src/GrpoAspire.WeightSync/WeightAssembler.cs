@@ -284,7 +284,7 @@ public sealed class WeightAssembler
         }
 
         // Allocated on the first chunk, not at the manifest: a stream that dies early never holds the whole version.
-        var buffer = _buffers[index] ??= new TensorBytes(tensor.ByteLength);
+        var buffer = _buffers[index] ??= _options.Buffers?.Rent(tensor.ByteLength) ?? new TensorBytes(tensor.ByteLength);
         buffer.Write(chunk.Offset, chunk.Data.Span);
         _received[index] += length;
         BytesReceived += length;

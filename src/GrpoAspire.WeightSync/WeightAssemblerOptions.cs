@@ -21,6 +21,9 @@ public sealed record WeightAssemblerOptions
     /// <summary>Most tensors in a manifest.</summary>
     public int MaxTensorCount { get; init; } = DefaultMaxTensorCount;
 
+    /// <summary>Where tensor buffers come from: the previous version's, when the caller returns them after applying; null: new ones.</summary>
+    public WeightBufferPool? Buffers { get; init; }
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxChunkBytes, 1, nameof(MaxChunkBytes));

@@ -21,6 +21,9 @@ internal sealed class WeightFollower(
 {
     private readonly SemaphoreSlim _pulling = new(1, 1);
 
+    /// <summary>Each pull fills the previous version's buffers (see <see cref="WeightBufferPool"/>); pulls take turns (<see cref="_pulling"/>).</summary>
+    private readonly WeightAssemblerOptions _assembly = new() { Buffers = new WeightBufferPool() };
+
     public string? LastError { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -107,8 +110,10 @@ internal sealed class WeightFollower(
         span?.SetTag("grpo.policy_version", latest.Version);
         try
         {
-            var weights = await WeightsClient.PullAsync(client, latest.Version, token.Value, cancellationToken);
-            if (await policy.ApplyAsync(weights, latest.Incarnation, cancellationToken))
+            var weights = await WeightsClient.PullAsync(client, latest.Version, token.Value, _assembly, cancellationToken);
+            var applied = await policy.ApplyAsync(weights, latest.Incarnation, cancellationToken);
+            _assembly.Buffers!.Return(weights); // copied into the model (or not needed): the next pull reuses the memory
+            if (applied)
             {
                 LastError = null;
                 logger.LogInformation("now serving weights version {Version} of trainer incarnation {Incarnation} ({Bytes:N0} bytes)",
