@@ -2,10 +2,9 @@ namespace GrpoAspire.WeightSync;
 
 /// <summary>
 /// The tensor buffers of the last weights version a replica applied, for its next pull to fill (set
-/// <see cref="WeightAssemblerOptions.Buffers"/>): every version lands in the same managed memory instead of a fresh
-/// one, whose first touch costs the kernel a zeroed page per 4 KiB (on the 2-core VM about 1 s per GB pulled, in the
-/// pulls where the runtime had handed the previous version's memory back to the system). Holds one version's buffers
-/// at most. Thread-safe.
+/// <see cref="WeightAssemblerOptions.Buffers"/>): every version lands in the same managed memory instead of fresh
+/// memory, whose first touch costs the kernel a zeroed page per 4 KiB (about 1 s per GB on the 2-core VM). Holds one
+/// version's buffers at most. Thread-safe.
 /// </summary>
 public sealed class WeightBufferPool
 {

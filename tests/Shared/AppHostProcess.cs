@@ -94,6 +94,7 @@ internal sealed class AppHostProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Kills the AppHost and then whatever of its app is left (the services stop on their own only within seconds).</summary>
     public void Dispose()
     {
         if (!_process.HasExited)
@@ -101,6 +102,7 @@ internal sealed class AppHostProcess : IDisposable
             _process.Kill(entireProcessTree: true);
         }
 
+        Marker.KillAll();
         _process.Dispose();
     }
 

@@ -43,6 +43,33 @@ internal sealed class ProcessMarker
         return found;
     }
 
+    /// <summary>
+    /// Kills every marked process and waits (up to 10 s) until none is left, so that nothing of the app still writes
+    /// into a test's folders when the test deletes them.
+    /// </summary>
+    public void KillAll()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        IReadOnlyList<(int Pid, string Command)> alive;
+        while ((alive = Alive()).Count > 0 && DateTime.UtcNow < deadline)
+        {
+            foreach (var (pid, _) in alive)
+            {
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill();
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+                {
+                    // Gone in between.
+                }
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
     /// <summary>Waits up to <paramref name="timeout"/> for every marked process to be gone; fails naming the survivors.</summary>
     public async Task AssertNoneLeftAsync(TimeSpan timeout, string? context = null)
     {
