@@ -26,7 +26,7 @@ internal static class AhaRolloutBench
 
     public static Dictionary<string, object> Run(string modelDirectory, Args options)
     {
-        var steps = int.Parse(options.Get("steps", "3"), CultureInfo.InvariantCulture);
+        var steps = options.PositiveInt("steps", 3);
         var rowsList = options.Get("rows", "64,128").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var tokenizer = QwenTokenizer.FromDirectory(modelDirectory);
         using var model = Qwen2Checkpoint.Load(modelDirectory, TorchSharp.torch.CPU);

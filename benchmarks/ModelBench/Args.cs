@@ -26,4 +26,11 @@ internal sealed class Args
     public string Get(string name, string fallback) => _values.GetValueOrDefault(name, fallback);
 
     public bool Has(string name) => _values.ContainsKey(name);
+
+    /// <summary>--name's value, which must be a positive integer; <paramref name="fallback"/> when it is not given.</summary>
+    public int PositiveInt(string name, int fallback) =>
+        !Has(name) ? fallback
+        : int.TryParse(Get(name, string.Empty), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new ArgumentException($"--{name} needs a positive integer, got '{Get(name, string.Empty)}'");
 }

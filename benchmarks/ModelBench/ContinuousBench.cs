@@ -15,11 +15,11 @@ internal static class ContinuousBench
 {
     public static Dictionary<string, object> Run(Qwen2ForCausalLM model, Args options)
     {
-        var sequences = Int(options, "sequences", 128);
+        var sequences = options.PositiveInt("sequences", 128);
         var rowsList = options.Get("rows", "32,128").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        var maxNew = Int(options, "new", 256);
-        var eosCount = Int(options, "eos", 13);
-        var repeats = Int(options, "repeats", 3);
+        var maxNew = options.PositiveInt("new", 256);
+        var eosCount = options.PositiveInt("eos", 13);
+        var repeats = options.PositiveInt("repeats", 3);
         var vocabulary = model.Config.VocabSize;
         var random = new Random(17);
         var prompts = Enumerable.Range(0, sequences)
@@ -83,7 +83,4 @@ internal static class ContinuousBench
         var (lengths, rate) = AhaRolloutBench.Measure(run);
         return (lengths.Sum(), rate);
     }
-
-    private static int Int(Args options, string name, int fallback) =>
-        int.Parse(options.Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 }

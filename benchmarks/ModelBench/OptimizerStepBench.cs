@@ -21,7 +21,7 @@ internal static class OptimizerStepBench
     public static Dictionary<string, object> Run(Args options, Device device, ScalarType dtype)
     {
         var shape = options.Get("shape", "thin-0.5B");
-        var steps = int.Parse(options.Get("steps", "20"), System.Globalization.CultureInfo.InvariantCulture);
+        var steps = options.PositiveInt("steps", 20);
         var config = Shapes.Get(shape).Validated();
         var masters = MasterWeights.AppliesTo(dtype, enabled: true);
         using var probe = new Qwen2ForCausalLM(config, META, dtype);

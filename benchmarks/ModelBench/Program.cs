@@ -105,10 +105,10 @@ var shape = options.Get("shape", "small");
 var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));
 var dtype = TorchRuntime.ParseDtype(options.Get("dtype", "float32"));
 var batches = options.Get("batches", "1,64,256").Split(',').Select(int.Parse).ToArray();
-var promptLength = int.Parse(options.Get("prompt", "128"), CultureInfo.InvariantCulture);
-var newTokens = int.Parse(options.Get("new", "256"), CultureInfo.InvariantCulture);
-var repeats = int.Parse(options.Get("repeats", "1"), CultureInfo.InvariantCulture);
-if (repeats < 1 || repeats % 2 == 0)
+var promptLength = options.PositiveInt("prompt", 128);
+var newTokens = options.PositiveInt("new", 256);
+var repeats = options.PositiveInt("repeats", 1);
+if (repeats % 2 == 0)
 {
     throw new ArgumentException($"--repeats takes an odd count (the median is one of the runs), got {repeats}");
 }
@@ -183,8 +183,8 @@ if (loops.Length > 1 && !options.Has("skip-generate"))
 
 if (!options.Has("skip-train"))
 {
-    var trainBatch = int.Parse(options.Get("train-batch", "8"), CultureInfo.InvariantCulture);
-    var trainSeq = int.Parse(options.Get("train-seq", "512"), CultureInfo.InvariantCulture);
+    var trainBatch = options.PositiveInt("train-batch", 8);
+    var trainSeq = options.PositiveInt("train-seq", 512);
     model.GradientCheckpointing = options.Has("gradient-checkpointing");
     results["gradient_checkpointing"] = model.GradientCheckpointing;
     var (rate, forwardMs, backwardMs, optimizerMs) = TrainingBench.Run(model, trainBatch, trainSeq, device);

@@ -30,11 +30,11 @@ internal static class ReplicaMemoryBench
         var recipePath = options.Get("recipe", "recipes/grpo-qwen-2.5-3b-deepseek-r1-countdown.yaml");
         var recipe = RecipeLoader.LoadFile(recipePath).Recipe;
         var shape = options.Get("shape", "3B");
-        var replicaCount = options.Has("replicas") ? SeedStepBench.Int(options, "replicas") : recipe.NumProcesses;
+        var replicaCount = options.PositiveInt("replicas", recipe.NumProcesses);
         var others = TorchRuntime.ParseDevice(options.Get("others", "cpu"));
-        var steps = options.Has("steps") ? SeedStepBench.Int(options, "steps") : 2;
-        var promptLength = options.Has("prompt") ? SeedStepBench.Int(options, "prompt") : recipe.MaxPromptLength;
-        var completionLength = options.Has("completion") ? SeedStepBench.Int(options, "completion") : recipe.MaxCompletionLength;
+        var steps = options.PositiveInt("steps", 2);
+        var promptLength = options.PositiveInt("prompt", recipe.MaxPromptLength);
+        var completionLength = options.PositiveInt("completion", recipe.MaxCompletionLength);
         var config = Shapes.Get(shape).Validated();
 
         var memory = new List<(string Point, long? UsedMib)> { ("before_cuda", GpuMemory.UsedMib(device)) };

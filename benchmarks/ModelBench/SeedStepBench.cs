@@ -24,20 +24,16 @@ internal static class SeedStepBench
     {
         var recipePath = options.Get("recipe", "recipes/grpo-qwen-2.5-3b-deepseek-r1-countdown.yaml");
         var recipe = RecipeLoader.LoadFile(recipePath).Recipe;
-        if (options.Has("completion"))
-        {
-            recipe = recipe with { MaxCompletionLength = Int(options, "completion") };
-        }
-
+        recipe = recipe with { MaxCompletionLength = options.PositiveInt("completion", recipe.MaxCompletionLength) };
         if (options.Has("prompts"))
         {
             // Fewer prompts for a quick run on a small machine: prompts per step = per_device x accumulation x processes.
-            recipe = recipe with { PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = Int(options, "prompts"), NumProcesses = 1 };
+            recipe = recipe with { PerDeviceTrainBatchSize = 1, GradientAccumulationSteps = options.PositiveInt("prompts", 1), NumProcesses = 1 };
         }
 
         var shape = options.Get("shape", "3B");
-        var promptLength = options.Has("prompt") ? Int(options, "prompt") : 200;
-        var steps = options.Has("steps") ? Int(options, "steps") : 2;
+        var promptLength = options.PositiveInt("prompt", 200);
+        var steps = options.PositiveInt("steps", 2);
         var config = Shapes.Get(shape).Validated();
         using var policy = new Qwen2ForCausalLM(config, device, dtype);
         policy.InitializeWeights(0);
@@ -116,9 +112,4 @@ internal static class SeedStepBench
         var share = tokens.Length == 0 ? 0 : tokens.Count(t => t % 2 == 0) / (double)tokens.Length;
         return new RewardBreakdown([new RewardValue("equation", share)], share, "wrong_value");
     }
-
-    internal static int Int(Args options, string name) =>
-        int.TryParse(options.Get(name, string.Empty), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new ArgumentException($"--{name} needs a positive integer, got '{options.Get(name, string.Empty)}'");
 }
