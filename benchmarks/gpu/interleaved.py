@@ -47,7 +47,10 @@ def ours_round(index, log):
     command = ["bash", ".gpu/on-device.sh", "--shape", "0.5B", "--device", "cuda", "--dtype", "bfloat16",
                "--batches", ",".join(map(str, BATCHES)), "--prompt", str(PROMPT), "--new", str(NEW), "--skip-train",
                "--loops", "graph", "--repeats", "1", "--output", output]
-    code = subprocess.call(command, stdout=log, stderr=log, timeout=180)
+    try:
+        code = subprocess.call(command, stdout=log, stderr=log, timeout=180)
+    except subprocess.TimeoutExpired:
+        code = "timeout"
     figures = json.load(open(output)) if code == 0 and os.path.exists(output) else {}
     return {b: figures.get(f"generate_B{b}_tok_per_s") for b in BATCHES}, code
 
