@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using GrpoAspire.Countdown;
 using GrpoAspire.Grpo.Recipes;
-using GrpoAspire.Model;
 using GrpoAspire.Grpo.Training;
+using GrpoAspire.Model;
 using GrpoAspire.Model.Qwen2;
 using GrpoAspire.Model.Sampling;
-using GrpoAspire.Tasks;
 using static TorchSharp.torch;
 
 namespace ModelBench;
@@ -63,11 +61,10 @@ internal static class ReplicaMemoryBench
         var stepSeconds = new List<double>();
         for (var step = 0; step < steps; step++)
         {
-            var prompts = Enumerable.Range(0, System.Math.Max(1, recipe.PerDeviceTrainBatchSize)).Select(i => new PromptJob(
-                i, CountdownDefinition.ToRecord(new CountdownTask([1, 2, 3], 6)), string.Empty, Tokens(random, promptLength, config))).ToArray();
+            var prompts = SeedStepBench.RandomPrompts(random, System.Math.Max(1, recipe.PerDeviceTrainBatchSize), promptLength, config);
             // Every completion as long as the recipe allows and counted by the loss (stopped, not truncated): the worst case.
             var rollouts = prompts.SelectMany(p => Enumerable.Range(0, recipe.NumGenerations).Select(_ => new Rollout(
-                p.Index, new GeneratedSequence(Tokens(random, completionLength, config), Enumerable.Repeat(-2f, completionLength).ToArray(), FinishReason.Stop),
+                p.Index, new GeneratedSequence(SeedStepBench.RandomTokens(random, completionLength, config), Enumerable.Repeat(-2f, completionLength).ToArray(), FinishReason.Stop),
                 PolicyVersion: step))).ToArray();
             var watch = Stopwatch.StartNew();
             var metrics = GrpoStepRunner.Run(context, step, prompts, rollouts, recipe.LearningRate).Metrics;
@@ -111,9 +108,6 @@ internal static class ReplicaMemoryBench
         results["peak_working_set_gb"] = System.Math.Round(Process.GetCurrentProcess().PeakWorkingSet64 / 1e9, 3);
         return results;
     }
-
-    private static int[] Tokens(Random random, int count, Qwen2Config config) =>
-        Enumerable.Range(0, count).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray();
 
     private static double Round(double bytes) => System.Math.Round(bytes / Gib, 2);
 }

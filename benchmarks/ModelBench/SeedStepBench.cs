@@ -62,9 +62,7 @@ internal static class SeedStepBench
         var perStep = new List<Dictionary<string, double>>();
         for (var step = 0; step < steps; step++)
         {
-            var prompts = Enumerable.Range(0, recipe.PromptsPerStep).Select(i => new PromptJob(
-                i, CountdownDefinition.ToRecord(new CountdownTask([1, 2, 3], 6)), string.Empty,
-                Enumerable.Range(0, promptLength).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray())).ToArray();
+            var prompts = RandomPrompts(random, recipe.PromptsPerStep, promptLength, config);
             var watch = Stopwatch.StartNew();
             var sampling = recipe.SamplingFor(step + 1, [config.VocabSize - 1]);
             policy.eval();
@@ -93,6 +91,18 @@ internal static class SeedStepBench
         results["seed_step_s"] = perStep[^1]["step_s"];
         return results;
     }
+
+    /// <summary>
+    /// <paramref name="count"/> prompts of random token ids (below the vocabulary's last two ids), each standing for one
+    /// small Countdown task (the toy reward ignores it).
+    /// </summary>
+    internal static PromptJob[] RandomPrompts(Random random, int count, int length, Qwen2Config config) =>
+        Enumerable.Range(0, count).Select(i => new PromptJob(
+            i, CountdownDefinition.ToRecord(new CountdownTask([1, 2, 3], 6)), string.Empty, RandomTokens(random, length, config))).ToArray();
+
+    /// <summary><paramref name="count"/> random token ids below the vocabulary's last two ids.</summary>
+    internal static int[] RandomTokens(Random random, int count, Qwen2Config config) =>
+        Enumerable.Range(0, count).Select(_ => random.Next(0, config.VocabSize - 2)).ToArray();
 
     /// <summary>The frozen reference: the policy's random weights (the same seed), no gradients.</summary>
     internal static Qwen2ForCausalLM FrozenCopy(Qwen2Config config, Device device, ScalarType dtype)
