@@ -12,6 +12,7 @@ using WeightSyncBench;
 //                   [--transfer-repeats 3] [--client-window-kb N] [--server-buffer-kb N] (HTTP/2 experiments)
 //                   [--connections 1,2,4] (the transport's aggregate rate with that many replica connections at once)
 //                   [--no-buffer-pool] (each pull into new buffers, as before WeightBufferPool)
+//                   [--generated-client] (pull through the generated client, as before WeightsClient read chunks in place)
 var options = Args.Parse(args);
 var shape = options.Get("shape", "0.5B");
 var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));
@@ -34,7 +35,8 @@ Console.Error.WriteLine($"{shape}: 2 x {trainer.ParameterCount():N0} parameters 
 var store = new WeightStore(retainedVersions: 1);
 await using var host = await WeightsHost.StartAsync(store, clientWindow, serverBuffer);
 var pooled = !options.Has("no-buffer-pool");
-var bench = new SyncBench(trainer, replica, store, host, device, pooled);
+var generatedClient = options.Has("generated-client");
+var bench = new SyncBench(trainer, replica, store, host, device, pooled, generatedClient);
 
 var timings = new List<SyncTiming>();
 for (var version = 1; version <= repeats + 1; version++)
@@ -90,6 +92,7 @@ var results = new Dictionary<string, object>
     ["bytes"] = snapshot.TotalBytes,
     ["repeats"] = measured.Count,
     ["replica_buffer_pool"] = pooled,
+    ["replica_client"] = generatedClient ? "generated" : "WeightsClient (chunks read in place)",
     ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.OSDescription}",
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
     ["warm_up_s"] = Phases(timings[0]),

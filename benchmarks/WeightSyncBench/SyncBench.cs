@@ -20,7 +20,9 @@ internal sealed record SyncTiming(double Capture, double Pull, double Apply, dou
 /// replica pulls it through <see cref="WeightsClient"/> (transfer, assembly, per-tensor digest verification), applies
 /// it (<c>PolicyHost</c>) and compares the version's checksum with the trainer's.
 /// </summary>
-internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM replica, WeightStore store, WeightsHost host, Device device, bool pooled)
+/// <param name="generatedClient">Pull through the generated client into <see cref="WeightAssembler.Add"/>, as before <see cref="WeightsClient"/> read chunks in place.</param>
+internal sealed class SyncBench(
+    Qwen2ForCausalLM trainer, Qwen2ForCausalLM replica, WeightStore store, WeightsHost host, Device device, bool pooled, bool generatedClient)
 {
     private readonly WeightAssemblerOptions _pulling = new() { Buffers = pooled ? new WeightBufferPool() : null };
 
@@ -43,7 +45,9 @@ internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM repli
         var capture = Lap(watch);
         var captureCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
 
-        var weights = await WeightsClient.PullAsync(host.Client, version, WeightsHost.Token, _pulling, cancellationToken);
+        var weights = generatedClient
+            ? await PullThroughGeneratedClientAsync(version, cancellationToken)
+            : await host.Weights.PullAsync(version, WeightsHost.Token, _pulling, cancellationToken);
         var pull = Lap(watch);
 
         WeightApplier.Apply(replica, weights);
@@ -60,7 +64,20 @@ internal sealed class SyncBench(Qwen2ForCausalLM trainer, Qwen2ForCausalLM repli
         return new SyncTiming(capture, pull, apply, check, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, captureCpu);
     }
 
-    /// <summary>Seconds to drain the latest version's stream without assembling it: the gRPC transfer alone.</summary>
+    private async Task<VerifiedWeights> PullThroughGeneratedClientAsync(long version, CancellationToken cancellationToken)
+    {
+        var assembler = new WeightAssembler(_pulling, version);
+        using var call = host.Client.GetWeights(
+            new GetWeightsRequest { Version = version }, WeightsClient.AuthorizationHeaders(WeightsHost.Token), cancellationToken: cancellationToken);
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken))
+        {
+            assembler.Add(chunk);
+        }
+
+        return assembler.Complete();
+    }
+
+    /// <summary>Seconds to drain the latest version's stream through the generated client without assembling it: the gRPC transfer alone.</summary>
     public Task<(double Seconds, long Bytes)> TransferOnlyAsync(CancellationToken cancellationToken) =>
         TransferOnlyAsync(host.Client, cancellationToken);
 

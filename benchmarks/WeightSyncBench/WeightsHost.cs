@@ -29,6 +29,7 @@ internal sealed class WeightsHost : IAsyncDisposable
         Address = address;
         Channel = ReplicaChannel(address, clientWindowBytes);
         Client = new WeightsService.WeightsServiceClient(Channel);
+        Weights = new WeightsClient(Channel);
     }
 
     /// <summary>A replica's channel to the weights service: its own handler, so its own HTTP/2 connection.</summary>
@@ -49,6 +50,9 @@ internal sealed class WeightsHost : IAsyncDisposable
     public GrpcChannel Channel { get; }
 
     public WeightsService.WeightsServiceClient Client { get; }
+
+    /// <summary>The replica's pulling client (the generation service's), on the same channel.</summary>
+    public WeightsClient Weights { get; }
 
     /// <param name="clientWindowBytes">The client's initial HTTP/2 stream window; null for .NET's default.</param>
     /// <param name="serverResponseBufferBytes">Kestrel's MaxResponseBufferSize; null for its default.</param>

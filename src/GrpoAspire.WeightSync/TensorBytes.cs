@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Hashing;
 
 namespace GrpoAspire.WeightSync;
@@ -65,6 +66,16 @@ public sealed class TensorBytes
         return hash.GetCurrentHash();
     }
 
+    internal void Write(long offset, ReadOnlySequence<byte> source)
+    {
+        CheckRange(offset, source.Length);
+        foreach (var memory in source)
+        {
+            Write(offset, memory.Span);
+            offset += memory.Length;
+        }
+    }
+
     internal void Write(long offset, ReadOnlySpan<byte> source)
     {
         CheckRange(offset, source.Length);
@@ -99,7 +110,7 @@ public sealed class TensorBytes
     private (int Segment, int Start) Locate(long offset) =>
         ((int)(offset / _segmentBytes), (int)(offset % _segmentBytes));
 
-    private void CheckRange(long offset, int count)
+    private void CheckRange(long offset, long count)
     {
         if (offset < 0 || count < 0 || offset > Length - count)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using GrpoAspire.Contracts.V1;
 using static TorchSharp.torch;
@@ -61,23 +62,37 @@ public sealed class WeightAssembler
         Guard();
         try
         {
-            if (_backgroundFailure is { } background)
-            {
-                throw background;
-            }
-
-            _messages++;
+            NextMessage();
             switch (chunk.KindCase)
             {
                 case WeightChunk.KindOneofCase.Manifest:
                     AcceptManifest(chunk.Manifest);
                     break;
                 case WeightChunk.KindOneofCase.Tensor:
-                    AcceptChunk(chunk.Tensor);
+                    AcceptChunk(chunk.Tensor.TensorIndex, chunk.Tensor.Offset, new ReadOnlySequence<byte>(chunk.Tensor.Data.Memory));
                     break;
                 default:
                     throw Fail($"message {_messages} carries neither a manifest nor a tensor chunk");
             }
+        }
+        catch (WeightStreamException e)
+        {
+            Poison(e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Takes the next message of the stream when it is a tensor chunk read in place (<see cref="TensorChunkReader"/>):
+    /// <paramref name="data"/> is copied into the tensor's buffer before this returns.
+    /// </summary>
+    internal void AddTensorChunk(int index, long offset, ReadOnlySequence<byte> data)
+    {
+        Guard();
+        try
+        {
+            NextMessage();
+            AcceptChunk(index, offset, data);
         }
         catch (WeightStreamException e)
         {
@@ -128,6 +143,16 @@ public sealed class WeightAssembler
             Poison(e);
             throw;
         }
+    }
+
+    private void NextMessage()
+    {
+        if (_backgroundFailure is { } background)
+        {
+            throw background;
+        }
+
+        _messages++;
     }
 
     private void AcceptManifest(WeightManifest manifest)
@@ -234,36 +259,35 @@ public sealed class WeightAssembler
         return new Expected(info.Name, type, shape, length.Value, [.. info.Digest.Span]);
     }
 
-    private void AcceptChunk(TensorChunk chunk)
+    private void AcceptChunk(int index, long offset, ReadOnlySequence<byte> data)
     {
         if (_expected is null)
         {
             throw Fail(
-                $"message {_messages} is a chunk of tensors[{chunk.TensorIndex}] at offset {chunk.Offset}, "
+                $"message {_messages} is a chunk of tensors[{index}] at offset {offset}, "
                 + "but the stream must start with the manifest");
         }
 
-        var index = chunk.TensorIndex;
         if (index < 0 || index >= _expected.Length)
         {
             throw Fail($"message {_messages}: tensor_index {index} is out of range; the manifest lists {_expected.Length} tensors");
         }
 
         var tensor = _expected[index];
-        var length = chunk.Data.Length;
+        var length = data.Length;
         if (length == 0)
         {
-            throw Fail($"{Describe(index)}: empty chunk at offset {chunk.Offset}");
+            throw Fail($"{Describe(index)}: empty chunk at offset {offset}");
         }
 
         if (length > _options.MaxChunkBytes)
         {
-            throw Fail($"{Describe(index)}: chunk of {length} bytes at offset {chunk.Offset} is over the limit of {_options.MaxChunkBytes}");
+            throw Fail($"{Describe(index)}: chunk of {length} bytes at offset {offset} is over the limit of {_options.MaxChunkBytes}");
         }
 
         if (index < _current)
         {
-            throw Fail($"{Describe(index)}: chunk at offset {chunk.Offset} after the tensor was complete");
+            throw Fail($"{Describe(index)}: chunk at offset {offset} after the tensor was complete");
         }
 
         if (index > _current)
@@ -273,19 +297,19 @@ public sealed class WeightAssembler
                 + $"of {_expected[_current].ByteLength} bytes; tensors must arrive whole, in manifest order");
         }
 
-        if (chunk.Offset != _received[index])
+        if (offset != _received[index])
         {
-            throw Fail($"{Describe(index)}: chunk at offset {chunk.Offset}, expected offset {_received[index]} (chunks must arrive in order)");
+            throw Fail($"{Describe(index)}: chunk at offset {offset}, expected offset {_received[index]} (chunks must arrive in order)");
         }
 
         if (length > tensor.ByteLength - _received[index])
         {
-            throw Fail($"{Describe(index)}: chunk of {length} bytes at offset {chunk.Offset} overruns its byte_length {tensor.ByteLength}");
+            throw Fail($"{Describe(index)}: chunk of {length} bytes at offset {offset} overruns its byte_length {tensor.ByteLength}");
         }
 
         // Allocated on the first chunk, not at the manifest: a stream that dies early never holds the whole version.
         var buffer = _buffers[index] ??= _options.Buffers?.Rent(tensor.ByteLength) ?? new TensorBytes(tensor.ByteLength);
-        buffer.Write(chunk.Offset, chunk.Data.Span);
+        buffer.Write(offset, data);
         _received[index] += length;
         BytesReceived += length;
         AdvancePastComplete();

@@ -21,7 +21,7 @@ public sealed class GrpcPullTests : IDisposable
         await using var server = await WeightsServer.StartAsync(_store);
         Assert.NotEqual(WeightChecksum.Of(_trainer), WeightChecksum.Of(_replica));
 
-        var weights = await WeightsClient.PullAsync(server.Client, version: 0, WeightsServer.Token, Deadline);
+        var weights = await server.Weights.PullAsync(version: 0, WeightsServer.Token, Deadline);
         var applied = WeightApplier.Apply(_replica, weights);
 
         Assert.Equal(1, applied);
@@ -42,8 +42,8 @@ public sealed class GrpcPullTests : IDisposable
         _store.Publish(WeightSnapshot.Capture(_trainer, version: 2));
         await using var server = await WeightsServer.StartAsync(_store);
 
-        var older = await WeightsClient.PullAsync(server.Client, version: 1, WeightsServer.Token, Deadline);
-        var latest = await WeightsClient.PullAsync(server.Client, version: 0, WeightsServer.Token, Deadline);
+        var older = await server.Weights.PullAsync(version: 1, WeightsServer.Token, Deadline);
+        var latest = await server.Weights.PullAsync(version: 0, WeightsServer.Token, Deadline);
 
         Assert.Equal(1, older.Version);
         Assert.Equal(first, WeightChecksum.Of(older));
@@ -58,7 +58,7 @@ public sealed class GrpcPullTests : IDisposable
         await using var server = await WeightsServer.StartAsync(_store);
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            WeightsClient.PullAsync(server.Client, version: 0, bearerToken: null, Deadline));
+            server.Weights.PullAsync(version: 0, bearerToken: null, Deadline));
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Equal(
@@ -73,7 +73,7 @@ public sealed class GrpcPullTests : IDisposable
         await using var server = await WeightsServer.StartAsync(_store);
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            WeightsClient.PullAsync(server.Client, version: 0, WeightsServer.Token + "x", Deadline));
+            server.Weights.PullAsync(version: 0, WeightsServer.Token + "x", Deadline));
 
         Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
         Assert.Equal("/grpo.v1.WeightsService/GetWeights: the bearer token is not valid", error.Status.Detail);
@@ -115,7 +115,7 @@ public sealed class GrpcPullTests : IDisposable
         await using var server = await WeightsServer.StartAsync(_store);
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            WeightsClient.PullAsync(server.Client, version: 3, WeightsServer.Token, Deadline));
+            server.Weights.PullAsync(version: 3, WeightsServer.Token, Deadline));
         var infoError = await Assert.ThrowsAsync<RpcException>(async () =>
             await server.Client.GetWeightsInfoAsync(new GetWeightsInfoRequest { Version = 9 }));
 
@@ -130,7 +130,7 @@ public sealed class GrpcPullTests : IDisposable
         await using var server = await WeightsServer.StartAsync(_store);
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            WeightsClient.PullAsync(server.Client, version: 0, WeightsServer.Token, Deadline));
+            server.Weights.PullAsync(version: 0, WeightsServer.Token, Deadline));
         var infoError = await Assert.ThrowsAsync<RpcException>(async () =>
             await server.Client.GetWeightsInfoAsync(new GetWeightsInfoRequest()));
 
@@ -161,10 +161,46 @@ public sealed class GrpcPullTests : IDisposable
         var options = new WeightAssemblerOptions { MaxTotalBytes = snapshot.TotalBytes / 2 };
 
         var error = await Assert.ThrowsAsync<WeightStreamException>(() =>
-            WeightsClient.PullAsync(server.Client, version: 0, WeightsServer.Token, options, Deadline));
+            server.Weights.PullAsync(version: 0, WeightsServer.Token, options, Deadline));
 
         Assert.Contains($"more than the limit of {snapshot.TotalBytes / 2} bytes", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, WeightChecksum.Of(_replica));
+    }
+
+    [Fact]
+    public async Task ChunkOverTheReplicasLimitFailsThePullWithTheStreamRuleItBroke()
+    {
+        _store.Publish(WeightSnapshot.Capture(_trainer, version: 1));
+        await using var server = await WeightsServer.StartAsync(_store);
+        var options = new WeightAssemblerOptions { MaxChunkBytes = 1000 };
+
+        var error = await Assert.ThrowsAsync<WeightStreamException>(() =>
+            server.Weights.PullAsync(version: 0, WeightsServer.Token, options, Deadline));
+
+        Assert.Contains("is over the limit of 1000", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConcurrentPullsOnOneClientEachAssembleTheirOwnVersion()
+    {
+        _store.Publish(WeightSnapshot.Capture(_trainer, version: 1));
+        var first = WeightChecksum.Of(_trainer);
+        using (TorchSharp.torch.no_grad())
+        {
+            _trainer.model.embed_tokens.weight.add_(1.0);
+        }
+
+        _store.Publish(WeightSnapshot.Capture(_trainer, version: 2));
+        await using var server = await WeightsServer.StartAsync(_store);
+
+        var pulls = Enumerable.Range(0, 6)
+            .Select(i => Task.Run(() => server.Weights.PullAsync(version: 1 + (i % 2), WeightsServer.Token, Deadline)))
+            .ToArray();
+        var pulled = await Task.WhenAll(pulls);
+
+        Assert.All(pulled, weights =>
+            Assert.Equal(weights.Version == 1 ? first : WeightChecksum.Of(_trainer), WeightChecksum.Of(weights)));
+        Assert.Equal([1, 2, 1, 2, 1, 2], pulled.Select(w => w.Version));
     }
 
     [Fact]
@@ -176,7 +212,7 @@ public sealed class GrpcPullTests : IDisposable
         await cancelled.CancelAsync();
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() =>
-            WeightsClient.PullAsync(server.Client, version: 0, WeightsServer.Token, cancelled.Token));
+            server.Weights.PullAsync(version: 0, WeightsServer.Token, cancelled.Token));
 
         Assert.True(
             error is OperationCanceledException || error is RpcException { StatusCode: StatusCode.Cancelled },

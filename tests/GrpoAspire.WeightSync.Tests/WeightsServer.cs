@@ -27,11 +27,15 @@ internal sealed class WeightsServer : IAsyncDisposable
         _app = app;
         Channel = GrpcChannel.ForAddress(address);
         Client = new WeightsService.WeightsServiceClient(Channel);
+        Weights = new WeightsClient(Channel);
     }
 
     public GrpcChannel Channel { get; }
 
     public WeightsService.WeightsServiceClient Client { get; }
+
+    /// <summary>The replica's client of the same channel.</summary>
+    public WeightsClient Weights { get; }
 
     /// <param name="protectedNames">What the token guards; by default GetWeights alone.</param>
     public static async Task<WeightsServer> StartAsync(IWeightSource source, params string[] protectedNames)

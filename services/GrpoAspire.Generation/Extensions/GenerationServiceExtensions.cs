@@ -70,7 +70,7 @@ public static class GenerationServiceExtensions
 
         // The trainer's weight stream: long, so no resilience handler (its total timeout would cut it); bounded messages.
 #pragma warning disable EXTEXP0001 // experimental, and the only way to take the default handler off one client
-        builder.Services.AddGrpcClient<WeightsService.WeightsServiceClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
+        builder.Services.AddGrpcClient<WeightsClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
             .ConfigureChannel(channel => channel.MaxReceiveMessageSize = WeightChunker.MaxMessageBytes)
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001

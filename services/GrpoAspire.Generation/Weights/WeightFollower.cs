@@ -14,7 +14,7 @@ namespace GrpoAspire.Generation.Weights;
 /// </summary>
 internal sealed class WeightFollower(
     WeightAnnouncer announcer,
-    WeightsService.WeightsServiceClient client,
+    WeightsClient client,
     PolicyHost policy,
     WeightsToken token,
     ILogger<WeightFollower> logger) : BackgroundService
@@ -110,7 +110,7 @@ internal sealed class WeightFollower(
         span?.SetTag("grpo.policy_version", latest.Version);
         try
         {
-            var weights = await WeightsClient.PullAsync(client, latest.Version, token.Value, _assembly, cancellationToken);
+            var weights = await client.PullAsync(latest.Version, token.Value, _assembly, cancellationToken);
             var applied = await policy.ApplyAsync(weights, latest.Incarnation, cancellationToken);
             _assembly.Buffers!.Return(weights); // copied into the model (or not needed): the next pull reuses the memory
             if (applied)
