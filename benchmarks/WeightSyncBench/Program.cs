@@ -13,6 +13,7 @@ using WeightSyncBench;
 //                   [--connections 1,2,4] (the transport's aggregate rate with that many replica connections at once)
 //                   [--no-buffer-pool] (each pull into new buffers, as before WeightBufferPool)
 //                   [--generated-client] (pull through the generated client, as before WeightsClient read chunks in place)
+//                   [--pull-streams N] (each pull split over N streams, each on its own connection)
 var options = Args.Parse(args);
 var shape = options.Get("shape", "0.5B");
 var device = TorchRuntime.ParseDevice(options.Get("device", "cpu"));
@@ -36,7 +37,16 @@ var store = new WeightStore(retainedVersions: 1);
 await using var host = await WeightsHost.StartAsync(store, clientWindow, serverBuffer);
 var pooled = !options.Has("no-buffer-pool");
 var generatedClient = options.Has("generated-client");
-var bench = new SyncBench(trainer, replica, store, host, device, pooled, generatedClient);
+var pullStreams = options.PositiveInt("pull-streams", 1);
+if (generatedClient && pullStreams > 1)
+{
+    throw new ArgumentException("--generated-client pulls over one stream; leave out --pull-streams");
+}
+
+// One channel (so one HTTP/2 connection) per stream, as the generation service's Generation:WeightStreams does.
+var extraChannels = Enumerable.Range(1, pullStreams - 1).Select(_ => WeightsHost.ReplicaChannel(host.Address, clientWindow)).ToList();
+IReadOnlyList<WeightsClient> streamClients = [host.Weights, .. extraChannels.Select(c => new WeightsClient(c))];
+var bench = new SyncBench(trainer, replica, store, host, device, pooled, streamClients, generatedClient);
 
 var timings = new List<SyncTiming>();
 for (var version = 1; version <= repeats + 1; version++)
@@ -93,6 +103,7 @@ var results = new Dictionary<string, object>
     ["repeats"] = measured.Count,
     ["replica_buffer_pool"] = pooled,
     ["replica_client"] = generatedClient ? "generated" : "WeightsClient (chunks read in place)",
+    ["pull_streams"] = pullStreams,
     ["machine"] = $"{Environment.ProcessorCount} cores, {RuntimeInformation.ProcessArchitecture}, {RuntimeInformation.OSDescription}",
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
     ["warm_up_s"] = Phases(timings[0]),
@@ -120,6 +131,11 @@ var results = new Dictionary<string, object>
     ["weight_sync_0_5b_min_s"] = Round(measured.Min(t => t.Total)),
     ["weight_sync_0_5b_max_s"] = Round(measured.Max(t => t.Total)),
 };
+
+foreach (var channel in extraChannels)
+{
+    channel.Dispose();
+}
 
 var json = JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true });
 Console.WriteLine(json);

@@ -20,9 +20,17 @@ internal sealed record SyncTiming(double Capture, double Pull, double Apply, dou
 /// replica pulls it through <see cref="WeightsClient"/> (transfer, assembly, per-tensor digest verification), applies
 /// it (<c>PolicyHost</c>) and compares the version's checksum with the trainer's.
 /// </summary>
+/// <param name="pullStreams">The clients a pull is split over, one stream each (<see cref="WeightsClient.PullAsync(IReadOnlyList{WeightsClient}, long, string?, WeightAssemblerOptions, CancellationToken)"/>).</param>
 /// <param name="generatedClient">Pull through the generated client into <see cref="WeightAssembler.Add"/>, as before <see cref="WeightsClient"/> read chunks in place.</param>
 internal sealed class SyncBench(
-    Qwen2ForCausalLM trainer, Qwen2ForCausalLM replica, WeightStore store, WeightsHost host, Device device, bool pooled, bool generatedClient)
+    Qwen2ForCausalLM trainer,
+    Qwen2ForCausalLM replica,
+    WeightStore store,
+    WeightsHost host,
+    Device device,
+    bool pooled,
+    IReadOnlyList<WeightsClient> pullStreams,
+    bool generatedClient)
 {
     private readonly WeightAssemblerOptions _pulling = new() { Buffers = pooled ? new WeightBufferPool() : null };
 
@@ -47,7 +55,7 @@ internal sealed class SyncBench(
 
         var weights = generatedClient
             ? await PullThroughGeneratedClientAsync(version, cancellationToken)
-            : await host.Weights.PullAsync(version, WeightsHost.Token, _pulling, cancellationToken);
+            : await WeightsClient.PullAsync(pullStreams, version, WeightsHost.Token, _pulling, cancellationToken);
         var pull = Lap(watch);
 
         WeightApplier.Apply(replica, weights);

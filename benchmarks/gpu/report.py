@@ -26,6 +26,7 @@ def main():
     peer2 = load(os.path.join(folder, "peer_bench2.json")) or {}
     gpu = open(os.path.join(folder, "gpu.txt")).read().strip().splitlines()
     sync = load(os.path.join(folder, "weight-sync-cuda.json")) or {}
+    split_sync = load(os.path.join(folder, "weight-sync-cuda-streams.json")) or {}
     replica = load(os.path.join(folder, "replica-memory-3B.json")) or {}
     interleaved = load(os.path.join(folder, "interleaved.json"))
     o5 = ours["0.5B"] or {}
@@ -57,6 +58,12 @@ def main():
         "weight_sync_0_5b_max_s": sync.get("weight_sync_0_5b_max_s"),
         "weight_sync_0_5b_runs_s": [run["total"] for run in sync.get("runs_s", [])] or None,
         "weight_transport_gb_per_s_by_connections": sync.get("concurrent_connections_gb_per_s"),
+        # The same syncs with each pull split over several streams and connections (Generation:WeightStreams).
+        "weight_sync_0_5b_by_pull_streams": {
+            str(run.get("pull_streams", 1)): {
+                "median_s": run.get("weight_sync_0_5b_s"), "min_s": run.get("weight_sync_0_5b_min_s"),
+                "max_s": run.get("weight_sync_0_5b_max_s"), "pull_median_s": run.get("median_s", {}).get("pull")}
+            for run in (sync, split_sync) if run} or None,
         "seed_3b_trainer_replica_peak_gib": replica.get("replica_peak_gib"),
         "seed_3b_trainer_replica_split_gib": replica_split(replica),
         "seed_3b_step_s": (load(os.path.join(folder, "seed-step-3B.json")) or {}).get("seed_step_s"),

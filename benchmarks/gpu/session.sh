@@ -4,7 +4,7 @@
 # 0. candidate warm starts for the aha run, when the argument names some (benchmarks/aha/gpu-warm-start.sh);
 # then issue 20's acceptance figures first:
 # 1. ours and the compiled peer in turns, 0.5B decoding at batch 1 and 256 (interleaved.py, ROUNDS rounds, default 5);
-# 2. the 0.5B weight sync on CUDA, 5 runs (step-and-sync.sh sync);
+# 2. the 0.5B weight sync on CUDA, 5 runs, then 5 with each pull over 3 streams (step-and-sync.sh sync);
 # 3. one trainer replica of the seed's 3 at its shapes (step-and-sync.sh replica), and a decode profile (profile.log);
 # and with the time left (each skipped when under its need, see below):
 # 4. ours and peer_bench.py (PEERS): 0.5B generation at batch 1/64/256 and training, the 3B training step;

@@ -3,12 +3,15 @@
 #   bash benchmarks/gpu/step-and-sync.sh [PART ...]   (default: seed sync)
 # Parts, in the order given; files land in $OUT (gpu.txt, ours.log and):
 #   sync     the 0.5B weight sync trainer -> replica over loopback gRPC (weight-sync-bench --device cuda, 5 runs after a
-#            warm-up), and the transport's aggregate rate with 1, 2 and 4 replica connections at once: weight-sync-cuda.json
+#            warm-up), and the transport's aggregate rate with 1, 2 and 4 replica connections at once: weight-sync-cuda.json;
+#            then the same syncs with each pull split over PULL_STREAMS (3) streams and connections:
+#            weight-sync-cuda-streams.json
 #   replica  one trainer replica of the seed's 3 at its shapes, generation elsewhere (model-bench replica-memory; the other
 #            two replicas on the CPU): replica-memory-3B.json, replica-memory.csv (nvidia-smi every 200 ms)
 #   seed     the seed's 3B GRPO step on one GPU, generation colocated (model-bench seed-step, with its split):
 #            seed-step-3B.json, seed-step-memory.csv
-# report.py reads them into "weight_sync_0_5b_s" (and _max_s), "seed_3b_trainer_replica_peak_gib", "seed_3b_step_s".
+# report.py reads them into "weight_sync_0_5b_s" (and _max_s, and by pull streams), "seed_3b_trainer_replica_peak_gib",
+# "seed_3b_step_s".
 # SYNC_TIMEOUT, REPLICA_TIMEOUT, SEED_TIMEOUT, SEED_STEPS.
 set -u
 OUT=${OUT:-/tmp/out}
@@ -43,6 +46,9 @@ run_sync() {
   LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout ${SYNC_TIMEOUT:-150} "$app/$(cat $app/.entry)" --shape 0.5B --device cuda --repeats 5 \
     --connections 1,2,4 --output "$OUT/weight-sync-cuda.json" >> "$OUT/ours.log" 2>&1
   echo "weight-sync rc=$?" >> "$OUT/ours.log"
+  LD_LIBRARY_PATH=$TL:${LD_LIBRARY_PATH:-} timeout ${SYNC_TIMEOUT:-150} "$app/$(cat $app/.entry)" --shape 0.5B --device cuda --repeats 5 \
+    --transfer-repeats 1 --pull-streams "${PULL_STREAMS:-3}" --output "$OUT/weight-sync-cuda-streams.json" >> "$OUT/ours.log" 2>&1
+  echo "weight-sync --pull-streams ${PULL_STREAMS:-3} rc=$?" >> "$OUT/ours.log"
 }
 for part in ${*:-seed sync}; do
   case $part in

@@ -28,12 +28,17 @@ public sealed class WeightAssembler
 
     private readonly WeightAssemblerOptions _options;
     private readonly long _expectedVersion;
+    private readonly int _shard;
+    private readonly int _shards;
     private readonly List<Task<WeightStreamException?>> _verifications = [];
     private long _version;
     private Expected[]? _expected;
     private TensorBytes?[] _buffers = [];
     private long[] _received = [];
     private int _current;
+
+    /// <summary>Per tensor: whether this assembler's stream carries it (all, unless the pull is split over shards).</summary>
+    private bool[] _carried = [];
     private long _messages;
     private WeightStreamException? _failure;
     private bool _completed;
@@ -42,11 +47,27 @@ public sealed class WeightAssembler
     /// <param name="options">Limits; null for the defaults.</param>
     /// <param name="expectedVersion">The version asked for, which the manifest must carry; 0 accepts any (a request for the latest).</param>
     public WeightAssembler(WeightAssemblerOptions? options = null, long expectedVersion = 0)
+        : this(options, expectedVersion, shard: 0, shards: 1)
+    {
+    }
+
+    /// <summary>
+    /// The assembler of shard <paramref name="shard"/> of a pull split over <paramref name="shards"/> streams: its
+    /// stream carries the whole manifest and the tensors <see cref="WeightShards.Assign"/> deals to that shard, and
+    /// <see cref="Combine"/> joins the shards' assemblers into the version.
+    /// </summary>
+    internal WeightAssembler(WeightAssemblerOptions? options, long expectedVersion, int shard, int shards)
     {
         _options = options ?? new WeightAssemblerOptions();
         _options.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(expectedVersion);
+        ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(shards, WeightShards.MaxShards);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
         _expectedVersion = expectedVersion;
+        _shard = shard;
+        _shards = shards;
     }
 
     /// <summary>Tensor bytes received so far (for progress reports).</summary>
@@ -102,7 +123,52 @@ public sealed class WeightAssembler
     }
 
     /// <summary>Call when the stream ended: the version, if every tensor arrived whole and verified.</summary>
-    public VerifiedWeights Complete()
+    public VerifiedWeights Complete() => Combine([this]);
+
+    /// <summary>
+    /// Call when the streams of a split pull ended, with the assembler of shard i at [i]: the version, if each stream
+    /// brought its tensors whole and verified and every stream announced the same manifest.
+    /// </summary>
+    internal static VerifiedWeights Combine(IReadOnlyList<WeightAssembler> shards)
+    {
+        for (var i = 0; i < shards.Count; i++)
+        {
+            if (shards[i]._shard != i || shards[i]._shards != shards.Count)
+            {
+                throw new ArgumentException($"[{i}] assembles shard {shards[i]._shard} of {shards[i]._shards}, not {i} of {shards.Count}", nameof(shards));
+            }
+        }
+
+        foreach (var shard in shards)
+        {
+            shard.Finish();
+        }
+
+        var first = shards[0];
+        foreach (var shard in shards.Skip(1))
+        {
+            shard.CheckSameManifest(first);
+        }
+
+        var tensors = ImmutableArray.CreateBuilder<WeightTensor>(first._expected!.Length);
+        for (var i = 0; i < first._expected.Length; i++)
+        {
+            var e = first._expected[i];
+            var owner = shards.First(s => s._carried[i]);
+            tensors.Add(new WeightTensor(e.Name, e.Type, e.Shape, owner._buffers[i]!, e.Digest));
+        }
+
+        foreach (var shard in shards)
+        {
+            shard._completed = true;
+            shard.Release();
+        }
+
+        return new VerifiedWeights(first._version, tensors.MoveToImmutable());
+    }
+
+    /// <summary>Checks that the stream ended with its manifest and all its tensors in, every one verified.</summary>
+    private void Finish()
     {
         Guard();
         try
@@ -126,22 +192,29 @@ public sealed class WeightAssembler
             {
                 throw mismatch;
             }
-
-            var tensors = ImmutableArray.CreateBuilder<WeightTensor>(_expected.Length);
-            for (var i = 0; i < _expected.Length; i++)
-            {
-                var e = _expected[i];
-                tensors.Add(new WeightTensor(e.Name, e.Type, e.Shape, _buffers[i]!, e.Digest));
-            }
-
-            _completed = true;
-            Release();
-            return new VerifiedWeights(_version, tensors.MoveToImmutable());
         }
         catch (WeightStreamException e)
         {
             Poison(e);
             throw;
+        }
+    }
+
+    /// <summary>A split pull's streams must describe one version: same version number, same tensors in the same order.</summary>
+    private void CheckSameManifest(WeightAssembler first)
+    {
+        var differs = _version != first._version
+            ? $"version {_version}, shard 0's is version {first._version}"
+            : _expected!.Length != first._expected!.Length
+                ? $"{_expected.Length} tensors, shard 0's {first._expected.Length}"
+                : Enumerable.Range(0, _expected.Length).FirstOrDefault(i => !_expected[i].SameAs(first._expected[i]), -1) is var i and >= 0
+                    ? $"tensors[{i}] as '{Quote(_expected[i].Name)}', {_expected[i].ByteLength} bytes, not as shard 0 does"
+                    : null;
+        if (differs is not null)
+        {
+            var failure = Fail($"the streams of one pull announced different manifests: shard {_shard} of {_shards} has {differs}");
+            Poison(failure);
+            throw failure;
         }
     }
 
@@ -207,6 +280,8 @@ public sealed class WeightAssembler
 
         _version = manifest.Version;
         _expected = expected;
+        var assigned = WeightShards.Assign([.. expected.Select(e => e.ByteLength)], _shards);
+        _carried = [.. assigned.Select(shard => shard == _shard)];
         _buffers = new TensorBytes?[count];
         _received = new long[count];
         TotalBytes = total;
@@ -273,6 +348,11 @@ public sealed class WeightAssembler
             throw Fail($"message {_messages}: tensor_index {index} is out of range; the manifest lists {_expected.Length} tensors");
         }
 
+        if (!_carried[index])
+        {
+            throw Fail($"{Describe(index)}: chunk of a tensor that shard {_shard} of {_shards} does not carry");
+        }
+
         var tensor = _expected[index];
         var length = data.Length;
         if (length == 0)
@@ -315,11 +395,17 @@ public sealed class WeightAssembler
         AdvancePastComplete();
     }
 
-    /// <summary>Verifies each tensor that has all its bytes (including empty ones) and moves to the next.</summary>
+    /// <summary>Verifies each tensor that has all its bytes (including empty ones) and moves to the next this stream carries.</summary>
     private void AdvancePastComplete()
     {
-        while (_current < _expected!.Length && _received[_current] == _expected[_current].ByteLength)
+        while (_current < _expected!.Length && (!_carried[_current] || _received[_current] == _expected[_current].ByteLength))
         {
+            if (!_carried[_current])
+            {
+                _current++;
+                continue;
+            }
+
             var expected = _expected[_current];
             var buffer = _buffers[_current] ??= new TensorBytes(0);
             var place = Describe(_current);
@@ -383,6 +469,7 @@ public sealed class WeightAssembler
     {
         _buffers = [];
         _received = [];
+        _carried = [];
         _expected = null;
     }
 
@@ -393,5 +480,11 @@ public sealed class WeightAssembler
 
     private static WeightStreamException Fail(string message) => new(message);
 
-    private sealed record Expected(string Name, ScalarType Type, ImmutableArray<long> Shape, long ByteLength, ImmutableArray<byte> Digest);
+    private sealed record Expected(string Name, ScalarType Type, ImmutableArray<long> Shape, long ByteLength, ImmutableArray<byte> Digest)
+    {
+        /// <summary>Equal in every field (a record compares its immutable arrays by reference).</summary>
+        public bool SameAs(Expected other) =>
+            Name == other.Name && Type == other.Type && ByteLength == other.ByteLength
+            && Shape.SequenceEqual(other.Shape) && Digest.SequenceEqual(other.Digest);
+    }
 }

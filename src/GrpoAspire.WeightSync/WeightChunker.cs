@@ -18,13 +18,19 @@ public static class WeightChunker
     /// <summary>The largest message a weights stream carries: one chunk of <see cref="MaxChunkBytes"/> plus framing (what a client must accept).</summary>
     public const int MaxMessageBytes = MaxChunkBytes + (64 * 1024);
 
-    /// <summary>The manifest, then chunks of at most <paramref name="maxChunkBytes"/> bytes.</summary>
-    public static IEnumerable<WeightChunk> Chunks(WeightSnapshot snapshot, int maxChunkBytes = MaxChunkBytes)
+    /// <summary>
+    /// The manifest, then chunks of at most <paramref name="maxChunkBytes"/> bytes: of every tensor, or with
+    /// <paramref name="shards"/> &gt; 1 of the tensors <see cref="WeightShards.Assign"/> deals to <paramref name="shard"/>.
+    /// </summary>
+    public static IEnumerable<WeightChunk> Chunks(WeightSnapshot snapshot, int maxChunkBytes = MaxChunkBytes, int shard = 0, int shards = 1)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxChunkBytes, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxChunkBytes, MaxChunkBytes);
-        return Iterate(snapshot, maxChunkBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
+        var assigned = WeightShards.Assign([.. snapshot.Tensors.Select(t => t.ByteLength)], shards);
+        return Iterate(snapshot, maxChunkBytes, index => assigned[index] == shard);
     }
 
     /// <summary>What the stream will carry: names, dtypes, shapes, lengths and digests of every tensor.</summary>
@@ -48,11 +54,16 @@ public static class WeightChunker
         return manifest;
     }
 
-    private static IEnumerable<WeightChunk> Iterate(WeightSnapshot snapshot, int maxChunkBytes)
+    private static IEnumerable<WeightChunk> Iterate(WeightSnapshot snapshot, int maxChunkBytes, Func<int, bool> sends)
     {
         yield return new WeightChunk { Manifest = Manifest(snapshot) };
         for (var index = 0; index < snapshot.Tensors.Count; index++)
         {
+            if (!sends(index))
+            {
+                continue;
+            }
+
             var data = snapshot.Tensors[index].Data;
             for (long offset = 0; offset < data.Length; offset += maxChunkBytes)
             {

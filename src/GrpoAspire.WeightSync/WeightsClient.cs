@@ -31,9 +31,8 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
             Received.Read));
 
     /// <summary>
-    /// The pull whose stream this flow reads: gRPC runs the response marshaller inside the awaits of
-    /// <see cref="PullAsync(long, string?, WeightAssemblerOptions, CancellationToken)"/>, which sets it for its own flow
-    /// only, so concurrent pulls each fill their own assembler.
+    /// The stream this flow reads: gRPC runs the response marshaller inside the awaits of <see cref="StreamAsync"/>, which
+    /// sets it for its own flow only, so concurrent streams each fill their own assembler.
     /// </summary>
     private static readonly AsyncLocal<Pull?> Reading = new();
 
@@ -61,27 +60,71 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
     /// </summary>
     /// <exception cref="WeightStreamException">The stream broke a rule or a limit of <paramref name="options"/>.</exception>
     /// <exception cref="RpcException">The call failed (PermissionDenied, NotFound, FailedPrecondition, Unavailable, ...).</exception>
-    public async Task<VerifiedWeights> PullAsync(
-        long version, string? bearerToken, WeightAssemblerOptions options, CancellationToken cancellationToken)
+    public Task<VerifiedWeights> PullAsync(
+        long version, string? bearerToken, WeightAssemblerOptions options, CancellationToken cancellationToken) =>
+        PullAsync([this], version, bearerToken, options, cancellationToken);
+
+    /// <summary>
+    /// Streams <paramref name="version"/> split over one <c>GetWeights</c> call per client in <paramref name="streams"/>
+    /// (shard i through [i]; name a client several times for several streams on its channel, give clients of different
+    /// channels for different connections), and returns it once every shard arrived, verified and agreed on the
+    /// manifest. A version of 0 is first resolved to the latest one's number. The first failure cancels the other
+    /// streams and is what this throws.
+    /// </summary>
+    /// <exception cref="WeightStreamException">A stream broke a rule or a limit of <paramref name="options"/>.</exception>
+    /// <exception cref="RpcException">A call failed (PermissionDenied, NotFound, FailedPrecondition, Unavailable, ...).</exception>
+    public static async Task<VerifiedWeights> PullAsync(
+        IReadOnlyList<WeightsClient> streams,
+        long version,
+        string? bearerToken,
+        WeightAssemblerOptions options,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(streams);
+        ArgumentOutOfRangeException.ThrowIfLessThan(streams.Count, 1, nameof(streams));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(streams.Count, WeightShards.MaxShards, nameof(streams));
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(version);
-        var pull = new Pull(new WeightAssembler(options, version));
-        Reading.Value = pull;
-        // Disposing the call (also when the assembler throws) cancels the rest of the stream on the server.
-        using var call = CallInvoker.AsyncServerStreamingCall(
-            GetWeights,
-            host: null,
-            new CallOptions(AuthorizationHeaders(bearerToken), cancellationToken: cancellationToken),
-            new GetWeightsRequest { Version = version });
-        while (await call.ResponseStream.MoveNext(cancellationToken))
+        var shards = streams.Count;
+        if (shards == 1)
         {
-            pull.ThrowIfFailed();
+            var whole = new WeightAssembler(options, version);
+            await streams[0].StreamAsync(whole, new GetWeightsRequest { Version = version }, bearerToken, cancellationToken);
+            return whole.Complete();
         }
 
-        return pull.Assembler.Complete();
-    }
+        if (version == 0)
+        {
+            version = (await new WeightsService.WeightsServiceClient(streams[0].CallInvoker).GetWeightsInfoAsync(
+                new GetWeightsInfoRequest(), AuthorizationHeaders(bearerToken), cancellationToken: cancellationToken)).Version;
+        }
 
+        var parts = Enumerable.Range(0, shards).Select(shard => new WeightAssembler(options, version, shard, shards)).ToArray();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? first = null;
+        await Task.WhenAll(parts.Select(async (part, shard) =>
+        {
+            try
+            {
+                var request = new GetWeightsRequest { Version = version, Shard = shard, Shards = shards };
+                await streams[shard].StreamAsync(part, request, bearerToken, failed.Token);
+            }
+            catch (Exception e)
+            {
+                // The first failure stops the others; their cancellations are not what went wrong.
+                if (Interlocked.CompareExchange(ref first, e, null) is null)
+                {
+                    await failed.CancelAsync();
+                }
+            }
+        }));
+        if (first is not null)
+        {
+            ExceptionDispatchInfo.Throw(first);
+        }
+
+        return WeightAssembler.Combine(parts);
+    }
     /// <summary><c>authorization: Bearer &lt;token&gt;</c>, or null without a token; for any call to a guarded service.</summary>
     public static Metadata? AuthorizationHeaders(string? bearerToken) =>
         string.IsNullOrEmpty(bearerToken)
@@ -90,12 +133,26 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
 
     protected override WeightsClient NewInstance(ClientBaseConfiguration configuration) => new(configuration);
 
-    /// <summary>One pull's assembler, and the stream rule it broke (kept for the reading loop: an exception thrown by a marshaller reaches the caller as an Internal <see cref="RpcException"/>).</summary>
+    /// <summary>One GetWeights call, each message into <paramref name="assembler"/>, until the stream ends or breaks a rule.</summary>
+    private async Task StreamAsync(WeightAssembler assembler, GetWeightsRequest request, string? bearerToken, CancellationToken cancellationToken)
+    {
+        var pull = new Pull(assembler);
+        Reading.Value = pull;
+        // Disposing the call (also when the assembler throws) cancels the rest of the stream on the server.
+        using var call = CallInvoker.AsyncServerStreamingCall(
+            GetWeights, host: null, new CallOptions(AuthorizationHeaders(bearerToken), cancellationToken: cancellationToken), request);
+        while (await call.ResponseStream.MoveNext(cancellationToken))
+        {
+            pull.ThrowIfFailed();
+        }
+    }
+
+    /// <summary>One stream's assembler, and the stream rule it broke (kept for the reading loop: an exception thrown by a marshaller reaches the caller as an Internal <see cref="RpcException"/>).</summary>
     private sealed class Pull(WeightAssembler assembler)
     {
         private WeightStreamException? _failure;
 
-        public WeightAssembler Assembler { get; } = assembler;
+        private WeightAssembler Assembler { get; } = assembler;
 
         public void Take(ReadOnlySequence<byte> payload)
         {

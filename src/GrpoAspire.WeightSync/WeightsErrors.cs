@@ -1,4 +1,5 @@
 using Grpc.Core;
+using GrpoAspire.Contracts.V1;
 
 namespace GrpoAspire.WeightSync;
 
@@ -23,5 +24,19 @@ internal static class WeightsErrors
         return source.Get(version)
             ?? throw new RpcException(new Status(
                 StatusCode.NotFound, $"weights version {version} is not available; the latest is {latest.Version}"));
+    }
+
+    /// <summary>The request's shard and shard count (0 shards meaning 1), or InvalidArgument.</summary>
+    public static (int Shard, int Shards) Shard(GetWeightsRequest request)
+    {
+        var shards = Math.Max(request.Shards, 1);
+        if (request.Shards < 0 || shards > WeightShards.MaxShards || request.Shard < 0 || request.Shard >= shards)
+        {
+            throw new RpcException(new Status(
+                StatusCode.InvalidArgument,
+                $"shard {request.Shard} of {request.Shards} is not valid; use 0 <= shard < shards <= {WeightShards.MaxShards}, or shard 0 of 0 for every tensor"));
+        }
+
+        return (request.Shard, shards);
     }
 }

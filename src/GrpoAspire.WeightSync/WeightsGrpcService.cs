@@ -17,8 +17,9 @@ public sealed class WeightsGrpcService(IWeightSource source) : WeightsService.We
     public override async Task GetWeights(
         GetWeightsRequest request, IServerStreamWriter<WeightChunk> responseStream, ServerCallContext context)
     {
+        var (shard, shards) = WeightsErrors.Shard(request);
         var snapshot = WeightsErrors.Resolve(source, request.Version);
-        foreach (var chunk in WeightChunker.Chunks(snapshot))
+        foreach (var chunk in WeightChunker.Chunks(snapshot, shard: shard, shards: shards))
         {
             // A replica that went away stops the stream here rather than after the whole version.
             context.CancellationToken.ThrowIfCancellationRequested();

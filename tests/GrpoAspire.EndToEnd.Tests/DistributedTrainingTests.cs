@@ -20,7 +20,8 @@ public sealed class DistributedTrainingTests
     {
         await using var cluster = await Cluster.StartAsync(Recipes.Tiny(maxSteps: 2, saveSteps: 1));
         await cluster.StartTrainerAsync();
-        var replica = await cluster.StartReplicaAsync("replica-a");
+        // Its pulls split over two streams and connections (the default is one; other tests take that path).
+        var replica = await cluster.StartReplicaAsync("replica-a", new() { ["Generation__WeightStreams"] = "2" });
 
         var status = await cluster.WaitForTrainerAsync(RunTimeout, "finished");
         Assert.Equal(2, status.Step);
@@ -45,6 +46,8 @@ public sealed class DistributedTrainingTests
         Assert.Equal(2, served.PolicyVersion);
         Assert.Equal(status.WeightsChecksum, served.WeightsChecksum);
         Assert.Equal(32, status.WeightsChecksum.Length);
+        Assert.Contains("now serving weights version 2 of trainer incarnation", replica.Log, StringComparison.Ordinal);
+        Assert.Contains("bytes over 2 stream(s)", replica.Log, StringComparison.Ordinal);
 
         // Rollouts went through Redis: 4 groups a step, each sampled with the weights of the step before (on-policy).
         var entries = await cluster.Connection.GetDatabase().StreamRangeAsync(new RunKeys(cluster.Run).Rollouts);

@@ -25,10 +25,13 @@ internal sealed class WeightsServer : IAsyncDisposable
     private WeightsServer(WebApplication app, Uri address)
     {
         _app = app;
+        Address = address;
         Channel = GrpcChannel.ForAddress(address);
         Client = new WeightsService.WeightsServiceClient(Channel);
         Weights = new WeightsClient(Channel);
     }
+
+    public Uri Address { get; }
 
     public GrpcChannel Channel { get; }
 

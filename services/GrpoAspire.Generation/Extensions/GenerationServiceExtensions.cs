@@ -1,4 +1,5 @@
 using Grpc.AspNetCore.Server;
+using Grpc.Net.ClientFactory;
 using GrpoAspire.Contracts.V1;
 using GrpoAspire.Coordination;
 using GrpoAspire.Generation.Options;
@@ -20,6 +21,8 @@ public static class GenerationServiceExtensions
     /// <summary>The RPC that needs the run's bearer token: it spends the model's time. GetGenerationStatus stays open.</summary>
     public static readonly string GenerateMethod =
         $"/{GenerationService.Descriptor.FullName}/{nameof(GenerationService.GenerationServiceClient.Generate)}";
+
+    private static string WeightStreamClient(int stream) => $"weights-{stream}";
 
     public static IHostApplicationBuilder AddGenerationServices(this IHostApplicationBuilder builder)
     {
@@ -68,12 +71,22 @@ public static class GenerationServiceExtensions
         builder.Services.AddGrpcClient<RewardService.RewardServiceClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Reward));
         builder.Services.AddSingleton<RolloutScorer>();
 
-        // The trainer's weight stream: long, so no resilience handler (its total timeout would cut it); bounded messages.
+        // The trainer's weight streams: long, so no resilience handler (its total timeout would cut them); bounded
+        // messages. One named client per stream of a pull: each has its own handler, so its own HTTP/2 connection.
+        var streams = Math.Clamp(
+            builder.Configuration.GetValue($"{GenerationOptions.SectionName}:{nameof(GenerationOptions.WeightStreams)}", 1),
+            1, WeightShards.MaxShards); // out of range fails the options' validation at start
+        for (var stream = 0; stream < streams; stream++)
+        {
 #pragma warning disable EXTEXP0001 // experimental, and the only way to take the default handler off one client
-        builder.Services.AddGrpcClient<WeightsClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
-            .ConfigureChannel(channel => channel.MaxReceiveMessageSize = WeightChunker.MaxMessageBytes)
-            .RemoveAllResilienceHandlers();
+            builder.Services.AddGrpcClient<WeightsClient>(WeightStreamClient(stream), o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
+                .ConfigureChannel(channel => channel.MaxReceiveMessageSize = WeightChunker.MaxMessageBytes)
+                .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
+        }
+
+        builder.Services.AddSingleton(sp => new WeightPullStreams(
+            [.. Enumerable.Range(0, streams).Select(s => sp.GetRequiredService<GrpcClientFactory>().CreateClient<WeightsClient>(WeightStreamClient(s)))]));
 
         builder.Services.AddSingleton<WeightFollower>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WeightFollower>());

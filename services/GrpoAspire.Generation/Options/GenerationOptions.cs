@@ -88,6 +88,13 @@ public sealed record GenerationOptions
     public int WeightsTimeoutSeconds { get; init; } = 600;
 
     /// <summary>
+    /// Streams each weights pull is split over, each on its own connection to the trainer and carrying its share of
+    /// the tensors (<see cref="GrpoAspire.WeightSync.WeightShards"/>); 1 = one stream.
+    /// </summary>
+    [Range(1, GrpoAspire.WeightSync.WeightShards.MaxShards)]
+    public int WeightStreams { get; init; } = 1;
+
+    /// <summary>
     /// Most <c>Generate</c> calls admitted at once on this replica, running or waiting for their turn on the model; one
     /// more is refused with RESOURCE_EXHAUSTED. Calls share the model with the rollout jobs, one at a time, so each
     /// admitted call can delay a training step by its whole length.

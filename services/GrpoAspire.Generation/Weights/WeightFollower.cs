@@ -14,7 +14,7 @@ namespace GrpoAspire.Generation.Weights;
 /// </summary>
 internal sealed class WeightFollower(
     WeightAnnouncer announcer,
-    WeightsClient client,
+    WeightPullStreams streams,
     PolicyHost policy,
     WeightsToken token,
     ILogger<WeightFollower> logger) : BackgroundService
@@ -110,14 +110,14 @@ internal sealed class WeightFollower(
         span?.SetTag("grpo.policy_version", latest.Version);
         try
         {
-            var weights = await client.PullAsync(latest.Version, token.Value, _assembly, cancellationToken);
+            var weights = await WeightsClient.PullAsync(streams.Clients, latest.Version, token.Value, _assembly, cancellationToken);
             var applied = await policy.ApplyAsync(weights, latest.Incarnation, cancellationToken);
             _assembly.Buffers!.Return(weights); // copied into the model (or not needed): the next pull reuses the memory
             if (applied)
             {
                 LastError = null;
-                logger.LogInformation("now serving weights version {Version} of trainer incarnation {Incarnation} ({Bytes:N0} bytes)",
-                    weights.Version, latest.Incarnation, weights.TotalBytes);
+                logger.LogInformation("now serving weights version {Version} of trainer incarnation {Incarnation} ({Bytes:N0} bytes over {Streams} stream(s))",
+                    weights.Version, latest.Incarnation, weights.TotalBytes, streams.Clients.Count);
             }
         }
         catch (Exception e) when (e is WeightStreamException or Grpc.Core.RpcException)
@@ -139,6 +139,9 @@ internal sealed class WeightFollower(
         base.Dispose();
     }
 }
+
+/// <summary>The clients a pull's streams go through, one per <see cref="Options.GenerationOptions.WeightStreams"/>, each on its own connection.</summary>
+internal sealed record WeightPullStreams(IReadOnlyList<WeightsClient> Clients);
 
 /// <summary>The bearer token this replica presents to the trainer's weight service.</summary>
 internal sealed record WeightsToken(string Value);
