@@ -203,19 +203,35 @@ public sealed class WeightAssembler
     /// <summary>A split pull's streams must describe one version: same version number, same tensors in the same order.</summary>
     private void CheckSameManifest(WeightAssembler first)
     {
-        var differs = _version != first._version
-            ? $"version {_version}, shard 0's is version {first._version}"
-            : _expected!.Length != first._expected!.Length
-                ? $"{_expected.Length} tensors, shard 0's {first._expected.Length}"
-                : Enumerable.Range(0, _expected.Length).FirstOrDefault(i => !_expected[i].SameAs(first._expected[i]), -1) is var i and >= 0
-                    ? $"tensors[{i}] as '{Quote(_expected[i].Name)}', {_expected[i].ByteLength} bytes, not as shard 0 does"
-                    : null;
-        if (differs is not null)
+        if (ManifestDifference(first) is { } difference)
         {
-            var failure = Fail($"the streams of one pull announced different manifests: shard {_shard} of {_shards} has {differs}");
+            var failure = Fail($"the streams of one pull announced different manifests: shard {_shard} of {_shards} has {difference}");
             Poison(failure);
             throw failure;
         }
+    }
+
+    private string? ManifestDifference(WeightAssembler first)
+    {
+        if (_version != first._version)
+        {
+            return $"version {_version}, shard 0's is version {first._version}";
+        }
+
+        if (_expected!.Length != first._expected!.Length)
+        {
+            return $"{_expected.Length} tensors, shard 0's {first._expected.Length}";
+        }
+
+        for (var i = 0; i < _expected.Length; i++)
+        {
+            if (!_expected[i].SameAs(first._expected[i]))
+            {
+                return $"tensors[{i}] as '{Quote(_expected[i].Name)}' ({_expected[i].ByteLength} bytes), unlike shard 0";
+            }
+        }
+
+        return null;
     }
 
     private void NextMessage()

@@ -22,8 +22,6 @@ public static class GenerationServiceExtensions
     public static readonly string GenerateMethod =
         $"/{GenerationService.Descriptor.FullName}/{nameof(GenerationService.GenerationServiceClient.Generate)}";
 
-    private static string WeightStreamClient(int stream) => $"weights-{stream}";
-
     public static IHostApplicationBuilder AddGenerationServices(this IHostApplicationBuilder builder)
     {
         var token = builder.Configuration[$"{GenerationOptions.SectionName}:{nameof(GenerationOptions.Token)}"] is { Length: > 0 } own
@@ -71,26 +69,34 @@ public static class GenerationServiceExtensions
         builder.Services.AddGrpcClient<RewardService.RewardServiceClient>(o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Reward));
         builder.Services.AddSingleton<RolloutScorer>();
 
-        // The trainer's weight streams: long, so no resilience handler (its total timeout would cut them); bounded
-        // messages. One named client per stream of a pull: each has its own handler, so its own HTTP/2 connection.
+        AddWeightStreams(builder);
+        builder.Services.AddSingleton<WeightFollower>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WeightFollower>());
+        builder.Services.AddHostedService<RolloutWorker>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The trainer's weight streams: long, so no resilience handler (its total timeout would cut them); bounded
+    /// messages. One named client per stream of a pull (<see cref="GenerationOptions.WeightStreams"/>): each has its own
+    /// handler, so its own HTTP/2 connection.
+    /// </summary>
+    private static void AddWeightStreams(IHostApplicationBuilder builder)
+    {
+        static string Name(int stream) => $"weights-{stream}";
         var streams = Math.Clamp(
             builder.Configuration.GetValue($"{GenerationOptions.SectionName}:{nameof(GenerationOptions.WeightStreams)}", 1),
             1, WeightShards.MaxShards); // out of range fails the options' validation at start
         for (var stream = 0; stream < streams; stream++)
         {
 #pragma warning disable EXTEXP0001 // experimental, and the only way to take the default handler off one client
-            builder.Services.AddGrpcClient<WeightsClient>(WeightStreamClient(stream), o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
+            builder.Services.AddGrpcClient<WeightsClient>(Name(stream), o => o.Address = ResourceNames.GrpcAddress(ResourceNames.Trainer))
                 .ConfigureChannel(channel => channel.MaxReceiveMessageSize = WeightChunker.MaxMessageBytes)
                 .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         }
 
         builder.Services.AddSingleton(sp => new WeightPullStreams(
-            [.. Enumerable.Range(0, streams).Select(s => sp.GetRequiredService<GrpcClientFactory>().CreateClient<WeightsClient>(WeightStreamClient(s)))]));
-
-        builder.Services.AddSingleton<WeightFollower>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<WeightFollower>());
-        builder.Services.AddHostedService<RolloutWorker>();
-        return builder;
+            [.. Enumerable.Range(0, streams).Select(s => sp.GetRequiredService<GrpcClientFactory>().CreateClient<WeightsClient>(Name(s)))]));
     }
 }
