@@ -1,6 +1,7 @@
 using Grpc.Core;
 using GrpoAspire.Contracts.V1;
 using GrpoAspire.Model.Qwen2;
+using static GrpoAspire.WeightSync.Tests.Streams;
 
 namespace GrpoAspire.WeightSync.Tests;
 
@@ -32,14 +33,7 @@ public sealed class GrpcPullTests : IDisposable
     [Fact]
     public async Task OlderRetainedVersionIsServedByNumberAfterANewerOneIsPublished()
     {
-        _store.Publish(WeightSnapshot.Capture(_trainer, version: 1));
-        var first = WeightChecksum.Of(_trainer);
-        using (TorchSharp.torch.no_grad())
-        {
-            _trainer.model.norm.weight.add_(1.0);
-        }
-
-        _store.Publish(WeightSnapshot.Capture(_trainer, version: 2));
+        var first = PublishTwoVersions(_store, _trainer);
         await using var server = await WeightsServer.StartAsync(_store);
 
         var older = await server.Weights.PullAsync(version: 1, WeightsServer.Token, Deadline);
@@ -183,14 +177,7 @@ public sealed class GrpcPullTests : IDisposable
     [Fact]
     public async Task ConcurrentPullsOnOneClientEachAssembleTheirOwnVersion()
     {
-        _store.Publish(WeightSnapshot.Capture(_trainer, version: 1));
-        var first = WeightChecksum.Of(_trainer);
-        using (TorchSharp.torch.no_grad())
-        {
-            _trainer.model.embed_tokens.weight.add_(1.0);
-        }
-
-        _store.Publish(WeightSnapshot.Capture(_trainer, version: 2));
+        var first = PublishTwoVersions(_store, _trainer);
         await using var server = await WeightsServer.StartAsync(_store);
 
         var pulls = Enumerable.Range(0, 6)

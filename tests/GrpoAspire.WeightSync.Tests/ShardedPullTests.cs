@@ -103,13 +103,7 @@ public sealed class ShardedPullTests : IDisposable
     [Fact]
     public async Task PullSplitOverStreamsAndConnectionsMakesTheReplicaIdenticalToTheTrainer()
     {
-        _store.Publish(WeightSnapshot.Capture(_trainer, version: 1));
-        using (TorchSharp.torch.no_grad())
-        {
-            _trainer.model.norm.weight.add_(1.0);
-        }
-
-        _store.Publish(WeightSnapshot.Capture(_trainer, version: 2));
+        PublishTwoVersions(_store, _trainer);
         await using var server = await WeightsServer.StartAsync(_store);
         using var second = Grpc.Net.Client.GrpcChannel.ForAddress(server.Address);
         WeightsClient[] streams = [server.Weights, server.Weights, new WeightsClient(second)];

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using GrpoAspire.Contracts.V1;
+using GrpoAspire.Model.Qwen2;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,6 +49,23 @@ internal static class Streams
 
         Assert.Equal(before, WeightChecksum.Of(target));
         return error;
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="trainer"/>'s weights as version 1, changes its embedding, publishes version 2, and
+    /// returns version 1's checksum.
+    /// </summary>
+    public static string PublishTwoVersions(WeightStore store, Qwen2ForCausalLM trainer)
+    {
+        store.Publish(WeightSnapshot.Capture(trainer, version: 1));
+        var first = WeightChecksum.Of(trainer);
+        using (no_grad())
+        {
+            trainer.model.embed_tokens.weight.add_(1.0);
+        }
+
+        store.Publish(WeightSnapshot.Capture(trainer, version: 2));
+        return first;
     }
 
     /// <summary>Indices in the stream of the chunks of one tensor.</summary>
