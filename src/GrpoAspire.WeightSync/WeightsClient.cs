@@ -18,7 +18,7 @@ namespace GrpoAspire.WeightSync;
 public sealed class WeightsClient : ClientBase<WeightsClient>
 {
     /// <summary>
-    /// GetWeights with a response marshaller that hands each message to the pull reading it (<see cref="Reading"/>). One
+    /// GetWeights with a response marshaller that hands each message to the stream reading it (<see cref="Reading"/>). One
     /// instance for every call: a channel caches each method instance it sees, so one per pull would grow without end.
     /// </summary>
     private static readonly Method<GetWeightsRequest, Received> GetWeights = new(
@@ -34,7 +34,7 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
     /// The stream this flow reads: gRPC runs the response marshaller inside the awaits of <see cref="StreamAsync"/>, which
     /// sets it for its own flow only, so concurrent streams each fill their own assembler.
     /// </summary>
-    private static readonly AsyncLocal<Pull?> Reading = new();
+    private static readonly AsyncLocal<StreamSink?> Reading = new();
 
     public WeightsClient(ChannelBase channel)
         : base(channel)
@@ -85,20 +85,34 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
         ArgumentOutOfRangeException.ThrowIfGreaterThan(streams.Count, WeightShards.MaxShards, nameof(streams));
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(version);
-        var shards = streams.Count;
-        if (shards == 1)
+        if (streams.Count == 1)
         {
             var whole = new WeightAssembler(options, version);
             await streams[0].StreamAsync(whole, new GetWeightsRequest { Version = version }, bearerToken, cancellationToken);
             return whole.Complete();
         }
 
+        return await PullSplitAsync(streams, version, bearerToken, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Shard i of <paramref name="version"/> through <paramref name="streams"/>[i], all at once; the first failure cancels
+    /// the other streams and is what this throws.
+    /// </summary>
+    private static async Task<VerifiedWeights> PullSplitAsync(
+        IReadOnlyList<WeightsClient> streams,
+        long version,
+        string? bearerToken,
+        WeightAssemblerOptions options,
+        CancellationToken cancellationToken)
+    {
         if (version == 0)
         {
             version = (await new WeightsService.WeightsServiceClient(streams[0].CallInvoker).GetWeightsInfoAsync(
                 new GetWeightsInfoRequest(), AuthorizationHeaders(bearerToken), cancellationToken: cancellationToken)).Version;
         }
 
+        var shards = streams.Count;
         var parts = Enumerable.Range(0, shards).Select(shard => new WeightAssembler(options, version, shard, shards)).ToArray();
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Exception? first = null;
@@ -125,6 +139,7 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
 
         return WeightAssembler.Combine(parts);
     }
+
     /// <summary><c>authorization: Bearer &lt;token&gt;</c>, or null without a token; for any call to a guarded service.</summary>
     public static Metadata? AuthorizationHeaders(string? bearerToken) =>
         string.IsNullOrEmpty(bearerToken)
@@ -136,23 +151,21 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
     /// <summary>One GetWeights call, each message into <paramref name="assembler"/>, until the stream ends or breaks a rule.</summary>
     private async Task StreamAsync(WeightAssembler assembler, GetWeightsRequest request, string? bearerToken, CancellationToken cancellationToken)
     {
-        var pull = new Pull(assembler);
-        Reading.Value = pull;
+        var sink = new StreamSink(assembler);
+        Reading.Value = sink;
         // Disposing the call (also when the assembler throws) cancels the rest of the stream on the server.
         using var call = CallInvoker.AsyncServerStreamingCall(
             GetWeights, host: null, new CallOptions(AuthorizationHeaders(bearerToken), cancellationToken: cancellationToken), request);
         while (await call.ResponseStream.MoveNext(cancellationToken))
         {
-            pull.ThrowIfFailed();
+            sink.ThrowIfFailed();
         }
     }
 
     /// <summary>One stream's assembler, and the stream rule it broke (kept for the reading loop: an exception thrown by a marshaller reaches the caller as an Internal <see cref="RpcException"/>).</summary>
-    private sealed class Pull(WeightAssembler assembler)
+    private sealed class StreamSink(WeightAssembler assembler)
     {
         private WeightStreamException? _failure;
-
-        private WeightAssembler Assembler { get; } = assembler;
 
         public void Take(ReadOnlySequence<byte> payload)
         {
@@ -165,11 +178,11 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
             {
                 if (TensorChunkReader.TryRead(payload, out var index, out var offset, out var data))
                 {
-                    Assembler.AddTensorChunk(index, offset, data);
+                    assembler.AddTensorChunk(index, offset, data);
                 }
                 else
                 {
-                    Assembler.Add(WeightChunk.Parser.ParseFrom(payload));
+                    assembler.Add(WeightChunk.Parser.ParseFrom(payload));
                 }
             }
             catch (WeightStreamException e)
@@ -187,16 +200,16 @@ public sealed class WeightsClient : ClientBase<WeightsClient>
         }
     }
 
-    /// <summary>What the response marshaller returns: the message itself is in the pull's assembler already.</summary>
+    /// <summary>What the response marshaller returns: the message itself is in its stream's assembler already.</summary>
     private sealed class Received
     {
         private static readonly Received Instance = new();
 
         public static Received Read(DeserializationContext context)
         {
-            var pull = Reading.Value
+            var sink = Reading.Value
                 ?? throw new InvalidOperationException($"a GetWeights message arrived outside {nameof(WeightsClient)}.{nameof(PullAsync)}");
-            pull.Take(context.PayloadAsReadOnlySequence());
+            sink.Take(context.PayloadAsReadOnlySequence());
             return Instance;
         }
     }
