@@ -416,37 +416,40 @@ public sealed class WeightAssembler
     {
         while (_current < _expected!.Length && (!_carried[_current] || _received[_current] == _expected[_current].ByteLength))
         {
-            if (!_carried[_current])
+            if (_carried[_current])
             {
-                _current++;
-                continue;
-            }
-
-            var expected = _expected[_current];
-            var buffer = _buffers[_current] ??= new TensorBytes(0);
-            var place = Describe(_current);
-            if (expected.ByteLength < BackgroundHashBytes)
-            {
-                if (Verify(buffer, expected, place) is { } failure)
-                {
-                    throw failure;
-                }
-            }
-            else
-            {
-                _verifications.Add(Task.Run(() =>
-                {
-                    var failure = Verify(buffer, expected, place);
-                    if (failure is not null)
-                    {
-                        _backgroundFailure ??= failure;
-                    }
-
-                    return failure;
-                }));
+                VerifyComplete(_current);
             }
 
             _current++;
+        }
+    }
+
+    /// <summary>Checks a tensor that has all its bytes against its digest: small ones now, large ones on the thread pool.</summary>
+    private void VerifyComplete(int index)
+    {
+        var expected = _expected![index];
+        var buffer = _buffers[index] ??= new TensorBytes(0);
+        var place = Describe(index);
+        if (expected.ByteLength < BackgroundHashBytes)
+        {
+            if (Verify(buffer, expected, place) is { } failure)
+            {
+                throw failure;
+            }
+        }
+        else
+        {
+            _verifications.Add(Task.Run(() =>
+            {
+                var failure = Verify(buffer, expected, place);
+                if (failure is not null)
+                {
+                    _backgroundFailure ??= failure;
+                }
+
+                return failure;
+            }));
         }
     }
 

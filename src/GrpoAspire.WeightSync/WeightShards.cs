@@ -17,6 +17,11 @@ public static class WeightShards
         ArgumentNullException.ThrowIfNull(byteLengths);
         ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(shards, MaxShards);
+        if (shards == 1)
+        {
+            return new int[byteLengths.Count]; // every pull that is not split: no dealing to do
+        }
+
         var order = Enumerable.Range(0, byteLengths.Count).OrderByDescending(i => byteLengths[i]).ThenBy(i => i);
         var loads = new long[shards];
         var assigned = new int[byteLengths.Count];
